@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy models with CloudStack's table names, engines, sessions, migrations."""

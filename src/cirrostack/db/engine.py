@@ -1,0 +1,67 @@
+"""Engines and sessions for the three supported databases.
+
+Called at the composition root (server start-up, CLI, tests). A URL picks the backend:
+
+- ``sqlite:///path/cloud.db``: the embedded default; WAL journal, foreign keys on, and a busy
+  timeout so that several threads of one server share the file;
+- ``postgresql+psycopg://user@host/db`` (``postgresql://`` is accepted and means psycopg 3);
+- ``mysql+pymysql://user@host/db`` or ``mariadb+pymysql://...`` (``mysql://`` means PyMySQL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Return ``url`` with the driver cirrostack ships for its backend filled in."""
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is not None:
+        parsed = parsed.set(drivername=driver)
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the per-backend settings cirrostack relies on."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose sessions keep loaded attributes after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is switched off so that "begin" below is the only
+    # BEGIN; IMMEDIATE takes the write lock at once, which turns SQLite's lock-upgrade
+    # deadlocks (two readers both wanting to write) into a plain wait on busy_timeout.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,87 @@
+"""Who owns and who may do: domain, account, user, roles and role_permissions."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cirrostack.db import base
+
+
+class Domain(base.Base, base.Entity):
+    """A node of the domain tree; ``path`` is ``/`` for ROOT and ``/a/b/`` below it."""
+
+    __tablename__ = "domain"
+
+    parent: Mapped[int | None] = mapped_column(base.BigId, ForeignKey("domain.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[int | None] = mapped_column(base.BigId)
+    path: Mapped[str] = mapped_column(String(255), index=True)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    child_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_child_seq: Mapped[int] = mapped_column(base.BigId, default=1)
+    state: Mapped[str] = mapped_column(String(32), default="Active")
+    network_domain: Mapped[str | None] = mapped_column(String(255))
+
+
+class Role(base.Base, base.Entity):
+    """A named set of API permissions; ``role_type`` is Admin, ResourceAdmin, DomainAdmin or User."""
+
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(255))
+    role_type: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RolePermission(base.Base, base.IdMixin, base.UuidMixin):
+    """One rule of a role: an API name or wildcard (``list*``), ALLOW or DENY, in ``sort_order``."""
+
+    __tablename__ = "role_permissions"
+
+    role_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("roles.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(255))
+    permission: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    sort_order: Mapped[int] = mapped_column(base.BigId, default=0)
+
+
+class Account(base.Base, base.Entity):
+    """An owner of resources; ``type`` is CloudStack's ordinal (0 user, 1 admin, 2 domain admin)."""
+
+    __tablename__ = "account"
+
+    account_name: Mapped[str] = mapped_column(String(100), index=True)
+    type: Mapped[int] = mapped_column(Integer)
+    role_id: Mapped[int | None] = mapped_column(base.BigId, ForeignKey("roles.id"))
+    domain_id: Mapped[int] = mapped_column(base.BigId, ForeignKey("domain.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="enabled")
+    cleanup_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    network_domain: Mapped[str | None] = mapped_column(String(255))
+    default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(base.Base, base.Entity):
+    """A login of an account. ``password`` is a salted hash; ``secret_key`` signs API requests."""
+
+    __tablename__ = "user"
+
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    password: Mapped[str] = mapped_column(String(255))
+    account_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    firstname: Mapped[str | None] = mapped_column(String(255))
+    lastname: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(10), default="enabled")
+    api_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    secret_key: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str | None] = mapped_column(String(30))
+    registration_token: Mapped[str | None] = mapped_column(String(255))
+    is_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    default: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(40), default="UNKNOWN")

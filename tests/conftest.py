@@ -1,0 +1,96 @@
+"""Shared fixtures: a clean, migrated database per test on every reachable backend.
+
+``database`` is parametrised over SQLite, PostgreSQL and MariaDB. A server that cannot be reached
+skips its tests on a developer machine and fails them under CI (``CI`` set), because a green run
+that silently skipped two of three databases proves little.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+from cirrostack.db import engine as db_engine
+from cirrostack.db import migrate, models
+from tests import databases
+
+
+@dataclass(frozen=True)
+class Database:
+    """A migrated, empty database for one test."""
+
+    backend: str
+    url: URL
+    engine: sa.Engine
+    sessions: sessionmaker[Session]
+
+
+def _require(backend: str) -> None:
+    reason = databases.unreachable_reason(backend)
+    if reason is None:
+        return
+    if databases.under_ci():
+        pytest.fail(f"{reason} (CI is set: every database must be reachable)")
+    pytest.skip(reason)
+
+
+MigratedUrl = Callable[[str], URL]
+
+
+@pytest.fixture(scope="session")
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedUrl]:
+    """A function giving one migrated database per backend, created on first use, kept for the run."""
+    created: dict[str, URL] = {}
+    directory = tmp_path_factory.mktemp("databases")
+    with ExitStack() as stack:
+
+        def get(backend: str) -> URL:
+            if backend not in created:
+                url = stack.enter_context(databases.scratch_database(backend, directory))
+                engine = db_engine.make_engine(url)
+                migrate.upgrade(engine)
+                engine.dispose()
+                created[backend] = url
+            return created[backend]
+
+        yield get
+
+
+@pytest.fixture(params=databases.BACKENDS)
+def database(
+    request: pytest.FixtureRequest, migrated_url: MigratedUrl, tmp_path: Path
+) -> Iterator[Database]:
+    """A clean migrated database on each backend (SQLite: a fresh copy of a migrated file)."""
+    yield from _database(request.param, migrated_url, tmp_path)
+
+
+@pytest.fixture
+def sqlite_database(migrated_url: MigratedUrl, tmp_path: Path) -> Iterator[Database]:
+    """A clean migrated SQLite database, for tests whose subject is not the backend."""
+    yield from _database("sqlite", migrated_url, tmp_path)
+
+
+def _database(backend: str, migrated_url: MigratedUrl, tmp_path: Path) -> Iterator[Database]:
+    _require(backend)
+    template = migrated_url(backend)
+    if backend == "sqlite":
+        copy = tmp_path / "cloud.db"
+        shutil.copyfile(str(template.database), copy)
+        url = template.set(database=str(copy))
+    else:
+        url = template
+    engine = db_engine.make_engine(url)
+    try:
+        yield Database(backend, url, engine, db_engine.make_sessionmaker(engine))
+    finally:
+        if backend != "sqlite":
+            databases.wipe(engine, models.metadata)
+        engine.dispose()
