@@ -47,7 +47,7 @@ MigratedUrl = Callable[[str], URL]
 
 @pytest.fixture(scope="session")
 def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedUrl]:
-    """A function giving one migrated database per backend, created on first use, kept for the run."""
+    """Give one migrated database per backend, created on first use and kept for the run."""
     created: dict[str, URL] = {}
     directory = tmp_path_factory.mktemp("databases")
     with ExitStack() as stack:

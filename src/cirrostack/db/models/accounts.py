@@ -25,7 +25,7 @@ class Domain(base.Base, base.Entity):
 
 
 class Role(base.Base, base.Entity):
-    """A named set of API permissions; ``role_type`` is Admin, ResourceAdmin, DomainAdmin or User."""
+    """A named set of API permissions; ``role_type``: Admin, ResourceAdmin, DomainAdmin, User."""
 
     __tablename__ = "roles"
 
