@@ -1,6 +1,6 @@
 """core schema
 
-Revision ID: 28a5e66309a6
+Revision ID: 0001
 Revises:
 Create Date: 2026-11-21 12:21:03.601605
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "28a5e66309a6"
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
