@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -85,3 +87,21 @@ class User(base.Base, base.Entity):
     is_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     default: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(40), default="UNKNOWN")
+
+
+class ApiSession(base.Base, base.IdMixin, base.CreatedMixin):
+    """A login session (cirrostack addition: CloudStack keeps them in servlet memory).
+
+    Kept in the database so that every management server sees the same sessions and a logout
+    revokes a session everywhere. Only SHA-256 digests of the session key and of the JSESSIONID
+    cookie are stored; a database leak does not hand out live sessions.
+    """
+
+    __tablename__ = "api_session"
+
+    session_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    jsessionid_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    last_access: Mapped[datetime.datetime] = mapped_column(DateTime(), default=base.utcnow)

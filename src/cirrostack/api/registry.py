@@ -1,0 +1,118 @@
+"""The command registry: each API command declared once.
+
+A ``Command`` names its handler, parameters, whether it is asynchronous, which role types may
+call it and the response object it returns. The registry drives dispatch, parameter validation,
+``listApis`` and the documentation, so they cannot disagree.
+
+Families of commands live in ``cirrostack.api.commands.<family>`` as a module-level ``COMMANDS``
+tuple; the composition root passes the families to ``Registry.of`` explicitly (no registration
+by import side effect). A duplicate name is a start-up error.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cirrostack.accounts import access, roles
+from cirrostack.api import params, responses
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a response object, as listApis describes it."""
+
+    name: str
+    type: str = "string"
+    description: str = ""
+    fields: tuple[Field, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A response object: its name in answers (``account``) and its fields."""
+
+    name: str
+    fields: tuple[Field, ...]
+
+    def field_names(self) -> frozenset[str]:
+        return frozenset(spec.name for spec in self.fields)
+
+
+@dataclass
+class Call:
+    """Everything a handler gets: the open session, who calls, and the typed parameters."""
+
+    session: Session
+    caller: access.Caller
+    args: dict[str, Any]
+    command: Command
+    now: datetime.datetime
+    #: Services the composition root wired in (e.g. the registry for listApis).
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.args.get(name, default)
+
+
+Handler = Callable[[Call], responses.Reply]
+
+ALL_ROLES = frozenset(roles.RoleType)
+ADMINS = frozenset({roles.RoleType.ADMIN})
+DOMAIN_ADMINS = frozenset({roles.RoleType.ADMIN, roles.RoleType.DOMAIN_ADMIN})
+
+
+@dataclass(frozen=True)
+class Command:
+    """One API command."""
+
+    name: str
+    handler: Handler
+    description: str
+    params: tuple[params.Param, ...] = ()
+    response: ObjectSpec | None = None
+    is_async: bool = False
+    authorized: frozenset[roles.RoleType] = ALL_ROLES
+    #: The key of the answer when CloudStack does not use ``<name lower>response``.
+    response_key: str | None = None
+    since: str = ""
+    #: Commands reached without a session or key (login).
+    public: bool = False
+    #: Only POST may call it (login).
+    post_only: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.response_key or f"{self.name.lower()}response"
+
+
+class DuplicateCommand(Exception):
+    """Two families declare the same command name."""
+
+
+class Registry:
+    """Commands by name (the name is case-sensitive, as in CloudStack)."""
+
+    def __init__(self, commands: Iterable[Command]) -> None:
+        self._commands: dict[str, Command] = {}
+        for command in commands:
+            if command.name in self._commands:
+                raise DuplicateCommand(f"API command {command.name} is declared twice")
+            self._commands[command.name] = command
+
+    @classmethod
+    def of(cls, *families: Iterable[Command]) -> Registry:
+        return cls(command for family in families for command in family)
+
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name)
+
+    def __iter__(self) -> Iterator[Command]:
+        return iter(sorted(self._commands.values(), key=lambda command: command.name))
+
+    def __len__(self) -> int:
+        return len(self._commands)
