@@ -4,8 +4,42 @@ One module per area; the table and column names are CloudStack's.
 """
 
 from cirrostack.db.base import Base
-from cirrostack.db.models import accounts
+from cirrostack.db.models import (
+    accounts,
+    capacity,
+    compute,
+    configuration,
+    events,
+    guest_os,
+    infrastructure,
+    jobs,
+    network,
+    offerings,
+    snapshots,
+    storage,
+    tags,
+    templates,
+    usage,
+)
 
 metadata = Base.metadata
 
-__all__ = ["Base", "accounts", "metadata"]
+__all__ = [
+    "Base",
+    "accounts",
+    "capacity",
+    "compute",
+    "configuration",
+    "events",
+    "guest_os",
+    "infrastructure",
+    "jobs",
+    "metadata",
+    "network",
+    "offerings",
+    "snapshots",
+    "storage",
+    "tags",
+    "templates",
+    "usage",
+]
