@@ -48,12 +48,24 @@ class Call:
     """Everything a handler gets: the open session, who calls, and the typed parameters."""
 
     session: Session
-    caller: access.Caller
+    #: None only for public commands (login).
+    caller: access.Caller | None
     args: dict[str, Any]
     command: Command
     now: datetime.datetime
     #: Services the composition root wired in (e.g. the registry for listApis).
     services: dict[str, Any] = field(default_factory=dict)
+    #: The raw request, for the few commands that read cookies (login, logout).
+    request: Any = None
+    #: ``Set-Cookie`` values the answer must carry.
+    cookies: list[str] = field(default_factory=list)
+
+    @property
+    def who(self) -> access.Caller:
+        """The authenticated caller (every command but login has one)."""
+        if self.caller is None:
+            raise RuntimeError(f"{self.command.name} has no authenticated caller")
+        return self.caller
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.args.get(name, default)
@@ -84,6 +96,8 @@ class Command:
     public: bool = False
     #: Only POST may call it (login).
     post_only: bool = False
+    #: For async commands: the resource type the job acts on (``jobinstancetype``).
+    instance_type: str | None = None
 
     @property
     def key(self) -> str:

@@ -1,0 +1,130 @@
+"""Login sessions: username and password in, a session key and a JSESSIONID cookie out.
+
+Called by the API's login and logout commands and on every request that carries a session.
+Sessions live in the ``api_session`` table as SHA-256 digests; they expire after
+``SESSION_TIMEOUT`` without use, and end at logout or when the user or account is disabled,
+locked or removed. Every failure to log in looks the same from outside (no user enumeration).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cirrostack import errors
+from cirrostack.accounts import domains, keys, passwords, users
+from cirrostack.db.models import accounts as models
+
+SESSION_TIMEOUT = datetime.timedelta(seconds=1800)
+
+
+class LoginFailed(errors.CloudError):
+    """Wrong username, password or domain, or a disabled/locked user or account."""
+
+
+@dataclass(frozen=True)
+class Login:
+    """A new session: the key clients send back, and the cookie value."""
+
+    session_key: str
+    jsessionid: str
+    owner: users.Owner
+    timeout: datetime.timedelta = SESSION_TIMEOUT
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    domain: models.Domain | None,
+    now: datetime.datetime,
+) -> Login:
+    """Check the credentials and open a session; raises LoginFailed."""
+    domain = domain or domains.by_path(session, "/")
+    user = _user_named(session, username, domain) if domain is not None else None
+    if user is None or not passwords.verify_password(password, user.password):
+        raise LoginFailed(_failure_text(username, domain))
+    owner = users.owner_of(session, user)
+    if not _active(owner):
+        raise LoginFailed(_failure_text(username, domain))
+    created = Login(keys.new_session_key(), keys.new_session_key(), owner)
+    session.add(
+        models.ApiSession(
+            session_key_hash=digest(created.session_key),
+            jsessionid_hash=digest(created.jsessionid),
+            user_id=user.id,
+            last_access=now,
+            created=now,
+        )
+    )
+    session.flush()
+    return created
+
+
+def _failure_text(username: str, domain: models.Domain | None) -> str:
+    where = domain.id if domain is not None else "unknown"
+    return (
+        f"Failed to authenticate user {username} in domain {where}; "
+        "please provide valid credentials"
+    )
+
+
+def _user_named(session: Session, username: str, domain: models.Domain) -> models.User | None:
+    return session.scalars(
+        sa.select(models.User)
+        .join(models.Account, models.Account.id == models.User.account_id)
+        .where(
+            models.User.username == username,
+            models.User.removed.is_(None),
+            models.Account.domain_id == domain.id,
+            models.Account.removed.is_(None),
+        )
+    ).first()
+
+
+def _active(owner: users.Owner) -> bool:
+    return owner.user.state == "enabled" and owner.account.state == "enabled"
+
+
+def resume(
+    session: Session, session_key: str, jsessionid: str | None, *, now: datetime.datetime
+) -> users.Owner | None:
+    """The owner of a live session, refreshing its idle timer; None when it is not valid.
+
+    ``jsessionid`` is checked when the client sent the cookie; cmk and cloudmonkey send both.
+    """
+    row = session.scalars(
+        sa.select(models.ApiSession).where(
+            models.ApiSession.session_key_hash == digest(session_key)
+        )
+    ).first()
+    if row is None or now - row.last_access > SESSION_TIMEOUT:
+        return None
+    if jsessionid is not None and row.jsessionid_hash != digest(jsessionid):
+        return None
+    user = session.get(models.User, row.user_id)
+    if user is None or user.removed is not None:
+        return None
+    owner = users.owner_of(session, user)
+    if not _active(owner):
+        return None
+    row.last_access = now
+    return owner
+
+
+def logout(session: Session, session_key: str) -> None:
+    """End the session holding ``session_key`` (no error when it is already gone)."""
+    session.execute(
+        sa.delete(models.ApiSession).where(
+            models.ApiSession.session_key_hash == digest(session_key)
+        )
+    )

@@ -1,0 +1,29 @@
+"""Parameter sets and lookups that many commands share."""
+
+from __future__ import annotations
+
+from cirrostack.accounts import domains
+from cirrostack.api import params, registry
+from cirrostack.db.models import accounts as models
+
+P = params.Param
+T = params.ParamType
+
+LISTALL = P(
+    "listall",
+    T.BOOLEAN,
+    "If set to false, list only resources belonging to the command's caller; if set to true - "
+    "list resources that the caller is authorized to see. Default value is false",
+)
+ISRECURSIVE = P(
+    "isrecursive",
+    T.BOOLEAN,
+    "defaults to false, but if true, lists all resources from the parent specified by the "
+    "domainId till leaves.",
+)
+
+
+def domain_arg(call: registry.Call, name: str = "domainid") -> models.Domain | None:
+    """The live domain a UUID parameter names, or None when it was not given."""
+    uuid = call.get(name)
+    return None if uuid is None else domains.by_uuid(call.session, uuid, parameter=name)

@@ -1,0 +1,100 @@
+"""login and logout: username/password sessions for cloudmonkey, cmk and browsers.
+
+login is POST only (405 otherwise). Its answer carries the session key in the JSON and, as
+CloudStack does, in a ``sessionkey`` cookie beside ``JSESSIONID`` (cmk reads the cookie).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from cirrostack.accounts import domains, sessions
+from cirrostack.api import errors, registry, responses
+from cirrostack.api.commands.common import P, T
+from cirrostack.db.models import accounts as models
+
+_COOKIE_FLAGS = "Path=/client; HttpOnly; SameSite=Lax"
+
+
+def login(call: registry.Call) -> responses.Reply:
+    try:
+        domain = _login_domain(call)
+        opened = sessions.login(
+            call.session, call.get("username"), call.get("password"), domain=domain, now=call.now
+        )
+    except sessions.LoginFailed as exc:
+        raise errors.ApiError(errors.ErrorCode.ACCOUNT_ERROR, str(exc), cs_code=None) from exc
+    call.cookies.append(f"JSESSIONID={opened.jsessionid}; {_COOKIE_FLAGS}")
+    call.cookies.append(f"sessionkey={opened.session_key}; {_COOKIE_FLAGS}")
+    owner = opened.owner
+    return responses.Fields(
+        responses.compact(
+            {
+                "timeout": int(opened.timeout.total_seconds()),
+                "username": owner.user.username,
+                "userid": owner.user.uuid,
+                "domainid": owner.domain.uuid,
+                "account": owner.account.account_name,
+                "firstname": owner.user.firstname,
+                "lastname": owner.user.lastname,
+                "type": str(owner.account.type),
+                "timezone": owner.user.timezone,
+                "registered": "false",
+                "sessionkey": opened.session_key,
+                "is2faenabled": "false",
+                "is2faverified": "true",
+            }
+        )
+    )
+
+
+def _login_domain(call: registry.Call) -> models.Domain:
+    """``domainId`` (uuid or numeric id) wins over ``domain`` (a path below ROOT)."""
+    wanted = call.get("domainId")
+    if wanted is not None:
+        column = models.Domain.id if wanted.isdigit() else models.Domain.uuid
+        value: object = int(wanted) if wanted.isdigit() else wanted
+        found = call.session.scalars(
+            sa.select(models.Domain).where(column == value, models.Domain.removed.is_(None))
+        ).first()
+    else:
+        found = domains.by_path(call.session, domains.normalise_path(call.get("domain")))
+    if found is None:
+        raise sessions.LoginFailed(
+            f"Failed to authenticate user {call.get('username')}: unknown domain; "
+            "please provide valid credentials"
+        )
+    return found
+
+
+def logout(call: registry.Call) -> responses.Reply:
+    key = call.request.first("sessionkey") or call.request.cookies.get("sessionkey")
+    if key:
+        sessions.logout(call.session, key)
+    call.cookies.append(f"JSESSIONID=; Max-Age=0; {_COOKIE_FLAGS}")
+    call.cookies.append(f"sessionkey=; Max-Age=0; {_COOKIE_FLAGS}")
+    return responses.Fields({"description": "success"})
+
+
+COMMANDS = (
+    registry.Command(
+        "login",
+        login,
+        "Logs a user into the CloudStack. A successful login attempt will generate a JSESSIONID "
+        "cookie value that can be passed in subsequent Query command calls until the logout "
+        "command has been issued or the session has expired.",
+        (
+            P("username", T.STRING, "Username", required=True),
+            P("password", T.STRING, "Clear text password", required=True),
+            P("domain", T.STRING, "Path of the domain the user belongs to, e.g. /sub; / is ROOT"),
+            P("domainId", T.STRING, "ID of the domain the user belongs to; wins over domain"),
+        ),
+        public=True,
+        post_only=True,
+    ),
+    registry.Command(
+        "logout",
+        logout,
+        "Logs out the user",
+    ),
+)

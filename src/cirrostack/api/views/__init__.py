@@ -1,0 +1,1 @@
+"""Response objects: each declared once (its fields, for listApis) beside its serializer."""

@@ -1,0 +1,175 @@
+"""Response objects for domains, accounts, users and key pairs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cirrostack.accounts import keys, roles, users
+from cirrostack.api import responses
+from cirrostack.api.registry import Field, ObjectSpec
+from cirrostack.db.models import accounts as models
+
+_S, _B, _I, _D = "string", "boolean", "integer", "date"
+
+DOMAIN = ObjectSpec(
+    "domain",
+    (
+        Field("id", _S, "the ID of the domain"),
+        Field("name", _S, "the name of the domain"),
+        Field("path", _S, "the path of the domain, ROOT/child"),
+        Field("level", _I, "the level of the domain"),
+        Field("parentdomainid", _S, "the domain ID of the parent domain"),
+        Field("parentdomainname", _S, "the domain name of the parent domain"),
+        Field("haschild", _B, "whether the domain has one or more sub-domains"),
+        Field("networkdomain", _S, "the network domain"),
+        Field("state", _S, "the state of the domain"),
+        Field("created", _D, "the date when this domain was created"),
+    ),
+)
+
+USER = ObjectSpec(
+    "user",
+    (
+        Field("id", _S, "the user ID"),
+        Field("username", _S, "the user name"),
+        Field("firstname", _S, "the user firstname"),
+        Field("lastname", _S, "the user lastname"),
+        Field("email", _S, "the user email address"),
+        Field("state", _S, "the user state"),
+        Field("created", _D, "the date and time the user account was created"),
+        Field("timezone", _S, "the timezone user was created in"),
+        Field("account", _S, "the account name of the user"),
+        Field("accountid", _S, "the account ID of the user"),
+        Field("accounttype", _I, "the account type of the user"),
+        Field("domain", _S, "the domain name of the user"),
+        Field("domainid", _S, "the domain ID of the user"),
+        Field("roleid", _S, "the ID of the role"),
+        Field("rolename", _S, "the name of the role"),
+        Field("roletype", _S, "the type of the role"),
+        Field("apikey", _S, "the api key of the user (never the secret key)"),
+        Field("isdefault", _B, "true if user is default, false otherwise"),
+        Field("usersource", _S, "the source type of the user"),
+        Field("is2faenabled", _B, "true if user has two factor authentication enabled"),
+    ),
+)
+
+ACCOUNT = ObjectSpec(
+    "account",
+    (
+        Field("id", _S, "the id of the account"),
+        Field("name", _S, "the name of the account"),
+        Field("accounttype", _I, "account type (admin, domain-admin, user)"),
+        Field("roleid", _S, "the ID of the role"),
+        Field("rolename", _S, "the name of the role"),
+        Field("roletype", _S, "the type of the role (Admin, ResourceAdmin, DomainAdmin, User)"),
+        Field("domain", _S, "name of the Domain the account belongs too"),
+        Field("domainid", _S, "id of the Domain the account belongs too"),
+        Field("domainpath", _S, "path of the Domain the account belongs to"),
+        Field("state", _S, "the state of the account"),
+        Field("isdefault", _B, "true if account is default, false otherwise"),
+        Field("networkdomain", _S, "the network domain"),
+        Field("created", _D, "the date when this account was created"),
+        Field("user", "list", "the list of users associated with account", USER.fields),
+    ),
+)
+
+USERKEYS = ObjectSpec(
+    "userkeys",
+    (
+        Field("apikey", _S, "the api key of the registered user"),
+        Field("secretkey", _S, "the secret key of the registered user"),
+    ),
+)
+
+
+def display_path(domain: models.Domain) -> str:
+    """CloudStack's display form: ``ROOT`` for ``/``, ``ROOT/a/b`` for ``/a/b/``."""
+    return "ROOT" + domain.path.rstrip("/")
+
+
+def domain_item(session: Session, domain: models.Domain) -> dict[str, Any]:
+    parent = session.get(models.Domain, domain.parent) if domain.parent else None
+    children = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(models.Domain)
+        .where(models.Domain.parent == domain.id, models.Domain.removed.is_(None))
+    )
+    return responses.compact(
+        {
+            "id": domain.uuid,
+            "name": domain.name,
+            "path": display_path(domain),
+            "level": domain.level,
+            "parentdomainid": parent.uuid if parent else None,
+            "parentdomainname": parent.name if parent else None,
+            "haschild": bool(children),
+            "networkdomain": domain.network_domain,
+            "state": domain.state,
+            "created": responses.date(domain.created),
+        }
+    )
+
+
+def user_item(owner: users.Owner) -> dict[str, Any]:
+    user, account, domain, role = owner.user, owner.account, owner.domain, owner.role
+    return responses.compact(
+        {
+            "id": user.uuid,
+            "username": user.username,
+            "firstname": user.firstname,
+            "lastname": user.lastname,
+            "email": user.email,
+            "state": user.state,
+            "created": responses.date(user.created),
+            "timezone": user.timezone,
+            "account": account.account_name,
+            "accountid": account.uuid,
+            "accounttype": account.type,
+            "domain": domain.name,
+            "domainid": domain.uuid,
+            "roleid": role.uuid,
+            "rolename": role.name,
+            "roletype": role.role_type,
+            "apikey": user.api_key,
+            "isdefault": user.default,
+            "usersource": user.source.lower(),
+            "is2faenabled": False,
+        }
+    )
+
+
+def account_item(session: Session, account: models.Account) -> dict[str, Any]:
+    domain = session.get_one(models.Domain, account.domain_id)
+    role = session.get_one(models.Role, account.role_id)
+    members = session.scalars(
+        sa.select(models.User)
+        .where(models.User.account_id == account.id, models.User.removed.is_(None))
+        .order_by(models.User.id)
+    ).all()
+    return responses.compact(
+        {
+            "id": account.uuid,
+            "name": account.account_name,
+            "accounttype": account.type,
+            "roleid": role.uuid,
+            "rolename": role.name,
+            "roletype": roles.RoleType(role.role_type).value,
+            "domain": domain.name,
+            "domainid": domain.uuid,
+            "domainpath": display_path(domain),
+            "state": account.state,
+            "isdefault": account.default,
+            "networkdomain": account.network_domain,
+            "created": responses.date(account.created),
+            "user": [user_item(users.Owner(user, account, domain, role)) for user in members],
+        }
+    )
+
+
+def keys_item(pair: keys.KeyPair | None) -> dict[str, Any]:
+    if pair is None:
+        return {}
+    return {"apikey": pair.api_key, "secretkey": pair.secret_key}

@@ -1,0 +1,96 @@
+"""The ``cirrostack`` command: ``serve`` runs the management server, ``db upgrade`` migrates.
+
+This is a composition root: it reads arguments and the environment, builds the server from
+them and starts it. ``CIRROSTACK_DATABASE_URL`` may stand in for ``--database-url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cirrostack import __version__, server
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    arguments = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(arguments.run(arguments))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cirrostack", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cirrostack {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="command")
+    serve = commands.add_parser("serve", help="run the management server")
+    _database_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.set_defaults(run=_serve)
+    database = commands.add_parser("db", help="database maintenance")
+    db_commands = database.add_subparsers(required=True, metavar="action")
+    upgrade = db_commands.add_parser("upgrade", help="apply the migrations and seed data")
+    _database_options(upgrade)
+    upgrade.set_defaults(run=_upgrade)
+    return parser
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("var"), help="data directory (default ./var)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("CIRROSTACK_DATABASE_URL"),
+        help="SQLAlchemy URL (default: SQLite in the data directory); "
+        "postgresql://user@host/db or mysql://user@host/db for a server",
+    )
+
+
+def _database_url(arguments: argparse.Namespace) -> str:
+    url = arguments.database_url
+    return str(url) if url else server.default_database_url(arguments.data_dir)
+
+
+def _upgrade(arguments: argparse.Namespace) -> int:
+    arguments.data_dir.mkdir(parents=True, exist_ok=True)
+    engine, _ = server.prepare_database(_database_url(arguments))
+    engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    arguments.data_dir.mkdir(parents=True, exist_ok=True)
+    engine, credentials = server.prepare_database(_database_url(arguments))
+    wildcard = arguments.host in ("0.0.0.0", "::")  # noqa: S104 - a comparison, not a bind
+    shown_host = "127.0.0.1" if wildcard else arguments.host
+    url = f"http://{shown_host}:{arguments.port}/client/api"
+    admin_file = server.AdminFile(arguments.data_dir / "admin.json")
+    admin_file.write(url, credentials)
+    print(f"cirrostack {__version__} serving the CloudStack API at {url}", flush=True)
+    print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
+    uvicorn.run(
+        server.create_app(engine),
+        host=arguments.host,
+        port=arguments.port,
+        log_level="info",
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

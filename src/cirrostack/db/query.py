@@ -1,0 +1,34 @@
+"""Query helpers every list service uses: one page of rows plus the total count."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to return; ``limit`` None means every row."""
+
+    offset: int = 0
+    limit: int | None = None
+
+
+def paged(session: Session, statement: sa.Select[Any], page: Page) -> tuple[Sequence[Any], int]:
+    """Run ``statement`` for one page and count all its rows; returns (scalars, total)."""
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    sliced = statement.offset(page.offset)
+    if page.limit is not None:
+        sliced = sliced.limit(page.limit)
+    return session.execute(sliced).scalars().all(), int(total)
+
+
+def matches_keyword(column: Any, keyword: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive substring match, LIKE wildcards in ``keyword`` taken literally."""
+    return sa.func.lower(column).contains(keyword.lower(), autoescape=True)

@@ -1,0 +1,89 @@
+"""The composition root: a database, the command families, the dispatcher and the HTTP app.
+
+Called by the CLI (``cirrostack serve``) and by tests that want an in-process server. Nothing
+below this module reads the environment or global configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+
+from cirrostack.accounts import bootstrap
+from cirrostack.api import app, dispatch, registry
+from cirrostack.api.commands import accounts, discovery, domains, jobs, session, users
+from cirrostack.db import engine as db_engine
+from cirrostack.db import migrate
+
+FAMILIES = (
+    accounts.COMMANDS,
+    discovery.COMMANDS,
+    domains.COMMANDS,
+    jobs.COMMANDS,
+    session.COMMANDS,
+    users.COMMANDS,
+)
+
+
+def build_registry() -> registry.Registry:
+    """Every API command cirrostack answers."""
+    return registry.Registry.of(*FAMILIES)
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The embedded default: SQLite in the data directory."""
+    return f"sqlite:///{data_dir.resolve() / 'cloud.db'}"
+
+
+def prepare_database(url: str) -> tuple[Engine, bootstrap.AdminCredentials]:
+    """Migrate the database at ``url`` and seed it; returns the engine and admin credentials."""
+    engine = db_engine.make_engine(url)
+    migrate.upgrade(engine)
+    with db_engine.make_sessionmaker(engine)() as session:
+        credentials = bootstrap.ensure_cloud(session)
+        session.commit()
+    return engine, credentials
+
+
+def create_app(engine: Engine) -> Starlette:
+    """The ASGI application serving the API from ``engine``'s database."""
+    dispatcher = dispatch.Dispatcher(build_registry(), db_engine.make_sessionmaker(engine))
+    return app.create_app(dispatcher)
+
+
+@dataclass(frozen=True)
+class AdminFile:
+    """DIR/admin.json: how the operator (and scripts) reach the new cloud as admin."""
+
+    path: Path
+
+    def write(self, url: str, credentials: bootstrap.AdminCredentials) -> None:
+        """Write the file with mode 0600; a password from the first start is kept."""
+        previous = self._read()
+        content = {
+            "url": url,
+            "apikey": credentials.api_key,
+            "secretkey": credentials.secret_key,
+            "username": credentials.username,
+        }
+        password = credentials.password or previous.get("password")
+        if password:
+            content["password"] = password
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(content, handle, indent=2)
+            handle.write("\n")
+        os.chmod(self.path, 0o600)
+
+    def _read(self) -> dict[str, str]:
+        try:
+            loaded = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
