@@ -131,7 +131,7 @@ def _sequences_after_seed(session: Session) -> None:
         # Table names come from the tuple above, never from input.
         session.execute(
             sa.text(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
                 f'GREATEST((SELECT MAX(id) FROM "{table}"), 1))'
             )
         )
