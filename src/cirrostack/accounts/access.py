@@ -82,8 +82,7 @@ def check_domain(caller: Caller, domain: models.Domain) -> None:
     """Raise PermissionDenied unless the caller may act in ``domain``."""
     if not sees_domain(caller, domain):
         raise errors.PermissionDenied(
-            f"Account {caller.account_name} does not have permission to access domain "
-            f"{domain.uuid}"
+            f"Account {caller.account_name} does not have permission to access domain {domain.uuid}"
         )
 
 
@@ -94,13 +93,15 @@ def check_account(caller: Caller, account: models.Account, domain: models.Domain
     if caller.is_domain_admin and domain.path.startswith(caller.domain_path):
         return
     raise errors.PermissionDenied(
-        f"Account {caller.account_name} does not have permission to access account "
-        f"{account.uuid}"
+        f"Account {caller.account_name} does not have permission to access account {account.uuid}"
     )
 
 
 def check_key_access(
-    caller: Caller, user: models.User, role_type: roles.RoleType, account: models.Account,
+    caller: Caller,
+    user: models.User,
+    role_type: roles.RoleType,
+    account: models.Account,
     domain: models.Domain,
 ) -> None:
     """Raise PermissionDenied unless the caller may read or reset ``user``'s API keys."""

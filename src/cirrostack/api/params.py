@@ -108,7 +108,9 @@ def parse_all(
             if maps.get(key):
                 values[param.name] = _checked_map(param, maps[key])
             elif plain.get(key):
-                raise errors.param_error(f"Parameter {param.name} must be a map: {key}[0].name=value")
+                raise errors.param_error(
+                    f"Parameter {param.name} must be a map: {key}[0].name=value"
+                )
         elif plain.get(key, "") != "":
             values[param.name] = parse_value(command, param, plain[key])
         if param.required and param.name not in values:
