@@ -111,7 +111,6 @@ class ClusterDetail(base.Base, base.IdMixin):
     )
     name: Mapped[str] = mapped_column(String(255))
     value: Mapped[str] = mapped_column(String(255))
-    display: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Host(base.Base, base.Entity):

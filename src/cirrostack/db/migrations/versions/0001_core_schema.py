@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 12:26:43.025223
+Create Date: 2026-11-21 12:27:52.337538
 """
 
 from __future__ import annotations
@@ -1185,7 +1185,6 @@ def upgrade() -> None:
         ),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("value", sa.String(length=255), nullable=False),
-        sa.Column("display", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["cluster_id"],
             ["cluster.id"],
