@@ -64,7 +64,7 @@ class AdminFile:
 
     def write(self, url: str, credentials: bootstrap.AdminCredentials) -> None:
         """Write the file with mode 0600; a password from the first start is kept."""
-        previous = self._read()
+        previous = self.read()
         content = {
             "url": url,
             "apikey": credentials.api_key,
@@ -81,7 +81,8 @@ class AdminFile:
             handle.write("\n")
         os.chmod(self.path, 0o600)
 
-    def _read(self) -> dict[str, str]:
+    def read(self) -> dict[str, str]:
+        """The file's content, or {} when it is missing or unreadable."""
         try:
             loaded = json.loads(self.path.read_text())
         except (OSError, ValueError):

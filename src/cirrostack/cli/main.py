@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply the migrations and seed data")
     _database_options(upgrade)
     upgrade.set_defaults(run=_upgrade)
+    env = commands.add_parser(
+        "env", help="print shell exports that point the cs client at this server as admin"
+    )
+    env.add_argument("--data-dir", type=Path, default=Path("var"), help="data directory")
+    env.set_defaults(run=_env)
     return parser
 
 
@@ -67,6 +73,16 @@ def _upgrade(arguments: argparse.Namespace) -> int:
     engine, _ = server.prepare_database(_database_url(arguments))
     engine.dispose()
     print("database is up to date")
+    return 0
+
+
+def _env(arguments: argparse.Namespace) -> int:
+    admin = server.AdminFile(arguments.data_dir / "admin.json").read()
+    if not admin:
+        print(f"no {arguments.data_dir / 'admin.json'}: start the server first", file=sys.stderr)
+        return 1
+    for name, key in (("ENDPOINT", "url"), ("KEY", "apikey"), ("SECRET", "secretkey")):
+        print(f"export CLOUDSTACK_{name}={shlex.quote(admin[key])}")
     return 0
 
 
