@@ -61,7 +61,7 @@ class Spy:
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
     recorder = Spy(hmac.compare_digest)
-    monkeypatch.setattr(signing.hmac, "compare_digest", recorder)
+    monkeypatch.setattr("cirrostack.api.signing.hmac.compare_digest", recorder)
     return recorder
 
 

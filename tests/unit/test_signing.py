@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 import cs
@@ -70,9 +71,9 @@ class RecordingSession:
     """Stands in for ``requests.Session``: keeps the prepared request and stops there."""
 
     def __init__(self) -> None:
-        self.prepared: object = None
+        self.prepared: Any = None
 
-    def send(self, prepared: object, **_: object) -> None:
+    def send(self, prepared: Any, **_: object) -> None:
         self.prepared = prepared
         raise Sent
 
@@ -86,8 +87,8 @@ def cs_request(command: str, *, method: str = "get", **params: object) -> Pairs:
         getattr(client, command)(**params)
     prepared = session.prepared
     if method == "get":
-        return decode(urlsplit(prepared.url).query)  # type: ignore[attr-defined]
-    return decode(prepared.body)  # type: ignore[attr-defined]
+        return decode(urlsplit(prepared.url).query)
+    return decode(prepared.body)
 
 
 # --- apache-libcloud 3.9.1, driven through its own connection ---------------------------------

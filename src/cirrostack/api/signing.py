@@ -10,8 +10,9 @@ by name, join ``name=URLEncoder.encode(value)`` (``+`` written ``%20``) with ``&
 lot; the signature is the standard base64 of its HMAC-SHA1 under the secret key. Real clients
 build the string a little differently (key order, which characters they leave unencoded), so
 :func:`verify` tries the server's form first and then every other :class:`Canonicalization` in
-:data:`ACCEPTED`. Each accepted form decodes back to the same parameters, so leniency never lets a
-signature cover a request other than the one that was signed.
+:data:`ACCEPTED`. Each accepted form decodes back to the same parameters (up to the ASCII letter
+case that CloudStack's lower-casing leaves unsigned anyway), so leniency never lets a signature
+cover a request other than the one that was signed.
 
 Guarantees:
 
@@ -57,23 +58,23 @@ class SignatureError(Exception):
     """The request's signature cannot be accepted."""
 
 
-class MissingSignature(SignatureError):  # noqa: N818 - names the refusal
+class MissingSignature(SignatureError):
     """The request carries no ``signature`` parameter, or a blank one."""
 
 
-class AmbiguousRequest(SignatureError):  # noqa: N818 - names the refusal
+class AmbiguousRequest(SignatureError):
     """The parameter names make the signed string stand for more than one request."""
 
 
-class BadSignature(SignatureError):  # noqa: N818 - names the refusal
+class BadSignature(SignatureError):
     """The signature matches none of the accepted canonical strings."""
 
 
-class RequestExpired(SignatureError):  # noqa: N818 - names the refusal
+class RequestExpired(SignatureError):
     """A version 3 request whose ``expires`` time has passed."""
 
 
-class InvalidExpires(SignatureError):  # noqa: N818 - names the refusal
+class InvalidExpires(SignatureError):
     """A version 3 request whose ``expires`` is missing, unreadable or too far ahead."""
 
 
