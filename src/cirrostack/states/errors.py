@@ -17,7 +17,7 @@ class StateError(Exception):
     """Root of every error the ``states`` package raises."""
 
 
-class UnknownState(StateError):  # noqa: N818 - names fixed by DESIGN.md
+class UnknownState(StateError):
     """Raised when a stored state string is not one of the machine's states."""
 
     def __init__(self, machine: str, value: object) -> None:
@@ -26,7 +26,7 @@ class UnknownState(StateError):  # noqa: N818 - names fixed by DESIGN.md
         super().__init__(f"{value!r} is not a known {machine} state")
 
 
-class NoTransition(StateError):  # noqa: N818 - names fixed by DESIGN.md
+class NoTransition(StateError):
     """Raised when ``event`` is not allowed in ``state``; nothing was written.
 
     ``machine`` is the machine's name; ``resource`` labels the object (``Volume <uuid>``) when
@@ -42,7 +42,7 @@ class NoTransition(StateError):  # noqa: N818 - names fixed by DESIGN.md
         super().__init__(f"{subject} is {state}: {event} is not allowed in that state")
 
 
-class StateConflict(StateError):  # noqa: N818 - names fixed by DESIGN.md
+class StateConflict(StateError):
     """Raised when the compare-and-swap matched no row; nothing was written.
 
     The row no longer has ``expected_state`` and ``expected_count`` (its ``update_count``; None
@@ -63,7 +63,7 @@ class StateConflict(StateError):  # noqa: N818 - names fixed by DESIGN.md
         )
 
 
-class NotBound(StateError, LookupError):  # noqa: N818 - names fixed by DESIGN.md
+class NotBound(StateError, LookupError):
     """Raised when no machine governs this kind of object for this kind of event."""
 
     def __init__(self, model: str, event_type: str) -> None:
