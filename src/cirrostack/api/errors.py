@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass, field
 
 from cirrostack import errors
+from cirrostack.states import errors as state_errors
 
 
 class ErrorCode(enum.IntEnum):
@@ -83,6 +84,15 @@ _MAPPING: tuple[tuple[type[Exception], ErrorCode, CsErrorCode], ...] = (
         CsErrorCode.RESOURCE_UNAVAILABLE,
     ),
     (errors.ConcurrentOperation, ErrorCode.INTERNAL_ERROR, CsErrorCode.CONCURRENT_OPERATION),
+    # A transition the resource's state does not allow: the request is refused, as
+    # CloudStack's NoTransitionException surfaces (resource unavailable in that state).
+    (
+        state_errors.NoTransition,
+        ErrorCode.RESOURCE_UNAVAILABLE_ERROR,
+        CsErrorCode.RESOURCE_UNAVAILABLE,
+    ),
+    # Lost a compare-and-swap race: CloudStack's ConcurrentOperationException.
+    (state_errors.StateConflict, ErrorCode.INTERNAL_ERROR, CsErrorCode.CONCURRENT_OPERATION),
 )
 
 
@@ -93,25 +103,11 @@ def from_exception(exc: Exception) -> ApiError:
     for kind, code, cs_code in _MAPPING:
         if isinstance(exc, kind):
             return ApiError(code, str(exc), cs_code)
-    return _state_error(exc) or ApiError(
+    return ApiError(
         ErrorCode.INTERNAL_ERROR,
         "Internal error executing command, please contact your system administrator",
         CsErrorCode.CLOUD_RUNTIME,
     )
-
-
-def _state_error(exc: Exception) -> ApiError | None:
-    # Imported here: the states package is built beside this one and may not exist yet in
-    # every checkout; a missing module must not break error handling.
-    try:
-        from cirrostack.states import errors as state_errors
-    except ImportError:  # pragma: no cover - only while the states package is absent
-        return None
-    if isinstance(exc, state_errors.NoTransition):
-        return ApiError(ErrorCode.RESOURCE_UNAVAILABLE_ERROR, str(exc), CsErrorCode.CLOUD_RUNTIME)
-    if isinstance(exc, state_errors.StateConflict):
-        return ApiError(ErrorCode.INTERNAL_ERROR, str(exc), CsErrorCode.CONCURRENT_OPERATION)
-    return None
 
 
 def body(error: ApiError) -> dict[str, object]:
