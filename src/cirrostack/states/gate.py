@@ -156,13 +156,13 @@ def _written(
 
 def _conditions(
     binding: bindings.Binding[Any, Any],
-    resource: object,
+    resource: Any,
     old: enum.StrEnum,
     count: int | None,
     fence: sa.ColumnElement[bool] | None,
 ) -> list[sa.ColumnElement[bool]]:
     model = binding.model
-    conditions = [model.id == resource.id, getattr(model, binding.state) == old.value]  # type: ignore[attr-defined]
+    conditions = [model.id == resource.id, getattr(model, binding.state) == old.value]
     if binding.counter is not None:
         conditions.append(getattr(model, binding.counter) == count)
     for guard in binding.guards:
@@ -189,7 +189,7 @@ def _assignments(
 def _record(
     session: Session,
     binding: bindings.Binding[Any, Any],
-    resource: object,
+    resource: Any,
     label: str,
     old: enum.StrEnum,
     event: enum.StrEnum,
@@ -210,7 +210,7 @@ def _record(
             user_id=who.user_id,
             account_id=who.account_id,
             domain_id=who.domain_id,
-            resource_id=resource.id,  # type: ignore[attr-defined]
+            resource_id=resource.id,
             resource_type=binding.resource_type,
         )
     )
