@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from tests.conftest import Database
 
 from cirrostack.db import migrate, models
+from tests.conftest import Database
 
 
 def test_migrations_reach_head(database: Database) -> None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from tests.conftest import Database
 
 from cirrostack.db import base
 from cirrostack.db.models import (
@@ -27,6 +26,7 @@ from cirrostack.db.models import (
     tags,
     templates,
 )
+from tests.conftest import Database
 
 CORE_TABLES = {
     "configuration", "data_center", "data_center_details", "host_pod_ref", "cluster",
