@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cirrostack.accounts import access, roles
-from cirrostack.api import params, responses
+from cirrostack.api import auth, params, responses
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Call:
     #: Services the composition root wired in (e.g. the registry for listApis).
     services: dict[str, Any] = field(default_factory=dict)
     #: The raw request, for the few commands that read cookies (login, logout).
-    request: Any = None
+    request: auth.Request | None = None
     #: ``Set-Cookie`` values the answer must carry.
     cookies: list[str] = field(default_factory=list)
 

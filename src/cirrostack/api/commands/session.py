@@ -68,7 +68,8 @@ def _login_domain(call: registry.Call) -> models.Domain:
 
 
 def logout(call: registry.Call) -> responses.Reply:
-    key = call.request.first("sessionkey") or call.request.cookies.get("sessionkey")
+    request = call.request
+    key = request and (request.first("sessionkey") or request.cookies.get("sessionkey"))
     if key:
         sessions.logout(call.session, key)
     call.cookies.append(f"JSESSIONID=; Max-Age=0; {_COOKIE_FLAGS}")
