@@ -3,6 +3,9 @@
 Developers run it after changing models:  .venv/bin/python tools/new_migration.py "add foo"
 It migrates a scratch SQLite database to head, autogenerates the difference, and leaves the new
 file in src/cirrostack/db/migrations/versions/ to be read, edited where needed, and committed.
+
+Read the downgrade in particular: Alembic drops a table's indexes before the table, which
+MariaDB refuses when a foreign key needs the index; drop the table alone (its indexes go too).
 """
 
 from __future__ import annotations
