@@ -1,0 +1,376 @@
+"""Isolation between accounts and domains, on every backend (field lessons, section 5).
+
+CVE-2014-0031, CVE-2024-42222, CVE-2025-30675 and CVE-2025-22828 were all one kind of bug: a
+list or a lookup by UUID that forgot whose rows it was reading. The world here::
+
+    ROOT          admin (root admin)
+    ├── D1        da (domain admin), a, b (users)
+    │   └── D1S   s (user)
+    └── D2        da2 (domain admin), c (user)
+
+Every list command is asked by every kind of caller, with the parameters that widen a search
+(listall, isrecursive, domainid, id of a foreign row); the answer may be narrower than the rule
+allows, never wider. Every write command is sent by a caller below or beside its target: it
+fails with 531 or 401 (for an async command: its job fails with 531) and no row changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.security.conftest import content
+
+if TYPE_CHECKING:
+    from tests.security.conftest import Cloud, Keys, Member
+
+REFUSED = {401, 531}
+#: A foreign id may be answered like an unknown one (431), refused (531), or found nowhere.
+REFUSED_OR_UNKNOWN = {401, 431, 531}
+
+
+@dataclass(frozen=True)
+class World:
+    cloud: Cloud
+    d1: str
+    d1s: str
+    d2: str
+    da: Member
+    a: Member
+    b: Member
+    s: Member
+    da2: Member
+    c: Member
+
+    @property
+    def admin(self) -> Member:
+        return self.cloud.admin
+
+    @property
+    def root(self) -> str:
+        return self.cloud.root_id
+
+
+@pytest.fixture
+def world(cloud: Cloud) -> World:
+    d1 = cloud.domain("D1")
+    d1s = cloud.domain("D1S", d1)
+    d2 = cloud.domain("D2")
+    return World(
+        cloud,
+        d1,
+        d1s,
+        d2,
+        da=cloud.member("da", d1, account_type=2),
+        a=cloud.member("usera", d1),
+        b=cloud.member("userb", d1),
+        s=cloud.member("users", d1s),
+        da2=cloud.member("da2", d2, account_type=2),
+        c=cloud.member("userc", d2),
+    )
+
+
+def visible(cloud: Cloud, keys: Keys, command: str, key: str, **named: str) -> set[str] | int:
+    """The ids a list command answers with, or its error status."""
+    answer = cloud.call(keys, command, **named)
+    if answer.status != 200:
+        return answer.status
+    return {item["id"] for item in content(answer).get(key, [])}
+
+
+@dataclass(frozen=True)
+class ListCase:
+    caller: str
+    params: dict[str, str]
+    #: The exact answer: a set of ids, or an error status.
+    expected: set[str] | int
+
+
+def check_lists(world: World, command: str, key: str, cases: list[ListCase]) -> None:
+    problems = []
+    for case in cases:
+        member: Member = getattr(world, case.caller)
+        got = visible(world.cloud, member.keys, command, key, **case.params)
+        if got != case.expected:
+            problems.append(f"{case.caller} {command} {case.params}: {got} != {case.expected}")
+    assert not problems, "\n".join(problems)
+
+
+def accounts(*members: Member) -> set[str]:
+    return {member.account_id for member in members}
+
+
+def users(*members: Member) -> set[str]:
+    return {member.user_id for member in members}
+
+
+def test_list_accounts_sees_only_what_the_caller_may(world: World) -> None:
+    w = world
+    d1_tree = accounts(w.da, w.a, w.b, w.s)
+    everyone = accounts(w.admin, w.da, w.a, w.b, w.s, w.da2, w.c)
+    cases = [
+        ListCase("a", {}, accounts(w.a)),
+        ListCase("a", {"listall": "true"}, accounts(w.a)),
+        ListCase("a", {"isrecursive": "true", "listall": "true"}, accounts(w.a)),
+        ListCase("a", {"domainid": w.d2, "listall": "true"}, accounts(w.a)),
+        ListCase("a", {"domainid": w.root, "isrecursive": "true"}, accounts(w.a)),
+        ListCase("a", {"id": w.c.account_id}, set()),
+        ListCase("a", {"id": w.b.account_id, "listall": "true"}, set()),
+        ListCase("a", {"name": w.b.account_name, "listall": "true"}, set()),
+        ListCase("a", {"accounttype": "1", "listall": "true"}, set()),
+        ListCase("c", {"id": w.a.account_id, "listall": "true"}, set()),
+        ListCase("da", {}, accounts(w.da, w.a, w.b)),
+        ListCase("da", {"listall": "true"}, d1_tree),
+        ListCase("da", {"isrecursive": "true"}, d1_tree),
+        ListCase("da", {"domainid": w.d1s}, accounts(w.s)),
+        ListCase("da", {"domainid": w.d2}, 531),
+        ListCase("da", {"domainid": w.d2, "listall": "true", "isrecursive": "true"}, 531),
+        ListCase("da", {"domainid": w.root, "listall": "true"}, 531),
+        ListCase("da", {"id": w.c.account_id}, set()),
+        ListCase("da", {"id": w.admin.account_id, "listall": "true"}, set()),
+        ListCase("da", {"id": w.da2.account_id, "isrecursive": "true"}, set()),
+        ListCase("da", {"id": w.s.account_id}, accounts(w.s)),
+        ListCase("da", {"accounttype": "1", "listall": "true"}, set()),
+        ListCase("da2", {"listall": "true"}, accounts(w.da2, w.c)),
+        ListCase("da2", {"domainid": w.d1s}, 531),
+        ListCase("admin", {}, accounts(w.admin)),
+        ListCase("admin", {"listall": "true"}, everyone),
+        ListCase("admin", {"domainid": w.d2}, accounts(w.da2, w.c)),
+        ListCase("admin", {"domainid": w.d1, "isrecursive": "true"}, d1_tree),
+    ]
+    check_lists(world, "listAccounts", "account", cases)
+
+
+def test_list_users_sees_only_what_the_caller_may(world: World) -> None:
+    w = world
+    d1_tree = users(w.da, w.a, w.b, w.s)
+    everyone = users(w.admin, w.da, w.a, w.b, w.s, w.da2, w.c)
+    cases = [
+        ListCase("a", {}, users(w.a)),
+        ListCase("a", {"listall": "true", "isrecursive": "true"}, users(w.a)),
+        ListCase("a", {"domainid": w.d2, "listall": "true"}, users(w.a)),
+        ListCase("a", {"domainid": w.root, "isrecursive": "true"}, users(w.a)),
+        ListCase("a", {"id": w.b.user_id}, set()),
+        ListCase("a", {"id": w.admin.user_id, "listall": "true"}, set()),
+        ListCase("a", {"account": w.b.account_name}, set()),
+        ListCase("a", {"account": w.c.account_name, "domainid": w.d2}, set()),
+        ListCase("a", {"username": "admin", "listall": "true"}, set()),
+        ListCase("a", {"keyword": "user", "listall": "true"}, users(w.a)),
+        ListCase("c", {"account": w.a.account_name, "domainid": w.d1}, set()),
+        ListCase("da", {}, users(w.da, w.a, w.b)),
+        ListCase("da", {"listall": "true"}, d1_tree),
+        ListCase("da", {"isrecursive": "true"}, d1_tree),
+        ListCase("da", {"domainid": w.d2}, 531),
+        ListCase("da", {"domainid": w.root, "listall": "true"}, 531),
+        ListCase("da", {"account": w.c.account_name, "domainid": w.d2}, 531),
+        ListCase("da", {"account": w.c.account_name}, set()),
+        ListCase("da", {"id": w.c.user_id}, set()),
+        ListCase("da", {"id": w.admin.user_id, "listall": "true"}, set()),
+        ListCase("da", {"id": w.s.user_id}, users(w.s)),
+        ListCase("da", {"username": "admin", "listall": "true"}, set()),
+        ListCase("da", {"accounttype": "1", "listall": "true"}, set()),
+        ListCase("da2", {"listall": "true"}, users(w.da2, w.c)),
+        ListCase("da2", {"id": w.a.user_id}, set()),
+        ListCase("admin", {"listall": "true"}, everyone),
+        ListCase("admin", {"domainid": w.d1s}, users(w.s)),
+    ]
+    check_lists(world, "listUsers", "user", cases)
+
+
+def test_list_domains_sees_only_the_callers_subtree(world: World) -> None:
+    w = world
+    cases = [
+        ListCase("a", {}, 401),
+        ListCase("a", {"listall": "true"}, 401),
+        ListCase("s", {"id": w.d1s}, 401),
+        ListCase("da", {}, {w.d1}),
+        ListCase("da", {"listall": "true"}, {w.d1, w.d1s}),
+        ListCase("da", {"isrecursive": "true"}, {w.d1, w.d1s}),
+        ListCase("da", {"id": w.d2}, set()),
+        ListCase("da", {"id": w.root, "listall": "true"}, set()),
+        ListCase("da", {"name": "D2", "listall": "true"}, set()),
+        ListCase("da", {"name": "ROOT", "listall": "true"}, set()),
+        ListCase("da", {"level": "0", "listall": "true"}, set()),
+        ListCase("da", {"id": w.d1s}, {w.d1s}),
+        ListCase("da2", {"listall": "true"}, {w.d2}),
+        ListCase("da2", {"id": w.d1s, "isrecursive": "true"}, set()),
+        ListCase("admin", {"listall": "true"}, {w.root, w.d1, w.d1s, w.d2}),
+    ]
+    check_lists(world, "listDomains", "domain", cases)
+
+
+def _job(world: World, member: Member, account: Member) -> str:
+    """A finished job of ``member``: it disables ``account``, which is enabled again after."""
+    cloud = world.cloud
+    answer = cloud.call(member.keys, "disableAccount", id=account.account_id, lock="false")
+    assert cloud.job(member.keys, answer)["jobstatus"] == 1
+    cloud.ok(member.keys, "enableAccount", id=account.account_id)
+    return str(content(answer)["jobid"])
+
+
+def test_query_async_job_result_of_another_account(world: World) -> None:
+    w = world
+    jobs = {"da": _job(w, w.da, w.s), "da2": _job(w, w.da2, w.c), "admin": _job(w, w.admin, w.b)}
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    unknown = w.cloud.call(w.da.keys, "queryAsyncJobResult", jobid=unknown_id)
+    assert unknown.status == 431
+    cases = [
+        ("a", "da", False),
+        ("a", "da2", False),
+        ("a", "admin", False),
+        ("s", "da", False),
+        ("c", "da2", False),
+        ("da", "da2", False),
+        ("da", "admin", False),
+        ("da2", "da", False),
+        ("da2", "admin", False),
+        ("da", "da", True),
+        ("admin", "da", True),
+        ("admin", "da2", True),
+    ]
+    problems = []
+    for caller, owner, allowed in cases:
+        member: Member = getattr(w, caller)
+        answer = w.cloud.call(member.keys, "queryAsyncJobResult", jobid=jobs[owner])
+        if allowed and answer.status != 200:
+            problems.append(f"{caller} on {owner}'s job: {answer.status}, expected 200")
+        if not allowed and answer.status not in REFUSED_OR_UNKNOWN:
+            problems.append(f"{caller} on {owner}'s job: {answer.status} {answer.body}")
+        if not allowed and answer.status == 431:
+            # Answered exactly like an unknown id: a job id is not an oracle.
+            like_unknown = content(unknown)["errortext"].replace(unknown_id, jobs[owner])
+            assert content(answer)["errortext"] == like_unknown
+    assert not problems, "\n".join(problems)
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Write:
+    caller: str
+    command: str
+    params: dict[str, str]
+
+
+def new_user(world: World, account: Member, domain: str) -> dict[str, str]:
+    return {
+        "account": account.account_name,
+        "domainid": domain,
+        "username": "intruder",
+        "password": "intruder-password",
+        "email": "intruder@example.org",
+        "firstname": "In",
+        "lastname": "Truder",
+    }
+
+
+def check_refused(world: World, writes: list[Write]) -> None:
+    """Each write fails with 401/531 (directly or as its job's result) and changes no row."""
+    cloud = world.cloud
+    problems = []
+    for write in writes:
+        member: Member = getattr(world, write.caller)
+        before = cloud.rows()
+        answer = cloud.call(member.keys, write.command, **write.params)
+        code = cloud.outcome(member.keys, answer)
+        if code not in REFUSED:
+            problems.append(f"{write}: answered {code}: {answer.body}")
+        if cloud.rows() != before:
+            problems.append(f"{write}: changed rows")
+    assert not problems, "\n".join(problems)
+
+
+def _writes_on(caller: str, target: Member, domain: str, world: World) -> list[Write]:
+    """Every write command aimed at ``target`` (an account, its user, its domain)."""
+    return [
+        Write(caller, "updateAccount", {"id": target.account_id, "networkdomain": "evil.example"}),
+        Write(
+            caller,
+            "updateAccount",
+            {"account": target.account_name, "domainid": domain, "networkdomain": "x.example"},
+        ),
+        Write(caller, "disableAccount", {"id": target.account_id, "lock": "false"}),
+        Write(caller, "disableAccount", {"id": target.account_id, "lock": "true"}),
+        Write(
+            caller,
+            "disableAccount",
+            {"account": target.account_name, "domainid": domain, "lock": "false"},
+        ),
+        Write(caller, "enableAccount", {"id": target.account_id}),
+        Write(caller, "deleteAccount", {"id": target.account_id}),
+        Write(caller, "createUser", new_user(world, target, domain)),
+        Write(caller, "updateUser", {"id": target.user_id, "email": "evil@example.org"}),
+        Write(caller, "updateUser", {"id": target.user_id, "password": "taken-over"}),
+        Write(caller, "updateUser", {"id": target.user_id, "username": "renamed"}),
+        Write(caller, "deleteUser", {"id": target.user_id}),
+        Write(caller, "updateDomain", {"id": domain, "networkdomain": "evil.example"}),
+        Write(caller, "updateDomain", {"id": domain, "name": "Renamed"}),
+        Write(caller, "deleteDomain", {"id": domain, "cleanup": "true"}),
+        Write(caller, "createDomain", {"name": "Intruder", "parentdomainid": domain}),
+    ]
+
+
+def test_a_user_writes_nothing_outside_its_account(world: World) -> None:
+    w = world
+    writes = [
+        *_writes_on("a", w.b, w.d1, w),
+        *_writes_on("a", w.da, w.d1, w),
+        *_writes_on("a", w.c, w.d2, w),
+        *_writes_on("s", w.a, w.d1, w),
+        *_writes_on("c", w.admin, w.root, w),
+    ]
+    check_refused(world, writes)
+
+
+def test_a_domain_admin_writes_nothing_outside_its_subtree(world: World) -> None:
+    w = world
+    writes = [
+        *_writes_on("da", w.c, w.d2, w),
+        *_writes_on("da", w.da2, w.d2, w),
+        *_writes_on("da", w.admin, w.root, w),
+        *_writes_on("da2", w.a, w.d1, w),
+        *_writes_on("da2", w.s, w.d1s, w),
+    ]
+    check_refused(world, writes)
+
+
+def test_a_domain_admin_cannot_enable_a_foreign_account(world: World) -> None:
+    w = world
+    disabled = w.cloud.call(w.admin.keys, "disableAccount", id=w.c.account_id, lock="false")
+    assert w.cloud.outcome(w.admin.keys, disabled) == 0
+    check_refused(world, [Write("da", "enableAccount", {"id": w.c.account_id})])
+
+
+def test_a_domain_admin_cannot_touch_its_own_domain_or_root(world: World) -> None:
+    w = world
+    writes = [
+        Write("da", "deleteDomain", {"id": w.d1, "cleanup": "true"}),
+        Write("da", "deleteDomain", {"id": w.root, "cleanup": "true"}),
+        Write("da", "updateDomain", {"id": w.root, "name": "NotRoot"}),
+        Write("da", "createDomain", {"name": "Beside", "parentdomainid": w.root}),
+    ]
+    check_refused(world, writes)
+
+
+def test_the_same_writes_succeed_within_scope(world: World) -> None:
+    """The refusals above are about who asks, not about malformed requests."""
+    w = world
+    cloud = w.cloud
+    allowed: list[tuple[Member, str, dict[str, Any]]] = [
+        (w.da, "updateAccount", {"id": w.a.account_id, "networkdomain": "ok.example"}),
+        (w.da, "createUser", new_user(w, w.a, w.d1)),
+        (w.da, "updateUser", {"id": w.b.user_id, "email": "b2@example.org"}),
+        (w.da, "updateDomain", {"id": w.d1s, "networkdomain": "ok.example"}),
+        (w.da, "createDomain", {"name": "Child", "parentdomainid": w.d1}),
+        (w.da, "disableAccount", {"id": w.b.account_id, "lock": "false"}),
+        (w.da, "enableAccount", {"id": w.b.account_id}),
+        (w.a, "updateUser", {"id": w.a.user_id, "email": "a2@example.org"}),
+        (w.da2, "deleteAccount", {"id": w.c.account_id}),
+        (w.admin, "deleteDomain", {"id": w.d1s, "cleanup": "true"}),
+    ]
+    for member, command, params in allowed:
+        answer = cloud.call(member.keys, command, **params)
+        assert cloud.outcome(member.keys, answer) == 0, (command, answer.body)
