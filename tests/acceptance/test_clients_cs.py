@@ -149,6 +149,46 @@ def test_disable_enable_delete_account_through_polled_jobs(
     assert admin.listAccounts(domainid=domain["id"]) == {}
 
 
+def test_registering_new_keys_retires_the_old_pair_at_once(
+    admin: CloudStack, cloud: Server
+) -> None:
+    domain = admin.createDomain(name="rotation")["domain"]
+    account = new_account(admin, "rotator", domain["id"], 0)
+    user_id = account["user"][0]["id"]
+    old = client(cloud, *keys_for(admin, user_id))
+    pair = old.registerUserKeys(id=user_id)["userkeys"]
+    new_key, new_secret = pair["apikey"], pair["secretkey"]
+    with pytest.raises(CloudStackApiException) as retired:
+        old.listAccounts()
+    assert http_status(retired.value) == 401
+    assert client(cloud, new_key, new_secret).listAccounts()["count"] == 1
+    listed = admin.listUsers(id=user_id)["user"]
+    assert [user.get("apikey") for user in listed] == [new_key]
+    assert all("secretkey" not in user for user in listed)
+
+
+def test_deleted_user_keys_stop_working(admin: CloudStack, cloud: Server) -> None:
+    domain = admin.createDomain(name="userdelete")["domain"]
+    new_account(admin, "keeper", domain["id"], 0)
+    extra = admin.createUser(
+        account="keeper",
+        domainid=domain["id"],
+        username="leaver",
+        password=PASSWORD,
+        email="leaver@example.org",
+        firstname="Leaving",
+        lastname="User",
+    )["user"]
+    as_leaver = client(cloud, *keys_for(admin, extra["id"]))
+    assert as_leaver.listAccounts()["count"] == 1
+    assert admin.deleteUser(id=extra["id"]) == {"success": True}
+    with pytest.raises(CloudStackApiException) as gone:
+        as_leaver.listAccounts()
+    assert http_status(gone.value) == 401
+    remaining = admin.listUsers(account="keeper", domainid=domain["id"])["user"]
+    assert [user["username"] for user in remaining] == ["keeper"]
+
+
 def test_async_command_without_polling_returns_a_job_id(admin: CloudStack) -> None:
     domain = admin.createDomain(name="unpolled")["domain"]
     answer = admin.deleteDomain(id=domain["id"], fetch_result=False)
