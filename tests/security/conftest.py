@@ -52,6 +52,18 @@ def signed_request(keys: Keys, command: str, pairs: Pairs, method: str = "GET") 
     return auth.Request(method, tuple(signed), {})
 
 
+def session_request(login: dispatch.Answer, command: str, **named: str) -> auth.Request:
+    """A request in the session ``login`` opened: its key as a parameter, its cookies."""
+    cookies = dict(
+        value.split(";")[0].split("=", 1)
+        for header, value in login.headers
+        if header == "Set-Cookie"
+    )
+    key = content(login)["sessionkey"]
+    pairs = (("command", command), ("response", "json"), ("sessionkey", key), *named.items())
+    return auth.Request("GET", pairs, cookies)
+
+
 def content(answer: dispatch.Answer) -> Any:
     """The object under the answer's single key."""
     assert len(answer.body) == 1, answer.body
@@ -147,14 +159,7 @@ class Cloud:
         """Log in with the password and send one command in that session; must succeed."""
         login = self.login(username, domain_id)
         assert login.status == 200, login.body
-        key = content(login)["sessionkey"]
-        cookies = dict(
-            cookie.split(";")[0].split("=", 1)
-            for name, cookie in login.headers
-            if name == "Set-Cookie"
-        )
-        pairs = (("command", command), ("response", "json"), ("sessionkey", key), *named.items())
-        answer = self.dispatcher.handle(auth.Request("GET", pairs, cookies))
+        answer = self.dispatcher.handle(session_request(login, command, **named))
         assert answer.status == 200, answer.body
         return content(answer)
 
