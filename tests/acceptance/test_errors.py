@@ -501,11 +501,6 @@ def _case_twin(world: World, name: str) -> dict[str, Any] | None:
     return {**domain, "account": account}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLite LIKE is case-insensitive: a domain admin of ROOT/twin lists the accounts, "
-    "users and domain of its sibling ROOT/TWIN",
-)
 def test_domain_admin_does_not_see_a_sibling_differing_only_in_case(world: World) -> None:
     _, caller = _domain_with_admin(world, "twin", 2)
     if _case_twin(world, "twin") is None:
@@ -515,11 +510,6 @@ def test_domain_admin_does_not_see_a_sibling_differing_only_in_case(world: World
     assert _names(caller, "listDomains", "domain", "path") == {"ROOT/twin"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="updateDomain moves every path LIKE the old one: renaming ROOT/pair also moves "
-    "ROOT/PAIR under the new name, and pair's domain admin then owns PAIR's accounts",
-)
 def test_renaming_a_domain_leaves_its_case_twin_alone(world: World) -> None:
     pair, caller = _domain_with_admin(world, "pair", 2)
     twin = _case_twin(world, "pair")
@@ -533,11 +523,6 @@ def test_renaming_a_domain_leaves_its_case_twin_alone(world: World) -> None:
     assert_refused(caller, PERMISSION_DENIED, "getUserKeys", id=victim)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deleteDomain cleanup=true removes every path LIKE the domain's: deleting "
-    "ROOT/gone also removes ROOT/GONE and its accounts",
-)
 def test_deleting_a_domain_leaves_its_case_twin_alone(world: World) -> None:
     gone, _ = _domain_with_admin(world, "gone", 0)
     twin = _case_twin(world, "gone")

@@ -176,3 +176,35 @@ def test_default_accounts_cannot_be_deleted_or_disabled(database: Database) -> N
                 accounts.set_state(session, admin, account, accounts.State.LOCKED)
         assert session.get_one(models.Account, 2).removed is None
         assert base.utcnow() > NOW
+
+
+@pytest.mark.parametrize(
+    ("path", "prefix", "inside"),
+    [
+        ("/case/", "/case/", True),
+        ("/case/below/", "/case/", True),
+        ("/CASE/", "/case/", False),
+        ("/CASE/below/", "/case/", False),
+        ("/a_b/", "/a%b/", False),
+        ("/axb/", "/a_b/", False),
+    ],
+)
+def test_subtree_match_is_exact_not_like(
+    database: Database, path: str, prefix: str, inside: bool
+) -> None:
+    head = path[: len(prefix)]
+    if database.backend == "mariadb" and head.lower() == prefix.lower() and head != prefix:
+        pytest.skip("MariaDB's collation compares case-insensitively; twins are refused there")
+    with database.engine.connect() as connection:
+        matched = connection.scalar(sa.select(query.under_path(sa.literal(path), prefix)))
+    assert bool(matched) is inside
+
+
+def test_sibling_domain_names_differing_only_in_case_are_refused(database: Database) -> None:
+    session, admin = seeded(database)
+    with session:
+        twin = domains.create(session, admin, "twin", None)
+        with pytest.raises(errors.InvalidParameterValue):
+            domains.create(session, admin, "TWIN", None)
+        domains.update(session, admin, twin, "Twin", None)
+        assert twin.path == "/Twin/"

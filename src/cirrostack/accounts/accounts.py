@@ -234,5 +234,5 @@ def _scoped(
     domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
     access.check_domain(caller, domain)
     if wanted.listall or wanted.isrecursive or wanted.id is not None:
-        return statement.where(models.Domain.path.startswith(domain.path, autoescape=True))
+        return statement.where(query.under_path(models.Domain.path, domain.path))
     return statement.where(models.Account.domain_id == domain.id)

@@ -78,16 +78,21 @@ def create(
     return domain
 
 
-def _check_name(session: Session, name: str, parent: models.Domain) -> None:
+def _check_name(
+    session: Session, name: str, parent: models.Domain, renamed: int | None = None
+) -> None:
     if not name.strip() or "/" in name:
         raise errors.InvalidParameterValue(
             f"Domain name {name!r} is invalid: it must be non-empty and contain no '/'"
         )
+    # Names are unique among siblings regardless of case, on every backend: MariaDB's collation
+    # compares that way anyway, and paths that differ only in case invite confusion.
     clash = session.scalars(
         sa.select(models.Domain.id).where(
             models.Domain.parent == parent.id,
-            models.Domain.name == name,
+            sa.func.lower(models.Domain.name) == name.lower(),
             models.Domain.removed.is_(None),
+            models.Domain.id != (renamed or 0),
         )
     ).first()
     if clash is not None:
@@ -109,7 +114,7 @@ def update(
         if domain.id == ROOT_ID:
             raise errors.InvalidParameterValue("The ROOT domain cannot be renamed")
         parent = session.get_one(models.Domain, domain.parent)
-        _check_name(session, name, parent)
+        _check_name(session, name, parent, renamed=domain.id)
         _move_subtree(session, domain, f"{parent.path}{name}/")
         domain.name = name
     if network_domain is not None:
@@ -128,7 +133,7 @@ def subtree(session: Session, domain: models.Domain) -> Sequence[models.Domain]:
     """``domain`` and every live domain below it."""
     return session.scalars(
         sa.select(models.Domain).where(
-            models.Domain.path.startswith(domain.path, autoescape=True),
+            query.under_path(models.Domain.path, domain.path),
             models.Domain.removed.is_(None),
         )
     ).all()
@@ -167,7 +172,7 @@ def search(
     if wanted.id is not None:
         statement = statement.where(models.Domain.id == wanted.id)
     if wanted.listall or wanted.isrecursive or wanted.id is not None:
-        statement = statement.where(models.Domain.path.startswith(own.path, autoescape=True))
+        statement = statement.where(query.under_path(models.Domain.path, own.path))
     else:
         statement = statement.where(models.Domain.id == own.id)
     if wanted.name is not None:

@@ -221,7 +221,7 @@ def search(
         domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
         access.check_domain(caller, domain)
         if wanted.listall or wanted.isrecursive or wanted.id is not None or wanted.account:
-            statement = statement.where(models.Domain.path.startswith(domain.path, autoescape=True))
+            statement = statement.where(query.under_path(models.Domain.path, domain.path))
         else:
             statement = statement.where(models.Account.domain_id == domain.id)
     for column, value in (

@@ -29,6 +29,17 @@ def paged(session: Session, statement: sa.Select[Any], page: Page) -> tuple[Sequ
     return session.execute(sliced).scalars().all(), int(total)
 
 
+def under_path(column: Any, prefix: str) -> sa.ColumnElement[bool]:
+    """``column`` starts with ``prefix``, compared exactly.
+
+    Not LIKE: SQLite's LIKE ignores ASCII case, which would put ``/CASE/`` inside ``/case/``'s
+    subtree. A substring equality is case-exact on SQLite and PostgreSQL; on MariaDB it follows
+    the column's case-insensitive collation, where sibling names differing only in case cannot
+    exist (see ``accounts.domains``).
+    """
+    return sa.func.substr(column, 1, len(prefix)) == prefix
+
+
 def matches_keyword(column: Any, keyword: str) -> sa.ColumnElement[bool]:
     """Case-insensitive substring match, LIKE wildcards in ``keyword`` taken literally."""
     return sa.func.lower(column).contains(keyword.lower(), autoescape=True)
