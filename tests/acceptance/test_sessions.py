@@ -278,3 +278,20 @@ def test_disabling_the_account_ends_its_sessions(cloud: Server, admin: CloudStac
         assert_error(list_accounts(cloud, client, key), "errorresponse", 401)
         admin.enableAccount(id=account["id"])
         assert_error(list_accounts(cloud, client, key), "errorresponse", 401)
+
+
+def test_session_key_without_the_jsessionid_cookie_is_refused(cloud: Server) -> None:
+    login = httpx.post(
+        cloud.url,
+        data={
+            "command": "login",
+            "username": "admin",
+            "password": cloud.password,
+            "response": "json",
+        },
+    )
+    key = login.json()["loginresponse"]["sessionkey"]
+    answer = httpx.get(
+        cloud.url, params={"command": "listAccounts", "sessionkey": key, "response": "json"}
+    )
+    assert answer.status_code == 401

@@ -128,13 +128,14 @@ def test_login_sessions_expire_end_at_logout_and_with_the_account(database: Data
         key, cookie = opened.session_key, opened.jsessionid
         assert sessions.resume(session, key, cookie, now=NOW) is not None
         assert sessions.resume(session, key, "wrong-cookie", now=NOW) is None
+        assert sessions.resume(session, key, None, now=NOW) is None
         idle = NOW + sessions.SESSION_TIMEOUT + datetime.timedelta(seconds=1)
         assert sessions.resume(session, key, cookie, now=idle) is None
         sessions.logout(session, key)
         assert sessions.resume(session, key, cookie, now=NOW) is None
         again = sessions.login(session, "dave", "pw-dave", domain=root, now=NOW)
         accounts.set_state(session, admin, account, accounts.State.DISABLED)
-        assert sessions.resume(session, again.session_key, None, now=NOW) is None
+        assert sessions.resume(session, again.session_key, again.jsessionid, now=NOW) is None
         with pytest.raises(sessions.LoginFailed):
             sessions.login(session, "dave", "pw-dave", domain=root, now=NOW)
 

@@ -100,8 +100,11 @@ def resume(
 ) -> users.Owner | None:
     """The owner of a live session, refreshing its idle timer; None when it is not valid.
 
-    ``jsessionid`` is checked when the client sent the cookie; cmk and cloudmonkey send both.
+    Both halves are required, as in CloudStack: the session key (parameter or cookie) and the
+    JSESSIONID cookie of the same login. A session key seen in a URL or a log is not enough.
     """
+    if not jsessionid:
+        return None
     row = session.scalars(
         sa.select(models.ApiSession).where(
             models.ApiSession.session_key_hash == digest(session_key)
@@ -109,7 +112,7 @@ def resume(
     ).first()
     if row is None or now - row.last_access > SESSION_TIMEOUT:
         return None
-    if jsessionid is not None and row.jsessionid_hash != digest(jsessionid):
+    if row.jsessionid_hash != digest(jsessionid):
         return None
     user = session.get(models.User, row.user_id)
     if user is None or user.removed is not None:
