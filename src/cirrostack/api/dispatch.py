@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from cirrostack import events
 from cirrostack.accounts import access, roles
 from cirrostack.api import auth, errors, jobs, params, registry, responses
 from cirrostack.db import base
@@ -90,7 +91,9 @@ class Dispatcher:
     def _execute(self, session: Session, call: registry.Call) -> dict[str, Any]:
         """Run the handler; an async command's outcome, good or bad, becomes a job record."""
         if not call.command.is_async:
-            return responses.content(call.command.handler(call))
+            body = responses.content(call.command.handler(call))
+            _record_event(session, call, None)
+            return body
         outcome: responses.Reply | errors.ApiError
         savepoint = session.begin_nested()
         try:
@@ -99,6 +102,8 @@ class Dispatcher:
         except Exception as exc:
             savepoint.rollback()
             outcome = _mapped(call.command, exc)
+        failure = outcome if isinstance(outcome, errors.ApiError) else None
+        _record_event(session, call, failure)
         job = jobs.record(session, call.who, call.command, call.args, outcome)
         return {"jobid": job.uuid}
 
@@ -123,6 +128,28 @@ class Dispatcher:
             services=self.services,
             request=request,
         )
+
+
+def _record_event(session: Session, call: registry.Call, failure: errors.ApiError | None) -> None:
+    """The event row of a successful (or, for async commands, failed) action."""
+    command = call.command
+    if command.event is None or call.caller is None:
+        return
+    kind, resource_id, label = call.acted_on or (None, None, "")
+    subject = f" {label}" if label else ""
+    if failure is None:
+        text, level = f"{command.name}{subject}: completed", events.Level.INFO
+    else:
+        text, level = f"{command.name}{subject}: failed: {failure.text}", events.Level.ERROR
+    events.record(
+        session,
+        call.caller,
+        command.event,
+        text,
+        level=level,
+        resource_type=kind,
+        resource_id=resource_id,
+    )
 
 
 def _mapped(command: registry.Command, exc: Exception) -> errors.ApiError:

@@ -59,6 +59,8 @@ class Call:
     request: auth.Request | None = None
     #: ``Set-Cookie`` values the answer must carry.
     cookies: list[str] = field(default_factory=list)
+    #: What the handler acted on, for the event row: (resource type, internal id, label).
+    acted_on: tuple[str, int, str] | None = None
 
     @property
     def who(self) -> access.Caller:
@@ -98,6 +100,8 @@ class Command:
     post_only: bool = False
     #: For async commands: the resource type the job acts on (``jobinstancetype``).
     instance_type: str | None = None
+    #: The event type a successful run records (``ACCOUNT.CREATE``); None for reads.
+    event: str | None = None
 
     @property
     def key(self) -> str:

@@ -29,29 +29,17 @@ import datetime
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.orm import Session, attributes
 
+from cirrostack import events
 from cirrostack.db import base
-from cirrostack.db.models import events as event_models
 from cirrostack.states import bindings, errors
 
-#: The longest description the ``event`` table holds.
-_DESCRIPTION_LENGTH = 1024
-
-
-class ActorLike(Protocol):
-    """Who asked for a transition; ``accounts.access.Caller`` is one."""
-
-    @property
-    def user_id(self) -> int: ...
-    @property
-    def account_id(self) -> int: ...
-    @property
-    def domain_id(self) -> int: ...
+ActorLike = events.ActorLike
 
 
 @dataclass(frozen=True)
@@ -201,18 +189,13 @@ def _record(
     text = f"{label} {old} -[{event}]-> {new}"
     if description:
         text = f"{text}: {description}"
-    session.execute(
-        sa.insert(event_models.Event).values(
-            type=binding.event_type,
-            state="Completed",
-            level="INFO",
-            description=text[:_DESCRIPTION_LENGTH],
-            user_id=who.user_id,
-            account_id=who.account_id,
-            domain_id=who.domain_id,
-            resource_id=resource.id,
-            resource_type=binding.resource_type,
-        )
+    events.record(
+        session,
+        who,
+        binding.event_type,
+        text,
+        resource_type=binding.resource_type,
+        resource_id=resource.id,
     )
 
 

@@ -48,6 +48,11 @@ def new_user(call: registry.Call) -> users.NewUser:
     )
 
 
+def _acted_on(call: registry.Call, account: models.Account) -> models.Account:
+    call.acted_on = ("Account", account.id, account.account_name)
+    return account
+
+
 def create_account(call: registry.Call) -> responses.Reply:
     domain = domain_arg(call) or call.session.get_one(models.Domain, call.who.domain_id)
     new = accounts.NewAccount(
@@ -57,7 +62,7 @@ def create_account(call: registry.Call) -> responses.Reply:
         name=call.get("account"),
         network_domain=call.get("networkdomain"),
     )
-    account, _ = accounts.create(call.session, call.who, new)
+    account = _acted_on(call, accounts.create(call.session, call.who, new)[0])
     return responses.Single("account", identity.account_item(call.session, account))
 
 
@@ -93,24 +98,31 @@ def list_accounts(call: registry.Call) -> responses.Reply:
 
 def update_account(call: registry.Call) -> responses.Reply:
     account = accounts.update(
-        call.session, call.who, target(call), call.get("newname"), call.get("networkdomain")
+        call.session,
+        call.who,
+        _acted_on(call, target(call)),
+        call.get("newname"),
+        call.get("networkdomain"),
     )
     return responses.Single("account", identity.account_item(call.session, account))
 
 
 def disable_account(call: registry.Call) -> responses.Reply:
     state = accounts.State.LOCKED if call.get("lock") else accounts.State.DISABLED
-    account = accounts.set_state(call.session, call.who, target(call), state)
+    account = accounts.set_state(call.session, call.who, _acted_on(call, target(call)), state)
     return responses.Single("account", identity.account_item(call.session, account))
 
 
 def enable_account(call: registry.Call) -> responses.Reply:
-    account = accounts.set_state(call.session, call.who, target(call), accounts.State.ENABLED)
+    account = accounts.set_state(
+        call.session, call.who, _acted_on(call, target(call)), accounts.State.ENABLED
+    )
     return responses.Single("account", identity.account_item(call.session, account))
 
 
 def delete_account(call: registry.Call) -> responses.Reply:
-    accounts.delete(call.session, call.who, accounts.by_uuid(call.session, call.get("id")))
+    account = _acted_on(call, accounts.by_uuid(call.session, call.get("id")))
+    accounts.delete(call.session, call.who, account)
     return responses.Success()
 
 
@@ -146,6 +158,7 @@ COMMANDS = (
         ),
         identity.ACCOUNT,
         authorized=registry.DOMAIN_ADMINS,
+        event="ACCOUNT.CREATE",
     ),
     registry.Command(
         "listAccounts",
@@ -180,6 +193,7 @@ COMMANDS = (
         ),
         identity.ACCOUNT,
         authorized=registry.DOMAIN_ADMINS,
+        event="ACCOUNT.UPDATE",
     ),
     registry.Command(
         "disableAccount",
@@ -195,6 +209,7 @@ COMMANDS = (
         is_async=True,
         authorized=registry.DOMAIN_ADMINS,
         instance_type="Account",
+        event="ACCOUNT.DISABLE",
     ),
     registry.Command(
         "enableAccount",
@@ -203,6 +218,7 @@ COMMANDS = (
         (_ID, _ACCOUNT, _DOMAIN),
         identity.ACCOUNT,
         authorized=registry.DOMAIN_ADMINS,
+        event="ACCOUNT.ENABLE",
     ),
     registry.Command(
         "deleteAccount",
@@ -212,5 +228,6 @@ COMMANDS = (
         is_async=True,
         authorized=registry.DOMAIN_ADMINS,
         instance_type="Account",
+        event="ACCOUNT.DELETE",
     ),
 )

@@ -17,6 +17,7 @@ def create_domain(call: registry.Call) -> responses.Reply:
         domain_arg(call, "parentdomainid"),
         call.get("networkdomain"),
     )
+    call.acted_on = ("Domain", domain.id, domain.path)
     return responses.Single("domain", identity.domain_item(call.session, domain))
 
 
@@ -41,11 +42,13 @@ def _id_of(domain: models.Domain | None) -> int | None:
 def update_domain(call: registry.Call) -> responses.Reply:
     domain = domains.by_uuid(call.session, call.get("id"), parameter="id")
     domains.update(call.session, call.who, domain, call.get("name"), call.get("networkdomain"))
+    call.acted_on = ("Domain", domain.id, domain.path)
     return responses.Single("domain", identity.domain_item(call.session, domain))
 
 
 def delete_domain(call: registry.Call) -> responses.Reply:
     domain = domains.by_uuid(call.session, call.get("id"), parameter="id")
+    call.acted_on = ("Domain", domain.id, domain.path)
     domains.delete(call.session, call.who, domain, cleanup=call.get("cleanup", False))
     return responses.Success()
 
@@ -69,6 +72,7 @@ COMMANDS = (
         ),
         identity.DOMAIN,
         authorized=registry.DOMAIN_ADMINS,
+        event="DOMAIN.CREATE",
     ),
     registry.Command(
         "listDomains",
@@ -96,6 +100,7 @@ COMMANDS = (
         ),
         identity.DOMAIN,
         authorized=registry.DOMAIN_ADMINS,
+        event="DOMAIN.UPDATE",
     ),
     registry.Command(
         "deleteDomain",
@@ -112,5 +117,6 @@ COMMANDS = (
         is_async=True,
         authorized=registry.DOMAIN_ADMINS,
         instance_type="Domain",
+        event="DOMAIN.DELETE",
     ),
 )

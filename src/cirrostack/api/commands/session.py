@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from cirrostack.accounts import domains, sessions
+from cirrostack import events
+from cirrostack.accounts import access, domains, sessions
 from cirrostack.api import errors, registry, responses
 from cirrostack.api.commands.common import P, T
 from cirrostack.db.models import accounts as models
@@ -24,6 +25,15 @@ def login(call: registry.Call) -> responses.Reply:
         )
     except sessions.LoginFailed as exc:
         raise errors.ApiError(errors.ErrorCode.ACCOUNT_ERROR, str(exc), cs_code=None) from exc
+    owner_actor = access.caller_of(call.session, opened.owner.user)
+    events.record(
+        call.session,
+        owner_actor,
+        "USER.LOGIN",
+        f"user {opened.owner.user.username} has logged in",
+        resource_type="User",
+        resource_id=opened.owner.user.id,
+    )
     call.cookies.append(f"JSESSIONID={opened.jsessionid}; {_COOKIE_FLAGS}")
     call.cookies.append(f"sessionkey={opened.session_key}; {_COOKIE_FLAGS}")
     owner = opened.owner
@@ -97,5 +107,6 @@ COMMANDS = (
         "logout",
         logout,
         "Logs out the user",
+        event="USER.LOGOUT",
     ),
 )

@@ -11,6 +11,11 @@ from cirrostack.api.views import identity
 from cirrostack.db.models import accounts as models
 
 
+def _acted_on(call: registry.Call, user: models.User) -> models.User:
+    call.acted_on = ("User", user.id, user.username)
+    return user
+
+
 def _user_item(call: registry.Call, user: models.User) -> dict[str, object]:
     return identity.user_item(users.owner_of(call.session, user))
 
@@ -22,7 +27,7 @@ def create_user(call: registry.Call) -> responses.Reply:
         raise errors.InvalidParameterValue(
             f"Unable to find account {call.get('account')} in domain {domain.uuid}"
         )
-    user = users.create(call.session, call.who, account, new_user(call))
+    user = _acted_on(call, users.create(call.session, call.who, account, new_user(call)))
     return responses.Single("user", _user_item(call, user))
 
 
@@ -61,14 +66,15 @@ def update_user(call: registry.Call) -> responses.Reply:
         lastname=call.get("lastname"),
         timezone=call.get("timezone"),
     )
-    user = users.update(
-        call.session, call.who, users.by_uuid(call.session, call.get("id")), changes
-    )
+    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    user = users.update(call.session, call.who, target, changes)
     return responses.Single("user", _user_item(call, user))
 
 
 def delete_user(call: registry.Call) -> responses.Reply:
-    users.delete(call.session, call.who, users.by_uuid(call.session, call.get("id")))
+    users.delete(
+        call.session, call.who, _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    )
     return responses.Success()
 
 
@@ -82,7 +88,8 @@ def get_user(call: registry.Call) -> responses.Reply:
 
 
 def register_user_keys(call: registry.Call) -> responses.Reply:
-    pair = users.register_keys(call.session, call.who, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    pair = users.register_keys(call.session, call.who, target)
     return responses.Single("userkeys", identity.keys_item(pair))
 
 
@@ -105,6 +112,7 @@ COMMANDS = (
         ),
         identity.USER,
         authorized=registry.DOMAIN_ADMINS,
+        event="USER.CREATE",
     ),
     registry.Command(
         "listUsers",
@@ -137,6 +145,7 @@ COMMANDS = (
             P("timezone", T.STRING, "Specifies a timezone for this command"),
         ),
         identity.USER,
+        event="USER.UPDATE",
     ),
     registry.Command(
         "deleteUser",
@@ -144,6 +153,7 @@ COMMANDS = (
         "Deletes a user for an account",
         (_ID,),
         authorized=registry.DOMAIN_ADMINS,
+        event="USER.DELETE",
     ),
     registry.Command(
         "getUser",
@@ -159,6 +169,7 @@ COMMANDS = (
         "and an API key. The old pair stops working at once.",
         (_ID,),
         identity.USERKEYS,
+        event="REGISTER.USER.KEY",
     ),
     registry.Command(
         "getUserKeys",
