@@ -333,22 +333,12 @@ def test_malformed_map_name_is_430(name: str) -> None:
     assert name in caught.value.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="params._MAP_KEY lets '[' and ']' into the field part: CloudStack (BaseCmd."
-    "unpackParams) refuses a name with more than one '[' with 430",
-)
 def test_map_name_with_two_brackets_is_430() -> None:
     with pytest.raises(errors.ApiError) as caught:
         params.collect([("tags[0].key[1]", "v")])
     assert caught.value.code == errors.ErrorCode.MALFORMED_PARAMETER_ERROR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="params._MAP_KEY accepts any digit string as index: CloudStack parses it with "
-    "Integer.parseInt and answers 430 for an index beyond a Java int",
-)
 def test_map_index_beyond_java_int_is_430() -> None:
     with pytest.raises(errors.ApiError) as caught:
         params.collect([("tags[99999999999999999999].key", "v")])

@@ -54,7 +54,9 @@ class Param:
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MAP_KEY = re.compile(r"^([^\[\]]+)\[(\d+)\]\.(.+)$")
+_MAP_KEY = re.compile(r"^([^\[\]]+)\[(\d{1,10})\]\.([^\[\]]+)$")
+#: CloudStack parses a map index as a Java int.
+_MAX_MAP_INDEX = 2**31 - 1
 _RANGES = {
     ParamType.SHORT: (-(2**15), 2**15 - 1),
     ParamType.INTEGER: (-(2**31), 2**31 - 1),
@@ -83,10 +85,11 @@ def collect(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str], dict[str,
 
 def _add_map_entry(maps: dict[str, MapValue], name: str, value: str) -> None:
     match = _MAP_KEY.match(name)
-    if match is None:
+    if match is None or int(match.group(2)) > _MAX_MAP_INDEX:
         raise errors.ApiError(
             errors.ErrorCode.MALFORMED_PARAMETER_ERROR,
-            f"Malformed map parameter {name}: expected name[index].key",
+            f"Malformed map parameter {name}: expected name[index].key with one index "
+            "between 0 and 2147483647",
             errors.CsErrorCode.INVALID_PARAMETER_VALUE,
         )
     base, index, key = match.group(1).lower(), int(match.group(2)), match.group(3)
