@@ -6,10 +6,13 @@ below this module reads the environment or global configuration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -50,10 +53,47 @@ def prepare_database(url: str) -> tuple[Engine, bootstrap.AdminCredentials]:
     return engine, credentials
 
 
-def create_app(engine: Engine) -> Starlette:
-    """The ASGI application serving the API from ``engine``'s database."""
+class Service(Protocol):
+    """Work that runs beside the API for the server's lifetime (monitors, workers, reapers)."""
+
+    def start(self) -> None:
+        """Begin work (e.g. start threads); returns at once."""
+
+    def stop(self) -> None:
+        """End work and wait for it; called once at shutdown."""
+
+
+def background_services(engine: Engine) -> list[Service]:
+    """Every background service of a management server, in start order."""
+    del engine  # the first services (host monitor, job workers) arrive with issue 3
+    return []
+
+
+def create_app(engine: Engine, services: Sequence[Service] | None = None) -> Starlette:
+    """The ASGI application serving the API from ``engine``'s database.
+
+    ``services`` (default: ``background_services(engine)``) start with the application and
+    stop, in reverse order, when it shuts down.
+    """
     dispatcher = dispatch.Dispatcher(build_registry(), db_engine.make_sessionmaker(engine))
-    return app.create_app(dispatcher)
+    running = list(background_services(engine) if services is None else services)
+    return app.create_app(dispatcher, lifespan=_lifespan(running))
+
+
+def _lifespan(services: Sequence[Service]) -> app.Lifespan:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        started: list[Service] = []
+        try:
+            for service in services:
+                service.start()
+                started.append(service)
+            yield
+        finally:
+            for service in reversed(started):
+                service.stop()
+
+    return lifespan
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ synchronous). Every answer is JSON with CloudStack's content type, including err
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl
 
@@ -24,7 +26,10 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 MAX_BODY = 4 * 1024 * 1024
 
 
-def create_app(dispatcher: dispatch.Dispatcher) -> Starlette:
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def create_app(dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None = None) -> Starlette:
     """The ASGI application answering CloudStack's API with ``dispatcher``."""
 
     async def api(request: Request) -> Response:
@@ -35,7 +40,7 @@ def create_app(dispatcher: dispatch.Dispatcher) -> Starlette:
         answer = await run_in_threadpool(dispatcher.handle, parsed)
         return _respond(answer)
 
-    return Starlette(routes=[Route("/client/api", api, methods=["GET", "POST"])])
+    return Starlette(routes=[Route("/client/api", api, methods=["GET", "POST"])], lifespan=lifespan)
 
 
 async def _parse(request: Request) -> auth.Request:
