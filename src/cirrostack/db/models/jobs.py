@@ -21,7 +21,11 @@ class AsyncJob(base.Base, base.Entity):
     (``instance_type``/``instance_id``), and how it went."""
 
     __tablename__ = "async_job"
-    __table_args__ = (Index(None, "instance_type", "instance_id"),)
+    __table_args__ = (
+        Index(None, "instance_type", "instance_id"),
+        Index(None, "job_status", "queue_key"),
+        Index(None, "job_status", "lease_expires"),
+    )
 
     user_id: Mapped[int] = mapped_column(base.BigId, ForeignKey("user.id"), index=True)
     account_id: Mapped[int] = mapped_column(base.BigId, ForeignKey("account.id"), index=True)
@@ -43,3 +47,9 @@ class AsyncJob(base.Base, base.Entity):
     job_complete_msid: Mapped[int | None] = mapped_column(BigInteger)
     last_updated: Mapped[datetime.datetime | None] = mapped_column(DateTime())
     last_polled: Mapped[datetime.datetime | None] = mapped_column(DateTime())
+    # cirrostack additions for the job engine (migration 0003): jobs with the same queue key
+    # run one at a time in submission order; ``attempt`` counts claims and fences every write
+    # of a run; ``lease_expires`` (database time) is when a silent owner loses the job.
+    queue_key: Mapped[str | None] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_expires: Mapped[datetime.datetime | None] = mapped_column(DateTime())
