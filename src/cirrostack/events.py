@@ -55,9 +55,9 @@ def record(
     resource_type: str | None = None,
     resource_id: int | None = None,
     start_id: int = 0,
-) -> None:
-    """Insert one event row (no commit: it belongs to the caller's transaction)."""
-    session.execute(
+) -> int:
+    """Insert one event row (no commit: it belongs to the caller's transaction); its id."""
+    result = session.execute(
         sa.insert(models.Event).values(
             type=type_,
             state=state.value,
@@ -71,3 +71,4 @@ def record(
             start_id=start_id,
         )
     )
+    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]

@@ -21,9 +21,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from cirrostack import events
 from cirrostack.accounts import access, roles
-from cirrostack.api import auth, errors, jobs, params, registry, responses
+from cirrostack.api import audit, auth, errors, jobs, params, registry, responses
 from cirrostack.db import base
 
 log = logging.getLogger(__name__)
@@ -50,11 +49,16 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime.datetime] = base.utcnow,
         services: dict[str, Any] | None = None,
+        handoff: Callable[[], None] | None = None,
     ) -> None:
+        """``handoff`` is called after an async command's job is committed (the worker
+        pool's ``wake``); without one, jobs run inline in the requesting thread."""
         self.commands = commands
         self.sessions = sessions
         self.clock = clock
         self.services = {"registry": commands, **(services or {})}
+        inline = jobs.Inline(sessions, jobs.Runner(commands, sessions, self.services))
+        self.handoff = handoff or inline.submitted
 
     def handle(self, request: auth.Request) -> Answer:
         """Answer one request; never raises."""
@@ -85,27 +89,18 @@ class Dispatcher:
             except Exception as exc:
                 session.rollback()
                 raise _mapped(command, exc) from exc
+        if command.is_async:
+            self.handoff()
         headers = [("Set-Cookie", cookie) for cookie in call.cookies]
         return Answer(200, responses.envelope(command.key, body), headers)
 
     def _execute(self, session: Session, call: registry.Call) -> dict[str, Any]:
-        """Run the handler; an async command's outcome, good or bad, becomes a job record."""
-        if not call.command.is_async:
-            body = responses.content(call.command.handler(call))
-            _record_event(session, call, None)
-            return body
-        outcome: responses.Reply | errors.ApiError
-        savepoint = session.begin_nested()
-        try:
-            outcome = call.command.handler(call)
-            savepoint.commit()
-        except Exception as exc:
-            savepoint.rollback()
-            outcome = _mapped(call.command, exc)
-        failure = outcome if isinstance(outcome, errors.ApiError) else None
-        _record_event(session, call, failure)
-        job = jobs.record(session, call.who, call.command, call.args, outcome)
-        return {"jobid": job.uuid}
+        """Run a sync command's handler, or submit an async command's job."""
+        if call.command.is_async:
+            return jobs.submit(session, call)
+        body = responses.content(call.command.handler(call))
+        audit.record(call, None)
+        return body
 
     def _prepare(
         self,
@@ -128,28 +123,6 @@ class Dispatcher:
             services=self.services,
             request=request,
         )
-
-
-def _record_event(session: Session, call: registry.Call, failure: errors.ApiError | None) -> None:
-    """The event row of a successful (or, for async commands, failed) action."""
-    command = call.command
-    if command.event is None or call.caller is None:
-        return
-    kind, resource_id, label = call.acted_on or (None, None, "")
-    subject = f" {label}" if label else ""
-    if failure is None:
-        text, level = f"{command.name}{subject}: completed", events.Level.INFO
-    else:
-        text, level = f"{command.name}{subject}: failed: {failure.text}", events.Level.ERROR
-    events.record(
-        session,
-        call.caller,
-        command.event,
-        text,
-        level=level,
-        resource_type=kind,
-        resource_id=resource_id,
-    )
 
 
 def _mapped(command: registry.Command, exc: Exception) -> errors.ApiError:

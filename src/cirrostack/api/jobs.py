@@ -1,91 +1,267 @@
-"""Async commands as CloudStack answers them: a job id now, the result through polling.
+"""Async API commands as jobs: submitted with the request, run by the job engine.
 
-Until the job engine exists (issue 3) an async command runs to completion inside the request,
-and its outcome is recorded as a finished ``async_job`` row; the client gets ``{"jobid": ...}``
-and polls ``queryAsyncJobResult`` exactly as it would against CloudStack. Parameter errors are
-answered before any job exists (431), as in CloudStack; failures while running become a failed
-job (jobstatus 2) with the error code and text in ``jobresult``.
+At the request (``submit``), in the request's transaction: the parameters are checked (431
+before any job exists, as in CloudStack), the command's ``prepare`` moves the resource into its
+transitional state, and the job row is inserted, all or nothing. The answer is
+``{"jobid": ...}`` (plus ``"id"`` for create-type commands).
+
+In a worker (``Runner``), in the job's transaction: the handler runs with the stored parameters
+and the submitter as caller; its outcome and the job's completion commit together, fenced by
+the claim, so a run that lost its lease changes nothing. A failed run's resource is recovered
+at once by the reaper's rule, in the same transaction as the failure.
+
+Without a worker pool (tests, tools), ``Inline`` runs the submitted job in the caller's thread
+through the same claim/run/finish path.
 """
 
 from __future__ import annotations
 
-import enum
+import datetime
 import json
+import logging
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
 
+from cirrostack import events
 from cirrostack.accounts import access
-from cirrostack.api import errors, registry, responses
+from cirrostack.api import audit, errors, params, registry, responses
 from cirrostack.db import base
-from cirrostack.db.models import jobs as models
+from cirrostack.db.models import accounts as account_models
+from cirrostack.jobs import queue, reaper
 
-#: Parameters whose values never reach the job record (it is readable by the caller's admins).
-_SECRET_PARAMS = frozenset({"password", "secretkey", "usersecretkey", "signature", "sessionkey"})
+log = logging.getLogger(__name__)
+
+#: Parameters that never reach a job record: authentication, and secrets (a job record is
+#: readable by the submitter's admins). Commands that need a secret cannot be async.
+_NOT_STORED = frozenset(
+    {
+        "apikey",
+        "signature",
+        "signatureversion",
+        "expires",
+        "sessionkey",
+        "response",
+        "command",
+        "password",
+        "secretkey",
+        "usersecretkey",
+        "currentpassword",
+    }
+)
 
 
-class JobStatus(enum.IntEnum):
-    """``async_job.job_status`` ordinals."""
+@dataclass(frozen=True)
+class Instance:
+    """The resource a job acts on (``jobinstancetype``/``jobinstanceid``)."""
 
-    IN_PROGRESS = 0
-    SUCCEEDED = 1
-    FAILED = 2
-    CANCELLED = 3
+    type: str
+    id: int
+    uuid: str
 
 
-def record(
-    session: Session,
-    caller: access.Caller,
-    command: registry.Command,
-    call_args: dict[str, Any],
-    outcome: responses.Reply | errors.ApiError,
-) -> models.AsyncJob:
-    """Insert the finished job for one run of an async command."""
-    now = base.utcnow()
-    failed = isinstance(outcome, errors.ApiError)
-    result = (
-        {"errorcode": int(outcome.code), "errortext": outcome.text}
-        if isinstance(outcome, errors.ApiError)
-        else responses.content(outcome)
+class JobContext:
+    """What a handler running as a job may use: the fence, progress, cancellation."""
+
+    def __init__(self, claim: queue.Claim, sessions: sessionmaker[Session]) -> None:
+        self.claim = claim
+        self._sessions = sessions
+
+    def fence(self) -> sa.ColumnElement[bool]:
+        """The condition for the gate's ``fence``: writes only while this run owns the job."""
+        return queue.fence(self.claim)
+
+    def progress(self, percent: int) -> None:
+        """Publish progress (``jobprocstatus``) at once, in its own short transaction."""
+        with self._sessions() as session:
+            queue.report_progress(session, self.claim, percent)
+            session.commit()
+
+    def cancelled(self) -> bool:
+        """Whether cancelAsyncJob asked this run to stop (check at safe points)."""
+        with self._sessions() as session:
+            return queue.cancel_requested(session, self.claim)
+
+
+def submit(session: Session, call: registry.Call) -> dict[str, Any]:
+    """Prepare and queue an async command in the request's transaction; the answer body."""
+    command = call.command
+    instance = command.prepare(call) if command.prepare is not None else None
+    scheduled = audit.record(call, None, state=events.State.SCHEDULED)
+    uuid = instance.uuid if instance is not None else call.get("id")
+    job = queue.submit(
+        session,
+        queue.Submission(
+            user_id=call.who.user_id,
+            account_id=call.who.account_id,
+            command=command.name,
+            parameters={"params": _stored(call), "instance": uuid, "event": scheduled},
+            instance_type=instance.type if instance else command.instance_type,
+            instance_id=instance.id if instance else None,
+            queue_key=_queue_key(command, instance, uuid),
+        ),
     )
-    job = models.AsyncJob(
-        user_id=caller.user_id,
-        account_id=caller.account_id,
-        instance_type=command.instance_type,
-        job_cmd=command.name,
-        job_cmd_info=json.dumps(_public_args(call_args), default=str),
-        job_status=int(JobStatus.FAILED if failed else JobStatus.SUCCEEDED),
-        job_result_code=int(outcome.code) if isinstance(outcome, errors.ApiError) else 0,
-        job_result=json.dumps(result),
-        last_updated=now,
-        removed=now,
-    )
-    session.add(job)
-    session.flush()
-    return job
+    body: dict[str, Any] = {"jobid": job.uuid}
+    if command.creates and instance is not None:
+        body["id"] = instance.uuid
+    return body
 
 
-def _public_args(args: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in args.items() if name.lower() not in _SECRET_PARAMS}
+def _stored(call: registry.Call) -> list[tuple[str, str]]:
+    pairs = call.request.pairs if call.request is not None else ()
+    return [(name, value) for name, value in pairs if name.lower() not in _NOT_STORED]
 
 
-def fields(job: models.AsyncJob, user_uuid: str, account_uuid: str) -> dict[str, Any]:
-    """queryAsyncJobResult's fields for ``job`` (listAsyncJobs items are the same)."""
+def _queue_key(command: registry.Command, instance: Instance | None, uuid: Any) -> str | None:
+    if instance is not None:
+        return f"{instance.type}:{instance.id}"
+    if command.instance_type and uuid:
+        return f"{command.instance_type}:{uuid}"
+    return None
+
+
+class Runner:
+    """Runs one claimed API-command job (the worker pool's ``execute``)."""
+
+    def __init__(
+        self,
+        commands: registry.Registry,
+        sessions: sessionmaker[Session],
+        services: dict[str, Any] | None = None,
+    ) -> None:
+        self.commands = commands
+        self.sessions = sessions
+        self.services = {"registry": commands, **(services or {})}
+
+    def __call__(self, claim: queue.Claim) -> None:
+        failure = self._run(claim)
+        if failure is not None:
+            self._fail(claim, failure)
+
+    def _run(self, claim: queue.Claim) -> errors.ApiError | None:
+        with self.sessions() as session:
+            try:
+                call = self._call(session, claim)
+                reply = call.command.handler(call)
+                audit.record(call, None, start_id=self._info(session, claim).get("event") or 0)
+                queue.finish(session, claim, queue.Status.SUCCEEDED, 0, responses.content(reply))
+                session.commit()
+                return None
+            except queue.LeaseLost:
+                session.rollback()
+                log.warning("job %d attempt %d lost its lease; its work was undone", *_ids(claim))
+                return None
+            except Exception as exc:
+                session.rollback()
+                return _as_api_error(exc)
+
+    def _fail(self, claim: queue.Claim, failure: errors.ApiError) -> None:
+        with self.sessions() as session:
+            try:
+                job = session.get_one(queue.Job, claim.job_id)
+                body = {"errorcode": int(failure.code), "errortext": failure.text}
+                queue.finish(session, claim, queue.Status.FAILED, int(failure.code), body)
+                if job.instance_type and job.instance_id:
+                    reaper.recover_instance(session, job.instance_type, job.instance_id)
+                self._record_failure(session, claim, failure)
+                session.commit()
+            except queue.LeaseLost:
+                session.rollback()
+
+    def _record_failure(
+        self, session: Session, claim: queue.Claim, failure: errors.ApiError
+    ) -> None:
+        try:
+            call = self._call(session, claim)
+        except Exception:
+            return
+        audit.record(call, failure, start_id=self._info(session, claim).get("event") or 0)
+
+    def _info(self, session: Session, claim: queue.Claim) -> dict[str, Any]:
+        job = session.get_one(queue.Job, claim.job_id)
+        info: dict[str, Any] = json.loads(job.job_cmd_info or "{}")
+        return info
+
+    def _call(self, session: Session, claim: queue.Claim) -> registry.Call:
+        job = session.get_one(queue.Job, claim.job_id)
+        command = self.commands.get(job.job_cmd or "")
+        if command is None:
+            raise errors.ApiError(
+                errors.ErrorCode.INTERNAL_ERROR, f"This server has no command {job.job_cmd}"
+            )
+        pairs = [tuple(pair) for pair in self._info(session, claim).get("params", [])]
+        plain, maps = params.collect(pairs)
+        caller = access.caller_of(session, session.get_one(account_models.User, job.user_id))
+        return registry.Call(
+            session=session,
+            caller=caller,
+            args=params.parse_all(command.name, command.params, plain, maps),
+            command=command,
+            now=base.utcnow(),
+            services=self.services,
+            job=JobContext(claim, self.sessions),
+        )
+
+
+def _as_api_error(exc: Exception) -> errors.ApiError:
+    error = errors.from_exception(exc)
+    if error.cs_code == errors.CsErrorCode.CLOUD_RUNTIME:
+        log.error("job failed unexpectedly", exc_info=exc)
+    return error
+
+
+def _ids(claim: queue.Claim) -> tuple[int, int]:
+    return claim.job_id, claim.attempt
+
+
+class Inline:
+    """Runs submitted jobs at once in the submitting thread (no worker pool)."""
+
+    def __init__(self, sessions: sessionmaker[Session], runner: Runner) -> None:
+        self.sessions = sessions
+        self.runner = runner
+        self.owner = secrets.randbits(47) + 1
+
+    def submitted(self) -> None:
+        """Run every runnable job, one after the other, until none is left."""
+        while True:
+            with self.sessions() as session:
+                claims = queue.claim(session, self.owner, _INLINE_LEASE, limit=1)
+                session.commit()
+            if not claims:
+                return
+            self.runner(claims[0])
+
+
+_INLINE_LEASE = datetime.timedelta(minutes=30)
+
+
+def fields(job: queue.Job, user_uuid: str, account_uuid: str) -> dict[str, Any]:
+    """queryAsyncJobResult's fields for ``job`` (listAsyncJobs items are the same).
+
+    A cancelled job (status 3 in the table) is shown as failed (2) with its reason: clients
+    know only 0, 1 and 2, and some treat anything but 2 as success.
+    """
     info = json.loads(job.job_cmd_info or "{}")
+    finished = job.job_status != queue.Status.IN_PROGRESS
+    status = queue.Status.FAILED if job.job_status == queue.Status.CANCELLED else job.job_status
     content: dict[str, Any] = {
         "jobid": job.uuid,
         "accountid": account_uuid,
         "userid": user_uuid,
         "cmd": job.job_cmd,
-        "jobstatus": job.job_status,
+        "jobstatus": int(status),
         "jobprocstatus": job.job_process_status,
         "jobresultcode": job.job_result_code,
         "jobinstancetype": job.instance_type or "None",
-        "jobinstanceid": info.get("id"),
+        "jobinstanceid": info.get("instance"),
         "created": responses.date(job.created),
-        "completed": responses.date(job.removed),
+        "completed": responses.date(job.removed) if finished else None,
     }
-    if job.job_status != JobStatus.IN_PROGRESS:
+    if finished:
         content["jobresulttype"] = "object"
         content["jobresult"] = json.loads(job.job_result or "{}")
     return responses.compact(content)

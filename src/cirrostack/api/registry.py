@@ -61,6 +61,8 @@ class Call:
     cookies: list[str] = field(default_factory=list)
     #: What the handler acted on, for the event row: (resource type, internal id, label).
     acted_on: tuple[str, int, str] | None = None
+    #: When running as a job: the fence, progress and cancellation (``api.jobs.JobContext``).
+    job: Any = None
 
     @property
     def who(self) -> access.Caller:
@@ -102,6 +104,12 @@ class Command:
     instance_type: str | None = None
     #: The event type a successful run records (``ACCOUNT.CREATE``); None for reads.
     event: str | None = None
+    #: For async commands: runs at submit, in the request's transaction, before the job is
+    #: queued: checks what can be checked at once, moves the resource into its transitional
+    #: state, and names it (an ``api.jobs.Instance``). The handler then runs in a worker.
+    prepare: Callable[[Call], Any] | None = None
+    #: For async commands: a create-type command answers the new resource's ``id`` at once.
+    creates: bool = False
 
     @property
     def key(self) -> str:

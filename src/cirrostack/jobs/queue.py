@@ -1,0 +1,306 @@
+"""The job queue's SQL, all of it in one place.
+
+A job row moves through these conditions (``job_status`` is CloudStack's ordinal)::
+
+    pending   job_status=0, job_executing_msid IS NULL    (submitted, released or expired)
+    running   job_status=0, job_executing_msid=<owner>, attempt=N, lease_expires in the future
+    finished  job_status=1 (succeeded), 2 (failed) or 3 (cancelled); removed = completion time
+
+Rules enforced in SQL:
+
+- a job is submitted in the caller's transaction, so it exists iff the state change it owns
+  was committed;
+- a job may be claimed only when no earlier unfinished job has the same ``queue_key``: jobs on
+  one resource run one at a time, in submission order; jobs on different resources in parallel;
+- claiming locks candidate rows with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB), so
+  servers never wait for each other; SQLite has one writer at a time (BEGIN IMMEDIATE);
+- a claim increments ``attempt``; every later write of that run is fenced by
+  (id, attempt, owner, still running), so a worker that lost its lease cannot finish the job
+  or, through ``fence()`` in the state gate, change a resource.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from cirrostack.db.models import jobs as models
+from cirrostack.jobs import clock
+
+Job = models.AsyncJob
+
+#: ``job_pending_signals`` bit asking a running job to stop at its next checkpoint.
+CANCEL_SIGNAL = 1
+
+
+class Status(enum.IntEnum):
+    """``async_job.job_status``."""
+
+    IN_PROGRESS = 0
+    SUCCEEDED = 1
+    FAILED = 2
+    CANCELLED = 3
+
+
+class LeaseLost(Exception):
+    """The run no longer owns its job (the lease expired and the job moved on); nothing of
+    the run's current transaction may be committed."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One run of a job: the fencing token every write of the run carries."""
+
+    job_id: int
+    attempt: int
+    owner: int
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a new job is: who asked, which command with which parameters, on what resource."""
+
+    user_id: int
+    account_id: int
+    command: str
+    parameters: Any
+    instance_type: str | None = None
+    instance_id: int | None = None
+    queue_key: str | None = None
+
+
+def submit(session: Session, submission: Submission) -> Job:
+    """Insert a pending job in the caller's transaction (not committed here)."""
+    job = Job(
+        user_id=submission.user_id,
+        account_id=submission.account_id,
+        job_cmd=submission.command,
+        job_cmd_info=json.dumps(submission.parameters, default=str),
+        instance_type=submission.instance_type,
+        instance_id=submission.instance_id,
+        queue_key=submission.queue_key,
+        job_status=int(Status.IN_PROGRESS),
+        attempt=0,
+        last_updated=clock.database_now(session),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _claimable() -> sa.Select[Any]:
+    earlier = aliased(Job)
+    blocked = (
+        sa.select(earlier.id)
+        .where(
+            earlier.queue_key == Job.queue_key,
+            earlier.job_status == int(Status.IN_PROGRESS),
+            earlier.id < Job.id,
+        )
+        .exists()
+    )
+    return (
+        sa.select(Job.id)
+        .where(
+            Job.job_status == int(Status.IN_PROGRESS),
+            Job.job_executing_msid.is_(None),
+            sa.or_(Job.queue_key.is_(None), ~blocked),
+        )
+        .order_by(Job.id)
+    )
+
+
+def claim(
+    session: Session,
+    owner: int,
+    lease: datetime.timedelta,
+    *,
+    limit: int = 1,
+    job_id: int | None = None,
+) -> list[Claim]:
+    """Claim up to ``limit`` runnable jobs (or exactly ``job_id`` if runnable) for ``owner``.
+
+    Commit the session to make the claims visible; until then they hold row locks.
+    """
+    candidates = _claimable().limit(limit).with_for_update(skip_locked=True)
+    if job_id is not None:
+        candidates = candidates.where(Job.id == job_id)
+    ids = list(session.execute(candidates).scalars())
+    if not ids:
+        return []
+    now = clock.database_now(session)
+    session.execute(
+        sa.update(Job)
+        .where(Job.id.in_(ids))
+        .values(
+            job_executing_msid=owner,
+            attempt=Job.attempt + 1,
+            lease_expires=now + lease,
+            last_updated=now,
+        )
+    )
+    rows = session.execute(sa.select(Job.id, Job.attempt).where(Job.id.in_(ids))).all()
+    return [Claim(job_id, attempt, owner) for job_id, attempt in rows]
+
+
+def running(claim_: Claim) -> sa.ColumnElement[bool]:
+    """SQL condition: the job is still this run's (the fencing token holds)."""
+    return sa.and_(
+        Job.id == claim_.job_id,
+        Job.attempt == claim_.attempt,
+        Job.job_executing_msid == claim_.owner,
+        Job.job_status == int(Status.IN_PROGRESS),
+    )
+
+
+def fence(claim_: Claim) -> sa.ColumnElement[bool]:
+    """The condition to AND into any resource write of this run (the gate's ``fence``)."""
+    return sa.select(Job.id).where(running(claim_)).exists()
+
+
+def renew(session: Session, claim_: Claim, lease: datetime.timedelta) -> bool:
+    """Extend the run's lease (the heartbeat); False when the run has lost the job."""
+    now = clock.database_now(session)
+    result = session.execute(
+        sa.update(Job).where(running(claim_)).values(lease_expires=now + lease, last_updated=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def report_progress(session: Session, claim_: Claim, percent: int) -> None:
+    """Record how far the run is (``jobprocstatus``, 0..100); raises LeaseLost."""
+    _fenced_update(session, claim_, job_process_status=max(0, min(100, percent)))
+
+
+def finish(session: Session, claim_: Claim, status: Status, result_code: int, result: Any) -> None:
+    """Record the run's outcome in the caller's transaction; raises LeaseLost if it is no
+    longer this run's job, in which case the caller must roll back everything."""
+    now = clock.database_now(session)
+    _fenced_update(
+        session,
+        claim_,
+        job_status=int(status),
+        job_result_code=result_code,
+        job_result=json.dumps(result, default=str),
+        job_complete_msid=claim_.owner,
+        lease_expires=None,
+        last_updated=now,
+        removed=now,
+    )
+
+
+def _fenced_update(session: Session, claim_: Claim, **values: Any) -> None:
+    result = session.execute(sa.update(Job).where(running(claim_)).values(**values))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise LeaseLost(f"job {claim_.job_id} attempt {claim_.attempt} is no longer this run's")
+
+
+def cancel_requested(session: Session, claim_: Claim) -> bool:
+    """Whether someone asked this run to stop."""
+    signals = session.execute(sa.select(Job.job_pending_signals).where(running(claim_))).scalar()
+    return bool((signals or 0) & CANCEL_SIGNAL)
+
+
+def release(session: Session, owner: int) -> int:
+    """Hand ``owner``'s running jobs back to the queue (a clean shutdown); returns how many."""
+    result = session.execute(
+        sa.update(Job)
+        .where(Job.job_executing_msid == owner, Job.job_status == int(Status.IN_PROGRESS))
+        .values(job_executing_msid=None, lease_expires=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Expired:
+    """What ``expire`` did: jobs given back to the queue, and jobs failed for good."""
+
+    requeued: Sequence[int]
+    failed: Sequence[int]
+
+
+def expire(session: Session, max_attempts: int) -> Expired:
+    """Take back jobs whose lease ran out: requeue them, or fail them after ``max_attempts``."""
+    now = clock.database_now(session)
+    dead = list(
+        session.execute(
+            sa.select(Job.id, Job.attempt)
+            .where(
+                Job.job_status == int(Status.IN_PROGRESS),
+                Job.job_executing_msid.is_not(None),
+                Job.lease_expires < now,
+            )
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+    retry = [job_id for job_id, attempt in dead if attempt < max_attempts]
+    give_up = [job_id for job_id, attempt in dead if attempt >= max_attempts]
+    if retry:
+        session.execute(
+            sa.update(Job)
+            .where(Job.id.in_(retry))
+            .values(job_executing_msid=None, lease_expires=None, last_updated=now)
+        )
+    if give_up:
+        text = f"the job's worker stopped answering {max_attempts} time(s); giving up"
+        session.execute(
+            sa.update(Job)
+            .where(Job.id.in_(give_up))
+            .values(
+                job_status=int(Status.FAILED),
+                job_result_code=530,
+                job_result=json.dumps({"errorcode": 530, "errortext": text}),
+                lease_expires=None,
+                last_updated=now,
+                removed=now,
+            )
+        )
+    return Expired(retry, give_up)
+
+
+def cancel(session: Session, job: Job, by: str) -> Status:
+    """Cancel a pending job now, or ask a running one to stop; returns its status after."""
+    if job.job_status != Status.IN_PROGRESS:
+        return Status(job.job_status)
+    if job.job_executing_msid is not None:
+        session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id)
+            .values(job_pending_signals=Job.job_pending_signals.op("|")(CANCEL_SIGNAL))
+        )
+        return Status.IN_PROGRESS
+    now = clock.database_now(session)
+    text = f"Job cancelled by {by} before it started"
+    updated = session.execute(
+        sa.update(Job)
+        .where(Job.id == job.id, Job.job_status == int(Status.IN_PROGRESS))
+        .where(Job.job_executing_msid.is_(None))
+        .values(
+            job_status=int(Status.CANCELLED),
+            job_result_code=530,
+            job_result=json.dumps({"errorcode": 530, "errortext": text}),
+            last_updated=now,
+            removed=now,
+        )
+    )
+    session.expire(job)
+    return Status.CANCELLED if updated.rowcount else Status.IN_PROGRESS  # type: ignore[attr-defined]
+
+
+def live_instances(session: Session, instance_type: str) -> set[int]:
+    """Ids of ``instance_type`` resources that have an unfinished job (pending or running)."""
+    rows = session.execute(
+        sa.select(Job.instance_id).where(
+            Job.instance_type == instance_type,
+            Job.job_status == int(Status.IN_PROGRESS),
+            Job.instance_id.is_not(None),
+        )
+    ).scalars()
+    return {int(row) for row in rows if row is not None}

@@ -1,0 +1,139 @@
+"""The reaper: no job is stranded by a dead worker, and no resource by a dead job.
+
+Every ``interval`` seconds, on every management server (the work is idempotent and the rows it
+touches are claimed with SKIP LOCKED or compare-and-swap, so servers do not collide):
+
+1. jobs whose lease ran out are handed back to the queue, or failed after ``max_attempts``;
+2. every resource in a transitional state with no unfinished job for it is recovered by the
+   rule of ``states.recovery`` (roll back, or roll forward after a probe), through the gate.
+
+The "no unfinished job" test and the state test are one SQL statement, so a job submitted
+between two reads cannot make a live resource look stranded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from cirrostack.jobs import queue
+from cirrostack.states import errors as state_errors
+from cirrostack.states import gate, recovery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What one pass did."""
+
+    requeued: Sequence[int]
+    failed: Sequence[int]
+    recovered: Sequence[str]
+
+
+def stranded(session: Session, rules: recovery.Recovery) -> Sequence[Any]:
+    """Resources of ``rules.binding`` in a recoverable state that no unfinished job owns."""
+    binding = rules.binding
+    model = binding.model
+    owned = (
+        sa.select(queue.Job.id)
+        .where(
+            queue.Job.instance_type == binding.resource_type,
+            queue.Job.instance_id == model.id,
+            queue.Job.job_status == int(queue.Status.IN_PROGRESS),
+        )
+        .exists()
+    )
+    statement = sa.select(model).where(getattr(model, binding.state).in_(list(rules.rules)), ~owned)
+    if hasattr(model, "removed"):
+        statement = statement.where(model.removed.is_(None))
+    return session.execute(statement).scalars().all()
+
+
+def recover(session: Session, rules: recovery.Recovery, resource: Any) -> str | None:
+    """Apply the rule to one resource; its label, or None when it moved on meanwhile."""
+    binding = rules.binding
+    state = binding.machine.parse(getattr(resource, binding.state))
+    event = recovery.event_for(rules, session, resource, state)
+    try:
+        with session.begin_nested():
+            gate.transition(
+                session, resource, event, description="recovered: no job owns it any more"
+            )
+    except state_errors.StateError as exc:
+        log.info("not recovering %s: %s", binding.label(resource), exc)
+        return None
+    return str(binding.label(resource))
+
+
+def recover_instance(session: Session, resource_type: str, resource_id: int) -> list[str]:
+    """Recover one resource right away (after its job failed), if it is left transitional."""
+    done = []
+    for rules in recovery.RECOVERIES:
+        if rules.binding.resource_type != resource_type:
+            continue
+        for resource in stranded(session, rules):
+            if resource.id == resource_id and (label := recover(session, rules, resource)):
+                done.append(label)
+    return done
+
+
+def sweep(sessions: sessionmaker[Session], *, max_attempts: int) -> Sweep:
+    """One pass of the reaper (also run once at start-up)."""
+    with sessions() as session:
+        expired = queue.expire(session, max_attempts)
+        session.commit()
+    recovered: list[str] = []
+    with sessions() as session:
+        for rules in recovery.RECOVERIES:
+            for resource in stranded(session, rules):
+                label = recover(session, rules, resource)
+                if label is not None:
+                    recovered.append(label)
+        session.commit()
+    if expired.requeued or expired.failed or recovered:
+        log.warning(
+            "reaper: requeued jobs %s, failed jobs %s, recovered %s",
+            list(expired.requeued),
+            list(expired.failed),
+            recovered,
+        )
+    return Sweep(expired.requeued, expired.failed, recovered)
+
+
+class Reaper:
+    """The background service running ``sweep`` every ``interval`` seconds."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], *, interval: float, max_attempts: int
+    ) -> None:
+        self.sessions = sessions
+        self.interval = interval
+        self.max_attempts = max_attempts
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="job-reaper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                sweep(self.sessions, max_attempts=self.max_attempts)
+            except Exception:
+                log.exception("reaper pass failed; retrying")
+            if self._stopping.wait(self.interval):
+                return

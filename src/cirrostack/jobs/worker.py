@@ -1,0 +1,151 @@
+"""A pool of worker threads per management server that claims and runs jobs.
+
+One claimer thread takes runnable jobs from the queue while the pool has free slots (at once
+when ``wake`` is called after a submit, else every ``poll`` seconds); a heartbeat thread renews
+the lease of every running job every third of the lease. A job whose lease cannot be renewed
+has been taken back by the reaper: its run is marked lost, and its final write is refused by
+the fence anyway. ``stop`` stops claiming, waits up to ``grace`` for running jobs, and hands the
+rest back to the queue so another server (or the next start) runs them without waiting for
+their leases to expire.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cirrostack.jobs import queue
+
+log = logging.getLogger(__name__)
+
+Execute = Callable[[queue.Claim], None]
+
+
+def new_owner_id() -> int:
+    """A management-server id for job ownership (48 random bits, like CloudStack's msid)."""
+    return secrets.randbits(47) + 1
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    size: int = 4
+    lease: datetime.timedelta = datetime.timedelta(seconds=60)
+    poll: float = 1.0
+    grace: float = 10.0
+
+
+class WorkerPool:
+    """Claims jobs for ``owner`` and runs each with ``execute`` on one of ``size`` threads."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        execute: Execute,
+        *,
+        owner: int,
+        settings: PoolSettings = PoolSettings(),
+    ) -> None:
+        self.sessions = sessions
+        self.execute = execute
+        self.owner = owner
+        self.settings = settings
+        self._active: dict[int, queue.Claim] = {}
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._executor: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        self._executor = ThreadPoolExecutor(self.settings.size, thread_name_prefix="job")
+        for target, name in ((self._claim_loop, "job-claimer"), (self._heartbeat_loop, "job-beat")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """Look for runnable jobs now (called after a submit commits)."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        for thread in self._threads:
+            thread.join(timeout=self.settings.grace)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._wait_for_running(self.settings.grace)
+        with self.sessions() as session:
+            released = queue.release(session, self.owner)
+            session.commit()
+        if released:
+            log.info("handed %d unfinished job(s) back to the queue", released)
+
+    def _wait_for_running(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def running(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def _claim_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._claim_and_run()
+            except Exception:
+                log.exception("claiming jobs failed; retrying")
+            self._wakeup.wait(self.settings.poll)
+            self._wakeup.clear()
+
+    def _claim_and_run(self) -> None:
+        free = self.settings.size - self.running()
+        if free <= 0 or self._executor is None:
+            return
+        with self.sessions() as session:
+            claims = queue.claim(session, self.owner, self.settings.lease, limit=free)
+            session.commit()
+        for claim in claims:
+            with self._lock:
+                self._active[claim.job_id] = claim
+            self._executor.submit(self._run, claim)
+
+    def _run(self, claim: queue.Claim) -> None:
+        try:
+            self.execute(claim)
+        except Exception:
+            log.exception(
+                "job %d attempt %d failed outside its handler", claim.job_id, claim.attempt
+            )
+        finally:
+            with self._lock:
+                self._active.pop(claim.job_id, None)
+            self._wakeup.set()
+
+    def _heartbeat_loop(self) -> None:
+        interval = self.settings.lease.total_seconds() / 3
+        while not self._stopping.wait(interval):
+            with self._lock:
+                claims = list(self._active.values())
+            for claim in claims:
+                self._renew(claim)
+
+    def _renew(self, claim: queue.Claim) -> None:
+        try:
+            with self.sessions() as session:
+                kept = queue.renew(session, claim, self.settings.lease)
+                session.commit()
+        except Exception:
+            log.exception("renewing the lease of job %d failed", claim.job_id)
+            return
+        if not kept:
+            log.warning("job %d attempt %d lost its lease", claim.job_id, claim.attempt)
