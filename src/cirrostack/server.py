@@ -7,6 +7,7 @@ below this module reads the environment or global configuration.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -19,9 +20,12 @@ from starlette.applications import Starlette
 
 from cirrostack.accounts import bootstrap
 from cirrostack.api import app, dispatch, registry
+from cirrostack.api import jobs as api_jobs
 from cirrostack.api.commands import accounts, discovery, domains, jobs, session, users
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
+from cirrostack.jobs import reaper as job_reaper
+from cirrostack.jobs import worker as job_worker
 
 FAMILIES = (
     accounts.COMMANDS,
@@ -69,15 +73,42 @@ def background_services(engine: Engine) -> list[Service]:
     return []
 
 
-def create_app(engine: Engine, services: Sequence[Service] | None = None) -> Starlette:
+@dataclass(frozen=True)
+class JobSettings:
+    """How this server runs async jobs (see docs/architecture.md, "Async jobs")."""
+
+    workers: int = 4
+    lease: datetime.timedelta = datetime.timedelta(seconds=60)
+    reaper_interval: float = 15.0
+    max_attempts: int = 3
+
+
+def create_app(
+    engine: Engine,
+    services: Sequence[Service] | None = None,
+    job_settings: JobSettings | None = None,
+) -> Starlette:
     """The ASGI application serving the API from ``engine``'s database.
 
-    ``services`` (default: ``background_services(engine)``) start with the application and
-    stop, in reverse order, when it shuts down.
+    Besides the API it runs the job engine (a reaper, then a worker pool whose ``wake`` is the
+    dispatcher's handoff) and ``services`` (default: ``background_services(engine)``); all
+    start with the application and stop, in reverse order, when it shuts down.
     """
-    dispatcher = dispatch.Dispatcher(build_registry(), db_engine.make_sessionmaker(engine))
-    running = list(background_services(engine) if services is None else services)
-    return app.create_app(dispatcher, lifespan=_lifespan(running))
+    settings = job_settings or JobSettings()
+    sessions = db_engine.make_sessionmaker(engine)
+    commands = build_registry()
+    pool = job_worker.WorkerPool(
+        sessions,
+        api_jobs.Runner(commands, sessions),
+        owner=job_worker.new_owner_id(),
+        settings=job_worker.PoolSettings(size=settings.workers, lease=settings.lease),
+    )
+    reaper = job_reaper.Reaper(
+        sessions, interval=settings.reaper_interval, max_attempts=settings.max_attempts
+    )
+    dispatcher = dispatch.Dispatcher(commands, sessions, handoff=pool.wake)
+    others = list(background_services(engine) if services is None else services)
+    return app.create_app(dispatcher, lifespan=_lifespan([reaper, *others, pool]))
 
 
 def _lifespan(services: Sequence[Service]) -> app.Lifespan:

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,12 @@ def test_async_command_without_polling_returns_a_job_id(admin: CloudStack) -> No
     domain = admin.createDomain(name="unpolled")["domain"]
     answer = admin.deleteDomain(id=domain["id"], fetch_result=False)
     assert set(answer) == {"jobid"}
+    deadline = time.monotonic() + 30
     job = admin.queryAsyncJobResult(jobid=answer["jobid"], fetch_result=False)
+    while job["jobstatus"] == 0 and time.monotonic() < deadline:
+        assert "jobresult" not in job  # a pending job has no result yet
+        time.sleep(0.1)
+        job = admin.queryAsyncJobResult(jobid=answer["jobid"], fetch_result=False)
     assert (job["jobstatus"], job["jobresultcode"], job["jobresulttype"]) == (1, 0, "object")
     assert job["jobresult"] == {"success": True}
     assert (job["jobid"], job["jobinstancetype"]) == (answer["jobid"], "Domain")
