@@ -21,7 +21,15 @@ from starlette.applications import Starlette
 from cirrostack.accounts import bootstrap
 from cirrostack.api import app, dispatch, registry
 from cirrostack.api import jobs as api_jobs
-from cirrostack.api.commands import accounts, discovery, domains, jobs, session, users
+from cirrostack.api.commands import (
+    accounts,
+    configuration,
+    discovery,
+    domains,
+    jobs,
+    session,
+    users,
+)
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
 from cirrostack.jobs import reaper as job_reaper
@@ -29,6 +37,7 @@ from cirrostack.jobs import worker as job_worker
 
 FAMILIES = (
     accounts.COMMANDS,
+    configuration.COMMANDS,
     discovery.COMMANDS,
     domains.COMMANDS,
     jobs.COMMANDS,

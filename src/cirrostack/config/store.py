@@ -1,0 +1,170 @@
+"""Where a setting's value lives: ``configuration.value`` and the owners' ``*_details`` rows.
+
+A scoped value is a row of its owner's details table whose ``name`` is the key's name (two
+cluster keys use CloudStack's historic names, ``cpuOvercommitRatio`` and
+``memoryOvercommitRatio``, which addCluster writes and the allocator reads). The details
+tables have no unique (owner, name) constraint, so a write updates the first row and removes
+any others; reads take the lowest id.
+
+Called by ``Settings`` (reads) and ``service`` (writes); never commits.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cirrostack.config import definitions
+from cirrostack.db.models import accounts as account_models
+from cirrostack.db.models import configuration as models
+from cirrostack.db.models import infrastructure, storage
+
+Scope = definitions.Scope
+
+
+@dataclass(frozen=True)
+class Place:
+    """A scope and the internal id of the object there (a zone, cluster, pool, ...)."""
+
+    scope: Scope
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.scope.value} {self.id}"
+
+
+@dataclass(frozen=True)
+class _Details:
+    model: type[Any]
+    owner: str
+
+
+_TABLES: dict[Scope, _Details] = {
+    Scope.ZONE: _Details(infrastructure.DataCenterDetail, "dc_id"),
+    Scope.CLUSTER: _Details(infrastructure.ClusterDetail, "cluster_id"),
+    Scope.STORAGE_POOL: _Details(storage.StoragePoolDetail, "pool_id"),
+    Scope.IMAGE_STORE: _Details(storage.ImageStoreDetail, "store_id"),
+    Scope.ACCOUNT: _Details(models.AccountDetail, "account_id"),
+    Scope.DOMAIN: _Details(models.DomainDetail, "domain_id"),
+}
+
+#: Details rows CloudStack names differently from the setting they override.
+_DETAIL_NAMES: dict[tuple[Scope, str], str] = {
+    (Scope.CLUSTER, "cpu.overprovisioning.factor"): "cpuOvercommitRatio",
+    (Scope.CLUSTER, "mem.overprovisioning.factor"): "memoryOvercommitRatio",
+}
+
+
+def detail_name(scope: Scope, key_name: str) -> str:
+    """The ``name`` of the details row that overrides ``key_name`` at ``scope``."""
+    return _DETAIL_NAMES.get((scope, key_name), key_name)
+
+
+def _rows(session: Session, place: Place, key_name: str) -> list[Any]:
+    table = _TABLES[place.scope]
+    column = getattr(table.model, table.owner)
+    return list(
+        session.scalars(
+            sa.select(table.model)
+            .where(column == place.id, table.model.name == detail_name(place.scope, key_name))
+            .order_by(table.model.id)
+        )
+    )
+
+
+def scoped_text(session: Session, place: Place, key_name: str) -> str | None:
+    """The override of ``key_name`` at ``place``, or None when there is none."""
+    rows = _rows(session, place, key_name)
+    return None if not rows else str(rows[0].value)
+
+
+def global_text(session: Session, key_name: str) -> str | None:
+    """``configuration.value`` of ``key_name``; None when the row is missing or unset."""
+    row = session.get(models.Configuration, key_name)
+    return None if row is None else row.value
+
+
+def write_scoped(session: Session, place: Place, key_name: str, text: str) -> None:
+    """Set the override of ``key_name`` at ``place`` to ``text``."""
+    rows = _rows(session, place, key_name)
+    if rows:
+        rows[0].value = text
+        for extra in rows[1:]:
+            session.delete(extra)
+    else:
+        table = _TABLES[place.scope]
+        session.add(
+            table.model(
+                **{table.owner: place.id, "name": detail_name(place.scope, key_name)}, value=text
+            )
+        )
+    session.flush()
+
+
+def delete_scoped(session: Session, place: Place, key_name: str) -> None:
+    """Remove the override of ``key_name`` at ``place`` (the next scope up applies again)."""
+    for row in _rows(session, place, key_name):
+        session.delete(row)
+    session.flush()
+
+
+def write_global(
+    session: Session, key: definitions.ConfigKey[Any], text: str | None, now: datetime.datetime
+) -> models.Configuration:
+    """Set ``configuration.value`` of ``key`` (creating its row if seeding has not)."""
+    row = session.get(models.Configuration, key.name)
+    if row is None:
+        row = new_row(key)
+        session.add(row)
+    row.value = text
+    row.updated = now
+    session.flush()
+    return row
+
+
+def new_row(key: definitions.ConfigKey[Any]) -> models.Configuration:
+    """The ``configuration`` row of a key not yet stored, its value the default."""
+    row = models.Configuration(name=key.name, value=key.default_text, instance="DEFAULT")
+    describe(row, key)
+    return row
+
+
+def describe(row: models.Configuration, key: definitions.ConfigKey[Any]) -> None:
+    """Copy the key's declaration into its row (all columns but ``value`` and ``updated``)."""
+    row.default_value = key.default_text
+    row.category = key.category
+    row.component = key.component
+    row.description = key.description
+    row.scope = ",".join(key.scope_names())
+    row.is_dynamic = key.is_dynamic
+    row.kind = "Select" if key.choices else None
+    row.options = ",".join(key.choices) if key.choices else None
+
+
+# --- Parents: which place a value is inherited from --------------------------------------------
+
+
+def parents(session: Session, place: Place) -> list[Place]:
+    """The places above ``place``, nearest first (pool → cluster → zone; account → domain)."""
+    if place.scope is Scope.STORAGE_POOL:
+        pool = session.get(storage.StoragePool, place.id)
+        if pool is None:
+            return []
+        found = [Place(Scope.CLUSTER, pool.cluster_id)] if pool.cluster_id is not None else []
+        return [*found, Place(Scope.ZONE, pool.data_center_id)]
+    if place.scope is Scope.CLUSTER:
+        cluster = session.get(infrastructure.Cluster, place.id)
+        return [] if cluster is None else [Place(Scope.ZONE, cluster.data_center_id)]
+    if place.scope is Scope.IMAGE_STORE:
+        store = session.get(storage.ImageStore, place.id)
+        if store is None or store.data_center_id is None:
+            return []
+        return [Place(Scope.ZONE, store.data_center_id)]
+    if place.scope is Scope.ACCOUNT:
+        account = session.get(account_models.Account, place.id)
+        return [] if account is None else [Place(Scope.DOMAIN, account.domain_id)]
+    return []
