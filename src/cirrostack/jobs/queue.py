@@ -266,22 +266,20 @@ def expire(session: Session, max_attempts: int) -> Expired:
 
 
 def cancel(session: Session, job: Job, by: str) -> Status:
-    """Cancel a pending job now, or ask a running one to stop; returns its status after."""
-    if job.job_status != Status.IN_PROGRESS:
-        return Status(job.job_status)
-    if job.job_executing_msid is not None:
-        session.execute(
-            sa.update(Job)
-            .where(Job.id == job.id)
-            .values(job_pending_signals=Job.job_pending_signals.op("|")(CANCEL_SIGNAL))
-        )
-        return Status.IN_PROGRESS
+    """Cancel a pending job now, or ask a running one to stop; returns its status after.
+
+    Decided in SQL alone (never from ``job``'s loaded attributes, which may be stale): the
+    conditional updates below cannot both apply, and a finished job is left as it is.
+    """
     now = clock.database_now(session)
     text = f"Job cancelled by {by} before it started"
-    updated = session.execute(
+    pending = session.execute(
         sa.update(Job)
-        .where(Job.id == job.id, Job.job_status == int(Status.IN_PROGRESS))
-        .where(Job.job_executing_msid.is_(None))
+        .where(
+            Job.id == job.id,
+            Job.job_status == int(Status.IN_PROGRESS),
+            Job.job_executing_msid.is_(None),
+        )
         .values(
             job_status=int(Status.CANCELLED),
             job_result_code=530,
@@ -290,8 +288,18 @@ def cancel(session: Session, job: Job, by: str) -> Status:
             removed=now,
         )
     )
+    if not pending.rowcount:  # type: ignore[attr-defined]
+        session.execute(
+            sa.update(Job)
+            .where(
+                Job.id == job.id,
+                Job.job_status == int(Status.IN_PROGRESS),
+                Job.job_executing_msid.is_not(None),
+            )
+            .values(job_pending_signals=Job.job_pending_signals.op("|")(CANCEL_SIGNAL))
+        )
     session.expire(job)
-    return Status.CANCELLED if updated.rowcount else Status.IN_PROGRESS  # type: ignore[attr-defined]
+    return Status(session.execute(sa.select(Job.job_status).where(Job.id == job.id)).scalar_one())
 
 
 def live_instances(session: Session, instance_type: str) -> set[int]:
