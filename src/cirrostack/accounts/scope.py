@@ -1,0 +1,73 @@
+"""Which accounts' resources a list shows: CloudStack's rules for owned resources.
+
+Called by every list command of account-owned resources (jobs, events, and later VMs,
+volumes, snapshots). The result is a SQL condition on the resource's account id column:
+
+- ``account`` (+ ``domainid``, default the caller's domain): that account, if the caller may;
+- ``domainid`` alone: that domain's accounts, or its whole subtree with ``isrecursive``;
+- neither, ``listall=true``: everything the caller may see (root admin: all; domain admin:
+  its subtree; user: its own account);
+- neither, ``listall`` false: the caller's own account only, even for a root admin.
+
+A domain or account the caller may not see raises PermissionDenied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cirrostack import errors
+from cirrostack.accounts import access, accounts, roles
+from cirrostack.db import query
+from cirrostack.db.models import accounts as models
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The ownership filters of a list request."""
+
+    domain: models.Domain | None = None
+    account_name: str | None = None
+    listall: bool = False
+    isrecursive: bool = False
+
+
+def condition(
+    session: Session, caller: access.Caller, wanted: Wanted, account_id: Any
+) -> sa.ColumnElement[bool]:
+    """The condition on ``account_id`` (a column) that keeps what the caller may list."""
+    if wanted.account_name is not None:
+        return sa.and_(account_id == _named_account(session, caller, wanted).id)
+    if wanted.domain is not None:
+        access.check_domain(caller, wanted.domain)
+        return sa.and_(account_id.in_(_accounts_of(wanted.domain, recursive=wanted.isrecursive)))
+    if not wanted.listall or caller.role_type is roles.RoleType.USER:
+        return sa.and_(account_id == caller.account_id)
+    if caller.is_root_admin:
+        return sa.true()
+    own = session.get_one(models.Domain, caller.domain_id)
+    return sa.and_(account_id.in_(_accounts_of(own, recursive=True)))
+
+
+def _named_account(session: Session, caller: access.Caller, wanted: Wanted) -> models.Account:
+    domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
+    found = accounts.by_name(session, wanted.account_name or "", domain)
+    if found is None:
+        raise errors.InvalidParameterValue(
+            f"Unable to find account {wanted.account_name} in domain {domain.uuid}"
+        )
+    access.check_account(caller, found, domain)
+    return found
+
+
+def _accounts_of(domain: models.Domain, *, recursive: bool) -> sa.Select[Any]:
+    statement = sa.select(models.Account.id).join(
+        models.Domain, models.Domain.id == models.Account.domain_id
+    )
+    if recursive:
+        return statement.where(query.under_path(models.Domain.path, domain.path))
+    return statement.where(models.Account.domain_id == domain.id)

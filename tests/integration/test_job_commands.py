@@ -1,0 +1,48 @@
+"""queryAsyncJobResult, listAsyncJobs and cancelAsyncJob through the real dispatcher."""
+
+from __future__ import annotations
+
+from cirrostack.api import dispatch
+from tests.security.conftest import Cloud, cloud, content
+
+__all__ = ["cloud"]  # the fixture, shared with the security tests
+
+
+def held(cloud: Cloud) -> Cloud:
+    """The same cloud with a dispatcher that queues jobs but never runs them (no workers)."""
+    paused = cloud.using(cloud.sessions)
+    paused.dispatcher = dispatch.Dispatcher(cloud.registry, cloud.sessions, handoff=lambda: None)
+    return paused
+
+
+def test_jobs_run_inline_without_a_pool_and_list_for_their_owner(cloud: Cloud) -> None:
+    domain = cloud.domain("jobs")
+    alice = cloud.member("alice", domain)
+    bob = cloud.member("bob", domain)
+    answer = cloud.call(cloud.admin.keys, "disableAccount", id=alice.account_id, lock="true")
+    job = cloud.job(cloud.admin.keys, answer)
+    assert (job["jobstatus"], job["jobinstancetype"], job["jobinstanceid"]) == (
+        1,
+        "Account",
+        alice.account_id,
+    )
+    mine = cloud.ok(cloud.admin.keys, "listAsyncJobs")
+    assert [j["jobid"] for j in mine["asyncjobs"]] == [content(answer)["jobid"]]
+    assert cloud.ok(bob.keys, "listAsyncJobs") == {}
+    refused = cloud.call(bob.keys, "queryAsyncJobResult", jobid=content(answer)["jobid"])
+    assert refused.status == 431
+
+
+def test_a_pending_job_can_be_cancelled_and_reports_failure(cloud: Cloud) -> None:
+    paused = held(cloud)
+    domain = cloud.domain("cancel")
+    carol = cloud.member("carol", domain)
+    answer = paused.call(cloud.admin.keys, "deleteAccount", id=carol.account_id)
+    jobid = content(answer)["jobid"]
+    pending = cloud.ok(cloud.admin.keys, "queryAsyncJobResult", jobid=jobid)
+    assert pending["jobstatus"] == 0 and "jobresult" not in pending
+    cancelled = cloud.ok(cloud.admin.keys, "cancelAsyncJob", jobid=jobid)
+    assert (cancelled["jobstatus"], cancelled["jobresultcode"]) == (2, 530)
+    assert "cancelled" in cancelled["jobresult"]["errortext"]
+    # The account was never deleted.
+    assert cloud.ok(cloud.admin.keys, "listAccounts", id=carol.account_id)["count"] == 1
