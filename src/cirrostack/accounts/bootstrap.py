@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack.accounts import accounts, keys, passwords, roles
+from cirrostack.compute import guest_os
 from cirrostack.config import seed
 from cirrostack.db.models import accounts as models
 
@@ -40,6 +41,7 @@ def ensure_cloud(session: Session) -> AdminCredentials:
     _ensure_account(session, ADMIN_ACCOUNT_ID, "admin")
     _ensure_system_user(session)
     credentials = _ensure_admin_user(session)
+    guest_os.ensure_catalogue(session)
     seed.ensure(session)
     _sequences_after_seed(session)
     return credentials

@@ -1,0 +1,1 @@
+"""Compute: what virtual machines are made of and run as (guest OS catalogue, ...)."""
