@@ -241,7 +241,6 @@ HIERARCHY_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=HIERARCHY_BUG + ": createUser in the admin account")
 def test_root_domain_admin_cannot_add_a_user_to_a_root_admin_account(world: World) -> None:
     cloud = world.cloud
     params = _new_account("backdoor", cloud.root_id, account=world.admin.account_name)
@@ -251,7 +250,6 @@ def test_root_domain_admin_cannot_add_a_user_to_a_root_admin_account(world: Worl
     assert (answer.status, login.status) == (531, 531), (answer.body, login.body)
 
 
-@pytest.mark.xfail(strict=True, reason=HIERARCHY_BUG + ": disableAccount of a root admin")
 def test_root_domain_admin_cannot_disable_a_root_admin(world: World) -> None:
     cloud = world.cloud
     keys = world.rootda.keys
@@ -260,7 +258,6 @@ def test_root_domain_admin_cannot_disable_a_root_admin(world: World) -> None:
     assert works(cloud, world.admin2.keys)
 
 
-@pytest.mark.xfail(strict=True, reason=HIERARCHY_BUG + ": deleteAccount of a root admin")
 def test_root_domain_admin_cannot_delete_a_root_admin(world: World) -> None:
     cloud = world.cloud
     answer = cloud.call(world.rootda.keys, "deleteAccount", id=world.admin2.account_id)
@@ -268,7 +265,6 @@ def test_root_domain_admin_cannot_delete_a_root_admin(world: World) -> None:
     assert works(cloud, world.admin2.keys)
 
 
-@pytest.mark.xfail(strict=True, reason=HIERARCHY_BUG + ": updateUser/updateAccount of the admin")
 def test_root_domain_admin_cannot_change_the_root_admin(world: World) -> None:
     cloud = world.cloud
     keys = world.rootda.keys

@@ -87,14 +87,27 @@ def check_domain(caller: Caller, domain: models.Domain) -> None:
 
 
 def check_account(caller: Caller, account: models.Account, domain: models.Domain) -> None:
-    """Raise PermissionDenied unless the caller may act on ``account`` (in ``domain``)."""
+    """Raise PermissionDenied unless the caller may act on ``account`` (in ``domain``).
+
+    A domain admin reaches the accounts of its subtree whose role type does not outrank its
+    own: a domain admin in ROOT does not reach the root admins (CVE-2025-47713's lesson).
+    """
     if caller.is_root_admin or account.id == caller.account_id:
         return
-    if caller.is_domain_admin and domain.path.startswith(caller.domain_path):
+    if (
+        caller.is_domain_admin
+        and domain.path.startswith(caller.domain_path)
+        and not _role_type_of(account).outranks(caller.role_type)
+    ):
         return
     raise errors.PermissionDenied(
         f"Account {caller.account_name} does not have permission to access account {account.uuid}"
     )
+
+
+def _role_type_of(account: models.Account) -> roles.RoleType:
+    kind = roles.AccountType(account.type)
+    return roles.ROLE_TYPE_OF_ACCOUNT_TYPE.get(kind, roles.RoleType.ADMIN)
 
 
 def check_key_access(
