@@ -7,6 +7,7 @@ a client would make it. ``cloud`` runs on every backend, ``sqlite_cloud`` on SQL
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,13 @@ class Cloud:
             bootstrap.ADMIN_USERNAME, Keys(credentials.api_key, credentials.secret_key)
         )
         self.root_id = self.admin.domain_id
+
+    def using(self, sessions: sessionmaker[Session]) -> Cloud:
+        """The same cloud reached through ``sessions`` (e.g. bound to a rolled-back transaction)."""
+        other = copy.copy(self)
+        other.sessions = sessions
+        other.dispatcher = dispatch.Dispatcher(self.registry, sessions)
+        return other
 
     def call(
         self, keys: Keys, command: str, pairs: Pairs = (), *, method: str = "GET", **named: str
