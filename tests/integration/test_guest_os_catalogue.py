@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from cirrostack import errors
 from cirrostack.accounts import bootstrap
 from cirrostack.compute import guest_os
 from cirrostack.db import query
@@ -69,3 +71,12 @@ def test_search_filters_by_category_description_and_keyword(database: Database) 
             session, guest_os.CategoryFilter(keyword="U"), every
         )
         assert [c.name for c in categories] == ["SUSE", "Unix", "Ubuntu"] and total == 3
+
+
+def test_lookups_by_uuid_and_description(sqlite_database: Database) -> None:
+    with sqlite_database.sessions() as session:
+        guest_os.ensure_catalogue(session)
+        linux = guest_os.by_description(session, "Other Linux (64-bit)")
+        assert linux is not None and guest_os.by_uuid(session, linux.uuid) is linux
+        with pytest.raises(errors.InvalidParameterValue, match="ostypeid nope"):
+            guest_os.by_uuid(session, "nope")

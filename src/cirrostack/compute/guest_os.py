@@ -7,7 +7,8 @@ such as Ansible's ``os_type: Other Linux (64-bit)``, find it). Idempotent: an en
 present (by category name, or by description within its category) is left alone, so a second
 call adds nothing and rows added by operators are kept.
 
-listOsTypes and listOsCategories read these rows (``search_types``, ``search_categories``).
+listOsTypes and listOsCategories read these rows (``search_types``, ``search_categories``);
+templates and VMs name an OS type by ``by_uuid`` (``ostypeid``) or ``by_description``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cirrostack import errors
 from cirrostack.db import query
 from cirrostack.db.models import guest_os as models
 
@@ -99,6 +101,27 @@ class CategoryFilter:
     uuid: str | None = None
     name: str | None = None
     keyword: str | None = None
+
+
+def by_uuid(session: Session, uuid: str, *, parameter: str = "ostypeid") -> models.GuestOs:
+    """The live OS type with ``uuid``; InvalidParameterValue naming ``parameter`` if none."""
+    found = session.scalars(
+        sa.select(models.GuestOs).where(
+            models.GuestOs.uuid == uuid, models.GuestOs.removed.is_(None)
+        )
+    ).first()
+    if found is None:
+        raise errors.InvalidParameterValue(f"Unable to find OS type by {parameter} {uuid}")
+    return found
+
+
+def by_description(session: Session, description: str) -> models.GuestOs | None:
+    """The live OS type described exactly so (``Other Linux (64-bit)``), the oldest first."""
+    return session.scalars(
+        sa.select(models.GuestOs)
+        .where(models.GuestOs.display_name == description, models.GuestOs.removed.is_(None))
+        .order_by(models.GuestOs.id)
+    ).first()
 
 
 def ensure_catalogue(session: Session) -> None:
