@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from cirrostack.api.views import configuration as view
 from cirrostack.config import keys
 from cirrostack.db.models import infrastructure, storage
 from tests.conftest import Database
@@ -234,3 +235,11 @@ def test_an_update_is_in_the_event_log(cloud: Cloud) -> None:
     assert scoped["resourcetype"] == "Zone"
     assert scoped["resourceid"] == zone
     assert "zone.vlan.capacity.notificationthreshold" in scoped["description"]
+
+
+def test_answers_carry_only_declared_fields(cloud: Cloud) -> None:
+    zone, _, _ = zone_and_pool(cloud)
+    declared = view.CONFIGURATION.field_names()
+    for named in ({}, {"zoneid": zone}):
+        for item in listed(cloud, **named).values():
+            assert set(item) <= declared, set(item) - declared

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from cirrostack import event_types
+from cirrostack.api.views import events as view
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import events as models
 from tests.conftest import Database
@@ -255,3 +256,12 @@ def test_list_event_types_pages_and_filters(cloud: Cloud) -> None:
         item["name"] for item in cloud.ok(admin, "listEventTypes", keyword="vm.st")["eventtype"]
     }
     assert found == {"VM.START", "VM.STATE", "VM.STOP"}
+
+
+def test_answers_carry_only_declared_fields(cloud: Cloud) -> None:
+    alice = cloud.member("alice", cloud.root_id)
+    cloud.call(cloud.admin.keys, "disableAccount", id=alice.account_id, lock="true")
+    for item in events_of(cloud, cloud.admin.keys, listall="true"):
+        assert set(item) <= view.EVENT.field_names(), set(item) - view.EVENT.field_names()
+    for item in cloud.ok(cloud.admin.keys, "listEventTypes")["eventtype"]:
+        assert set(item) <= view.EVENT_TYPE.field_names()
