@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack.accounts import bootstrap
 from cirrostack.config import errors, keys, seed, service, settings, store
-from cirrostack.config.definitions import Scope
+from cirrostack.config.definitions import ConfigKey, Scope
 from cirrostack.db import query
 from cirrostack.db.models import accounts, infrastructure, storage
 from cirrostack.db.models import configuration as models
@@ -307,3 +307,20 @@ def test_search_at_a_scope_lists_only_its_keys_with_the_value_in_force(
     values = {entry.row.name: entry.value for entry in entries}
     assert values["cpu.overprovisioning.factor"] == "3"
     assert values["cluster.cpu.allocated.capacity.disablethreshold"] == "0.85"
+
+
+def test_account_falls_back_to_its_domain_for_keys_with_both_scopes(
+    sqlite_session: Session,
+) -> None:
+    session = sqlite_session
+    world = build(session)
+    # No declared key has both scopes yet; the chain is the accessor's, not the key's.
+    key = ConfigKey("test.both", int, 1, "test", scopes=(Scope.ACCOUNT, Scope.DOMAIN))
+    values = settings.Settings(session)
+    assert values.get(key, account_id=world.account) == 1
+    set_at(session, Scope.DOMAIN, world.domain, key.name, "2")
+    assert values.get(key, account_id=world.account) == 2
+    assert values.get(key, domain_id=world.domain) == 2
+    set_at(session, Scope.ACCOUNT, world.account, key.name, "3")
+    assert values.get(key, account_id=world.account) == 3
+    assert values.resolve(key, account_id=world.account).where == f"set for account {world.account}"
