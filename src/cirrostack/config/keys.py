@@ -42,10 +42,10 @@ def _ratio(
     )
 
 
-def _seconds(
+def _whole(
     name: str, default: int, description: str, component: str, **more: Any
 ) -> ConfigKey[int]:
-    """A period in seconds (or the unit the description names), at least ``minimum``."""
+    """A period or a count (its unit in the description), at least ``minimum`` (default 1)."""
     more.setdefault("minimum", 1)
     return ConfigKey(name, int, default, description, component=component, **more)
 
@@ -224,14 +224,14 @@ HOST_CAPACITY_TYPE_TO_ORDER_CLUSTERS = ConfigKey(
     component="DeploymentPlanningManager",
     choices=("CPU", "RAM"),
 )
-CAPACITY_CHECK_PERIOD = _seconds(
+CAPACITY_CHECK_PERIOD = _whole(
     "capacity.check.period",
     300000,
     "Milliseconds between capacity recalculations and capacity alerts",
     _CAPACITY,
     category="Alert",
 )
-CAPACITY_SKIP_COUNTING_HOURS = _seconds(
+CAPACITY_SKIP_COUNTING_HOURS = _whole(
     "capacity.skipcounting.hours",
     3600,
     "Seconds (despite the name) a stopped VM keeps its capacity reserved on its last host",
@@ -276,14 +276,14 @@ STORAGE_CLEANUP_ENABLED = ConfigKey(
     category="Storage",
     component=_STORAGE,
 )
-STORAGE_CLEANUP_INTERVAL = _seconds(
+STORAGE_CLEANUP_INTERVAL = _whole(
     "storage.cleanup.interval",
     86400,
     "Seconds between runs of the storage clean-up task",
     _STORAGE,
     category="Storage",
 )
-STORAGE_CLEANUP_DELAY = _seconds(
+STORAGE_CLEANUP_DELAY = _whole(
     "storage.cleanup.delay",
     86400,
     "Seconds a destroyed volume is kept before the clean-up task expunges it",
@@ -299,7 +299,7 @@ STORAGE_TEMPLATE_CLEANUP_ENABLED = ConfigKey(
     category="Storage",
     component=_STORAGE,
 )
-PRIMARY_STORAGE_DOWNLOAD_WAIT = _seconds(
+PRIMARY_STORAGE_DOWNLOAD_WAIT = _whole(
     "primary.storage.download.wait",
     10800,
     "Seconds a template copy to primary storage may take",
@@ -336,17 +336,17 @@ SECONDARY_STORAGE_NFS_VERSION = ConfigKey(
 
 # --- Virtual machines and networks -------------------------------------------------------------
 
-EXPUNGE_DELAY = _seconds(
+EXPUNGE_DELAY = _whole(
     "expunge.delay",
     86400,
     "Seconds a destroyed VM is kept (and may be recovered) before it is expunged",
     _VMS,
     minimum=0,
 )
-EXPUNGE_INTERVAL = _seconds(
+EXPUNGE_INTERVAL = _whole(
     "expunge.interval", 86400, "Seconds between runs of the VM expunge task", _VMS
 )
-EXPUNGE_WORKERS = _seconds(
+EXPUNGE_WORKERS = _whole(
     "expunge.workers", 1, "Number of workers expunging VMs", _VMS, is_dynamic=False
 )
 ALLOW_USER_EXPUNGE_RECOVER_VM = ConfigKey(
@@ -357,13 +357,13 @@ ALLOW_USER_EXPUNGE_RECOVER_VM = ConfigKey(
     component=_VMS,
     scopes=(_ACCOUNT,),
 )
-NETWORK_GC_INTERVAL = _seconds(
+NETWORK_GC_INTERVAL = _whole(
     "network.gc.interval",
     600,
     "Seconds between runs of the network garbage collector",
     "NetworkManager",
 )
-NETWORK_GC_WAIT = _seconds(
+NETWORK_GC_WAIT = _whole(
     "network.gc.wait",
     600,
     "Seconds an unused network waits before the garbage collector shuts it down",
@@ -372,9 +372,7 @@ NETWORK_GC_WAIT = _seconds(
 
 # --- Agents, jobs, API, events -----------------------------------------------------------------
 
-PING_INTERVAL = _seconds(
-    "ping.interval", 60, "Seconds between the pings a host agent sends", _AGENT
-)
+PING_INTERVAL = _whole("ping.interval", 60, "Seconds between the pings a host agent sends", _AGENT)
 PING_TIMEOUT = ConfigKey(
     "ping.timeout",
     float,
@@ -383,16 +381,16 @@ PING_TIMEOUT = ConfigKey(
     component=_AGENT,
     minimum=1.0,
 )
-JOB_EXPIRE_MINUTES = _seconds(
+JOB_EXPIRE_MINUTES = _whole(
     "job.expire.minutes", 1440, "Minutes a finished async job is kept before it is purged", _JOBS
 )
-JOB_CANCEL_THRESHOLD_MINUTES = _seconds(
+JOB_CANCEL_THRESHOLD_MINUTES = _whole(
     "job.cancel.threshold.minutes",
     60,
     "Minutes an async job may run before it is cancelled as stuck",
     _JOBS,
 )
-JOB_WORKERS = _seconds(
+JOB_WORKERS = _whole(
     "job.workers",
     8,
     "cirrostack: number of async-job worker threads of each management server",
@@ -400,7 +398,7 @@ JOB_WORKERS = _seconds(
     maximum=256,
     is_dynamic=False,
 )
-JOB_LEASE_SECONDS = _seconds(
+JOB_LEASE_SECONDS = _whole(
     "job.lease.seconds",
     60,
     "cirrostack: seconds a worker's claim on a job lasts without a heartbeat; a job whose "
@@ -408,7 +406,7 @@ JOB_LEASE_SECONDS = _seconds(
     _JOBS,
     minimum=5,
 )
-JOB_HEARTBEAT_SECONDS = _seconds(
+JOB_HEARTBEAT_SECONDS = _whole(
     "job.heartbeat.seconds",
     15,
     "cirrostack: seconds between the heartbeats that renew a running job's lease (keep it "
@@ -432,7 +430,7 @@ EVENT_PURGE_DELAY = ConfigKey(
     component="ManagementServer",
     minimum=0,
 )
-EVENT_PURGE_INTERVAL = _seconds(
+EVENT_PURGE_INTERVAL = _whole(
     "event.purge.interval",
     86400,
     "Seconds between runs of the event purge task",

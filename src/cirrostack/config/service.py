@@ -24,12 +24,11 @@ HIDDEN_CATEGORY = "Hidden"
 
 @dataclass(frozen=True)
 class Filter:
-    """What listConfigurations asked for; ``scope`` None lists global values."""
+    """What listConfigurations asked for (the scope comes as a ``store.Place``)."""
 
     name: str | None = None
     category: str | None = None
     keyword: str | None = None
-    scope: definitions.Scope | None = None
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,6 @@ def list_configurations(call: registry.Call) -> responses.Reply:
         name=call.get("name"),
         category=call.get("category"),
         keyword=call.get("keyword"),
-        scope=None if target is None else target.spec.scope,
     )
     place = None if target is None else target.place
     entries, total = service.search(call.session, wanted, place, paging.page_of(call.args))
