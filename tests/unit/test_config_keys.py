@@ -184,7 +184,7 @@ def test_reference_keys_have_cloudstacks_default_and_scopes(name: str) -> None:
 
 
 def test_cirrostack_additions_say_so() -> None:
-    for key in (keys.JOB_WORKERS, keys.JOB_LEASE_SECONDS, keys.JOB_HEARTBEAT_SECONDS):
+    for key in (keys.JOB_WORKERS, keys.JOB_LEASE_SECONDS):
         assert key.description.startswith("cirrostack:")
     assert not keys.JOB_WORKERS.is_dynamic
 

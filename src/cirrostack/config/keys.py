@@ -392,7 +392,7 @@ JOB_CANCEL_THRESHOLD_MINUTES = _whole(
 )
 JOB_WORKERS = _whole(
     "job.workers",
-    8,
+    4,
     "cirrostack: number of async-job worker threads of each management server",
     _JOBS,
     maximum=256,
@@ -401,17 +401,10 @@ JOB_WORKERS = _whole(
 JOB_LEASE_SECONDS = _whole(
     "job.lease.seconds",
     60,
-    "cirrostack: seconds a worker's claim on a job lasts without a heartbeat; a job whose "
-    "lease ran out is taken over by the reaper",
+    "cirrostack: seconds a worker's claim on a job lasts without a heartbeat (heartbeats "
+    "come every third of it); a job whose lease ran out is taken over by the reaper",
     _JOBS,
     minimum=5,
-)
-JOB_HEARTBEAT_SECONDS = _whole(
-    "job.heartbeat.seconds",
-    15,
-    "cirrostack: seconds between the heartbeats that renew a running job's lease (keep it "
-    "well below job.lease.seconds)",
-    _JOBS,
 )
 DEFAULT_PAGE_SIZE = ConfigKey(
     "default.page.size",
@@ -497,7 +490,6 @@ ALL: tuple[ConfigKey[Any], ...] = (
     JOB_CANCEL_THRESHOLD_MINUTES,
     JOB_WORKERS,
     JOB_LEASE_SECONDS,
-    JOB_HEARTBEAT_SECONDS,
     DEFAULT_PAGE_SIZE,
     EVENT_PURGE_DELAY,
     EVENT_PURGE_INTERVAL,
