@@ -1,0 +1,1 @@
+"""Hypervisor backends: one module per hypervisor, each answering protocol commands."""

@@ -1,0 +1,244 @@
+"""Simulated hypervisor hosts: answer the protocol like a host would, touching nothing real.
+
+A simulated host is fully described by its ``Spec`` (identity + ``Knobs``); it keeps no other
+state a restart would lose, so the server can rebuild it at any time from the host's row and
+details. The knobs, with their defaults and limits (names as in an addHost URL query,
+``http://sim-1?cpunumber=8&cpuspeed=2400&memory=17179869184``):
+
+==============  ===============  ========================  ===============================
+knob            default          range                     meaning
+==============  ===============  ========================  ===============================
+cpunumber       4                1 .. 1024                 CPU cores
+cpusockets      1                1 .. 64                   CPU sockets
+cpuspeed        2000             1 .. 100000               MHz per core
+memory          8589934592       1 MiB .. 1 PiB            RAM in bytes (default 8 GiB)
+localstorage    107374182400     0 .. 1 EiB                local disk in bytes (100 GiB)
+==============  ===============  ========================  ===============================
+
+``Fleet`` holds the simulated hosts of a process by guid. It is the in-process transport's
+directory, and it has the test controls: ``silence`` makes a host stop answering (as if it
+crashed or its network went away), ``resume`` brings it back. A single host can also be told to
+fail one kind of command (``SimulatedHost.fail``), which is what the ``configureSimulator`` API
+command does.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+
+from cirrostack import __version__
+from cirrostack.agent import errors
+from cirrostack.protocol import answers, commands, messages
+
+GIB = 1024**3
+HYPERVISOR = "Simulator"
+HYPERVISOR_VERSION = "1.0"
+#: Prefix of the knobs' names in host details.
+DETAIL_PREFIX = "simulator."
+
+
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+@dataclass(frozen=True)
+class _Range:
+    name: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The simulated hardware: cores, sockets, MHz per core, RAM and local disk in bytes."""
+
+    cpus: int = field(default=4, metadata={"knob": _Range("cpunumber", 1, 1024)})
+    cpu_sockets: int = field(default=1, metadata={"knob": _Range("cpusockets", 1, 64)})
+    speed: int = field(default=2000, metadata={"knob": _Range("cpuspeed", 1, 100_000)})
+    memory: int = field(default=8 * GIB, metadata={"knob": _Range("memory", 2**20, 2**50)})
+    local_storage: int = field(
+        default=100 * GIB, metadata={"knob": _Range("localstorage", 0, 2**60)}
+    )
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str]) -> Knobs:
+        """Knobs from ``name=value`` texts (an addHost URL query); missing ones take defaults.
+
+        Raises InvalidKnob for an unknown name, a value that is not a whole number, or one out
+        of its range.
+        """
+        ranges = {spec.name: (name, spec) for name, spec in _ranges().items()}
+        unknown = sorted(set(values) - set(ranges))
+        if unknown:
+            raise errors.InvalidKnob(
+                f"unknown simulator setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(ranges))}"
+            )
+        parsed = {ranges[key][0]: _whole(ranges[key][1], text) for key, text in values.items()}
+        return cls(**parsed)
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, str]) -> Knobs:
+        """Knobs from host details (``simulator.<knob>``); other details are ignored."""
+        return cls.parse(
+            {
+                name.removeprefix(DETAIL_PREFIX): value
+                for name, value in details.items()
+                if name.startswith(DETAIL_PREFIX)
+            }
+        )
+
+    def to_details(self) -> dict[str, str]:
+        """The knobs as host details, the form that survives a restart."""
+        return {
+            DETAIL_PREFIX + spec.name: str(getattr(self, name)) for name, spec in _ranges().items()
+        }
+
+
+def _ranges() -> dict[str, _Range]:
+    return {item.name: item.metadata["knob"] for item in fields(Knobs)}
+
+
+def _whole(spec: _Range, text: str) -> int:
+    stripped = text.strip()
+    if _DIGITS.fullmatch(stripped) is None:
+        raise errors.InvalidKnob(f"simulator setting {spec.name}={text!r} is not a whole number")
+    value = int(stripped)
+    if not spec.low <= value <= spec.high:
+        raise errors.InvalidKnob(
+            f"simulator setting {spec.name}={value} is out of range {spec.low}..{spec.high}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything a simulated host is: its identity, address and hardware."""
+
+    guid: str
+    name: str
+    ip_address: str
+    knobs: Knobs = Knobs()
+
+
+class SimulatedHost:
+    """One simulated host: answers commands from its spec; ``seen`` counts them by type.
+
+    ``fail`` makes it answer a kind of command with a failed Answer (CloudStack's simulator
+    ``configureSimulator ... value=result:fail``), for some times or until ``succeed``.
+    """
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.seen: Counter[str] = Counter()
+        #: Command name -> failures left (None: until told otherwise).
+        self._failing: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+        self._handlers: dict[type[messages.Command], Callable[[], messages.Answer]] = {
+            commands.StartupRoutingCommand: self._startup,
+            commands.ReadyCommand: answers.ReadyAnswer,
+            commands.PingCommand: lambda: answers.PingAnswer(guid=self.spec.guid),
+            commands.MaintainCommand: lambda: answers.MaintainAnswer(will_migrate=False),
+        }
+
+    def fail(self, command: str, times: int | None = None) -> None:
+        """Answer the next ``times`` commands named ``command`` (all, if None) with a failure."""
+        with self._lock:
+            self._failing[command] = times
+
+    def succeed(self, command: str) -> None:
+        """Answer commands named ``command`` normally again."""
+        with self._lock:
+            self._failing.pop(command, None)
+
+    def handle(self, command: messages.Command) -> messages.Answer:
+        """The answer to ``command``; UnsupportedAnswer for a command it does not know."""
+        name = type(command).__name__
+        with self._lock:
+            self.seen[name] += 1
+            failing = self._take_failure(name)
+        if failing:
+            return messages.Answer(result=False, details=f"simulated failure of {name}")
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            return answers.UnsupportedAnswer(
+                details=f"the simulator does not handle {type(command).__name__}"
+            )
+        return handler()
+
+    def _take_failure(self, name: str) -> bool:
+        if name not in self._failing:
+            return False
+        left = self._failing[name]
+        if left is not None:
+            if left <= 1:
+                del self._failing[name]
+            else:
+                self._failing[name] = left - 1
+        return True
+
+    def _startup(self) -> answers.StartupRoutingAnswer:
+        spec, knobs = self.spec, self.spec.knobs
+        return answers.StartupRoutingAnswer(
+            guid=spec.guid,
+            name=spec.name,
+            hypervisor_type=HYPERVISOR,
+            hypervisor_version=HYPERVISOR_VERSION,
+            agent_version=__version__,
+            cpus=knobs.cpus,
+            cpu_sockets=knobs.cpu_sockets,
+            speed=knobs.speed,
+            memory=knobs.memory,
+            dom0_memory=0,
+            local_storage=knobs.local_storage,
+            private_ip_address=spec.ip_address,
+        )
+
+
+class Fleet:
+    """The simulated hosts of this process, by guid; safe to use from several threads."""
+
+    def __init__(self) -> None:
+        self._hosts: dict[str, SimulatedHost] = {}
+        self._silenced: set[str] = set()
+        self._lock = threading.Lock()
+
+    def boot(self, spec: Spec) -> SimulatedHost:
+        """The host with ``spec.guid``, created from ``spec`` if it does not exist yet."""
+        with self._lock:
+            return self._hosts.setdefault(spec.guid, SimulatedHost(spec))
+
+    def get(self, guid: str) -> SimulatedHost | None:
+        """The host with ``guid``, answering or not; None if there is none."""
+        with self._lock:
+            return self._hosts.get(guid)
+
+    def discard(self, guid: str) -> None:
+        """Power the host off for good (nothing happens if there is none)."""
+        with self._lock:
+            self._hosts.pop(guid, None)
+            self._silenced.discard(guid)
+
+    def silence(self, guid: str) -> None:
+        """Make the host stop answering every command; raises UnknownHost."""
+        with self._lock:
+            self._known(guid)
+            self._silenced.add(guid)
+
+    def resume(self, guid: str) -> None:
+        """Make a silenced host answer again; raises UnknownHost."""
+        with self._lock:
+            self._known(guid)
+            self._silenced.discard(guid)
+
+    def agent_for(self, guid: str) -> SimulatedHost | None:
+        """The host with ``guid`` if it exists and answers (the transport's directory)."""
+        with self._lock:
+            return None if guid in self._silenced else self._hosts.get(guid)
+
+    def _known(self, guid: str) -> None:
+        if guid not in self._hosts:
+            raise errors.UnknownHost(f"no simulated host {guid} in this process")

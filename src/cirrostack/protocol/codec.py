@@ -1,0 +1,121 @@
+"""Messages as JSON: ``{"type": "<class name>", "body": {<fields>}}``.
+
+Called by every transport, on both sides, at the boundary: ``encode`` before a message leaves,
+``decode`` when one arrives. Decoding trusts nothing: the type must be one of ``KNOWN``, every
+field without a default must be present, no unknown field may be, and each value must have its
+field's declared type (ints are not bools, floats accept ints, nested dataclasses are rebuilt).
+Anything else raises MalformedMessage, never a TypeError or KeyError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from cirrostack.protocol import answers, commands, errors, messages
+
+#: Every message type a transport may carry, by its wire name.
+KNOWN: Mapping[str, type[messages.Message]] = {
+    kind.__name__: kind for kind in (*commands.ALL, messages.Answer, *answers.ALL)
+}
+
+
+def encode(message: messages.Message) -> str:
+    """The JSON text of ``message``."""
+    if KNOWN.get(type(message).__name__) is not type(message):
+        raise errors.MalformedMessage(f"{type(message).__name__} is not a protocol message")
+    body = dataclasses.asdict(message)
+    return json.dumps({"type": type(message).__name__, "body": body}, allow_nan=False)
+
+
+def decode(text: str | bytes) -> messages.Message:
+    """The message ``text`` encodes; raises MalformedMessage if it is not a valid one."""
+    try:
+        envelope = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise errors.MalformedMessage(f"not JSON: {exc}") from None
+    if not isinstance(envelope, dict) or set(envelope) != {"type", "body"}:
+        raise errors.MalformedMessage('expected {"type": ..., "body": {...}}')
+    kind = KNOWN.get(envelope["type"]) if isinstance(envelope["type"], str) else None
+    if kind is None:
+        raise errors.MalformedMessage(f"unknown message type {envelope['type']!r}")
+    built = _dataclass(kind, envelope["body"], kind.__name__)
+    assert isinstance(built, messages.Message)
+    return built
+
+
+def _dataclass(kind: type[Any], body: object, where: str) -> object:
+    if not isinstance(body, dict):
+        raise errors.MalformedMessage(f"{where}: expected an object")
+    fields = {field.name: field for field in dataclasses.fields(kind)}
+    unknown = set(body) - set(fields)
+    if unknown:
+        raise errors.MalformedMessage(f"{where}: unknown fields {sorted(unknown)}")
+    hints = typing.get_type_hints(kind)
+    values = {}
+    for name, field in fields.items():
+        if name in body:
+            values[name] = _value(body[name], hints[name], f"{where}.{name}")
+        elif _required(field):
+            raise errors.MalformedMessage(f"{where}: missing field {name}")
+    return kind(**values)
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def _value(value: object, hint: Any, where: str) -> object:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return _union(value, args, where)
+    if origin is list:
+        return [_value(item, args[0], f"{where}[]") for item in _typed(value, list, where)]
+    if origin is dict:
+        items = _typed(value, dict, where).items()
+        return {_key(key, where): _value(item, args[1], f"{where}.{key}") for key, item in items}
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass(hint, value, where)
+    return _scalar(value, hint, where)
+
+
+def _union(value: object, args: tuple[Any, ...], where: str) -> object:
+    for option in args:
+        try:
+            return _value(value, option, where)
+        except errors.MalformedMessage:
+            continue
+    raise errors.MalformedMessage(f"{where}: {value!r} matches none of {args}")
+
+
+def _scalar(value: object, hint: Any, where: str) -> object:
+    if hint is type(None):
+        if value is None:
+            return None
+    elif hint is bool:
+        return _typed(value, bool, where)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        return _typed(value, str, where)
+    else:
+        raise errors.MalformedMessage(f"{where}: field type {hint!r} cannot cross the wire")
+    raise errors.MalformedMessage(f"{where}: expected {getattr(hint, '__name__', hint)}")
+
+
+def _typed(value: object, kind: type[Any], where: str) -> Any:
+    if not isinstance(value, kind):
+        raise errors.MalformedMessage(f"{where}: expected {kind.__name__}")
+    return value
+
+
+def _key(key: object, where: str) -> str:
+    return str(_typed(key, str, where))
