@@ -1,0 +1,222 @@
+"""The agents this management server reaches, and the exchanges that connect and ping them.
+
+``Agents`` bundles the transport, the in-process simulator fleet and, per host guid, the link:
+whether the host is connected and when its agent last answered (monotonic time). It is shared by
+the API (addHost connects a host) and the host monitor (pings, reconnects), from several
+threads. Everything in it is rebuilt after a restart: simulated hosts are booted again from
+their host rows and details, and links start over.
+
+``connect`` is the startup exchange that brings a host Up::
+
+    StartupRoutingCommand → report ─► AgentConnected (Connecting), resources and capacity written
+    ReadyCommand → ready          ─► Ready (Up)
+
+``ping`` is one PingCommand and its bookkeeping. Both run in the caller's transaction; every
+status change goes through the state gate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from cirrostack.agent import errors as agent_errors
+from cirrostack.agent.backends import simulator
+from cirrostack.db.models import infrastructure as models
+from cirrostack.infrastructure import capacity, clusters, details, hypervisors
+from cirrostack.protocol import answers, commands
+from cirrostack.states import gate, machines
+from cirrostack.transport import base, endpoint, errors, inprocess
+
+
+@dataclass(frozen=True)
+class Link:
+    """What this server knows of a host's agent: connected or not, last answer (monotonic)."""
+
+    connected: bool
+    last_answer: float
+
+
+class Agents:
+    """The transport to agents, the simulated hosts of this process, and a link per host."""
+
+    def __init__(
+        self,
+        transport: base.Transport,
+        fleet: simulator.Fleet,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.transport = transport
+        self.fleet = fleet
+        self.clock = clock
+        self._links: dict[str, Link] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def in_process(cls, clock: Callable[[], float] = time.monotonic) -> Agents:
+        """Agents reached in-process: a fresh simulator fleet behind an in-process transport."""
+        fleet = simulator.Fleet()
+        return cls(inprocess.InProcessTransport(fleet), fleet, clock)
+
+    def link(self, guid: str) -> Link:
+        """The host's link; a host first seen now starts disconnected, answered "now"."""
+        with self._lock:
+            return self._links.setdefault(guid, Link(False, self.clock()))
+
+    def answered(self, guid: str) -> None:
+        """The host's agent answered: connected, and the silence clock restarts."""
+        with self._lock:
+            self._links[guid] = Link(True, self.clock())
+
+    def lost(self, guid: str) -> None:
+        """The host is no longer connected (its last answer time is kept)."""
+        with self._lock:
+            current = self._links.get(guid)
+            if current is not None:
+                self._links[guid] = replace(current, connected=False)
+
+    def forget(self, guid: str) -> None:
+        """Drop everything about the host (it was deleted); powers a simulated host off."""
+        with self._lock:
+            self._links.pop(guid, None)
+        self.fleet.discard(guid)
+
+    def silent_for(self, guid: str) -> float:
+        """Seconds since the host's agent last answered (0 for a host first seen now)."""
+        return self.clock() - self.link(guid).last_answer
+
+
+_BY_ENGINE: weakref.WeakKeyDictionary[Engine, Agents] = weakref.WeakKeyDictionary()
+_BY_ENGINE_LOCK = threading.Lock()
+
+
+def for_engine(engine: Engine) -> Agents:
+    """The Agents of the management server running on ``engine`` (made on first use).
+
+    The API commands and the host monitor must share one Agents; both reach the engine (a
+    command through its session's bind), so the engine keys it. Only the composition root and
+    the API layer call this; services take an Agents argument.
+    """
+    with _BY_ENGINE_LOCK:
+        found = _BY_ENGINE.get(engine)
+        if found is None:
+            found = _BY_ENGINE[engine] = Agents.in_process()
+        return found
+
+
+def ping_stamp() -> int:
+    """``host.last_ping`` for now: milliseconds shifted right by 10, as CloudStack keeps it."""
+    return int(time.time() * 1000) >> 10
+
+
+def connect(session: Session, agents: Agents, host: models.Host) -> None:
+    """Run the startup exchange with the host's agent and bring the host Up.
+
+    A simulated host is booted first if this process does not run it yet. Raises a transport
+    error (AgentUnavailable, BadAnswer) with nothing written when the startup gets no valid
+    report; when the ready step fails the host has gone Connecting and is moved on to Alert
+    (AgentDisconnected) before the error is raised. State errors of the gate pass through.
+    """
+    boot(session, agents, host)
+    to = endpoint.of(host)
+    greeting = commands.StartupRoutingCommand(host_id=host.id, host_uuid=host.uuid)
+    report = base.exchange(agents.transport, to, greeting, answers.StartupRoutingAnswer)
+    _check_report(host, report)
+    gate.transition(
+        session, host, machines.HostStatusEvent.AgentConnected, values=_resources(report)
+    )
+    capacity.write(session, host, clusters.overcommit(session, host.cluster_id))
+    ready = commands.ReadyCommand(host_id=host.id, host_uuid=host.uuid, host_name=host.name)
+    try:
+        base.exchange(agents.transport, to, ready, answers.ReadyAnswer)
+    except errors.TransportError as exc:
+        gate.transition(
+            session, host, machines.HostStatusEvent.AgentDisconnected, description=str(exc)
+        )
+        agents.lost(to.guid)
+        raise
+    gate.transition(session, host, machines.HostStatusEvent.Ready)
+    agents.answered(to.guid)
+
+
+def ping(session: Session, agents: Agents, host: models.Host) -> None:
+    """Ping the host's agent; on an answer record it (Ping) with ``last_ping``.
+
+    Raises AgentUnavailable or BadAnswer when the agent does not answer properly (nothing
+    written: deciding what silence means is the monitor's job).
+    """
+    to = endpoint.of(host)
+    answer = base.exchange(
+        agents.transport, to, commands.PingCommand(host_id=host.id), answers.PingAnswer
+    )
+    if answer.guid != host.guid:
+        raise errors.BadAnswer(f"{to} answered a ping as {answer.guid}")
+    gate.transition(
+        session, host, machines.HostStatusEvent.Ping, values={"last_ping": ping_stamp()}
+    )
+    agents.answered(to.guid)
+
+
+def simulator_spec(session: Session, host: models.Host) -> simulator.Spec:
+    """The simulated host a host row and its details describe; raises InvalidKnob."""
+    if host.guid is None:
+        raise ValueError(f"host {host.uuid} has no agent (no guid)")
+    knobs = simulator.Knobs.from_details(details.of_host(session, host.id))
+    return simulator.Spec(host.guid, host.name, host.private_ip_address, knobs)
+
+
+def boot(session: Session, agents: Agents, host: models.Host) -> None:
+    """Start the host's in-process agent if it has one and it is not running yet.
+
+    Only simulator hosts have one; for them it is rebuilt from the row and the details.
+    Raises AgentUnavailable when the stored knobs cannot be used.
+    """
+    if host.hypervisor_type != hypervisors.HypervisorType.Simulator or host.guid is None:
+        return
+    if agents.fleet.get(host.guid) is not None:
+        return
+    try:
+        agents.fleet.boot(simulator_spec(session, host))
+    except agent_errors.InvalidKnob as exc:
+        raise errors.AgentUnavailable(f"cannot start simulated host {host.name}: {exc}") from exc
+
+
+def _check_report(host: models.Host, report: answers.StartupRoutingAnswer) -> None:
+    if report.guid != host.guid:
+        raise errors.BadAnswer(f"host {host.name}: agent {report.guid} answered for {host.guid}")
+    if report.hypervisor_type != host.hypervisor_type:
+        raise errors.BadAnswer(
+            f"host {host.name} reports hypervisor {report.hypervisor_type}, "
+            f"expected {host.hypervisor_type}"
+        )
+
+
+def _resources(report: answers.StartupRoutingAnswer) -> dict[str, object]:
+    """The host columns a startup report sets (in the AgentConnected UPDATE itself)."""
+    values: dict[str, object] = {
+        "cpus": report.cpus,
+        "cpu_sockets": report.cpu_sockets,
+        "speed": report.speed,
+        "ram": report.memory,
+        "dom0_memory": report.dom0_memory,
+        "total_size": report.local_storage,
+        "hypervisor_version": report.hypervisor_version,
+        "version": report.agent_version,
+        "private_ip_address": report.private_ip_address,
+        "arch": report.arch,
+        "capabilities": report.capabilities,
+        "last_ping": ping_stamp(),
+    }
+    # What the agent does not know (a simulator's netmask) keeps the value the row has.
+    optional = {
+        "private_netmask": report.private_netmask,
+        "private_mac_address": report.private_mac_address,
+    }
+    values.update({name: value for name, value in optional.items() if value is not None})
+    return values

@@ -1,0 +1,113 @@
+"""A routing host's rows in ``op_host_capacity``: memory, CPU MHz and CPU cores.
+
+Written when the host connects (from its startup report), removed when it is deleted; their
+``capacity_state`` follows the host's resource state (Enabled only while the host is Enabled).
+Totals already include the cluster's over-commit ratios, so whoever claims capacity compares
+``used + reserved + asked`` with ``total`` and nothing else. ``used`` and ``reserved`` belong to
+whoever claims capacity and are never touched here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cirrostack.db import base
+from cirrostack.db.models import capacity as models
+from cirrostack.db.models import infrastructure
+from cirrostack.infrastructure import clusters
+
+
+class CapacityType(enum.IntEnum):
+    """CloudStack's ``capacity_type`` numbers for the kinds a host has."""
+
+    MEMORY = 0
+    CPU = 1
+    CPU_CORE = 90
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """One capacity row's figures."""
+
+    used: int = 0
+    reserved: int = 0
+    total: int = 0
+
+
+#: The largest amount a BIGINT column holds; absurd ratios are capped there.
+_MOST = 2**63 - 1
+
+
+def totals(host: infrastructure.Host, ratios: clusters.Overcommit) -> dict[CapacityType, int]:
+    """What the host offers: bytes of memory and MHz of CPU with the ratios applied, cores."""
+    cpus, speed, ram = host.cpus or 0, host.speed or 0, host.ram or 0
+    return {
+        CapacityType.MEMORY: min(int(ram * ratios.memory), _MOST),
+        CapacityType.CPU: min(int(cpus * speed * ratios.cpu), _MOST),
+        CapacityType.CPU_CORE: cpus,
+    }
+
+
+def write(session: Session, host: infrastructure.Host, ratios: clusters.Overcommit) -> None:
+    """Create the host's rows, or refresh their totals (used and reserved are kept)."""
+    existing = _rows(session, host.id)
+    state = _state(host.resource_state)
+    now = base.utcnow()
+    for kind, total in totals(host, ratios).items():
+        row = existing.get(kind)
+        if row is None:
+            row = models.HostCapacity(
+                host_id=host.id, capacity_type=int(kind), used_capacity=0, reserved_capacity=0
+            )
+            session.add(row)
+        row.data_center_id = host.data_center_id
+        row.pod_id = host.pod_id
+        row.cluster_id = host.cluster_id
+        row.total_capacity = total
+        row.capacity_state = state
+        row.update_time = now
+    session.flush()
+
+
+def set_state(session: Session, host: infrastructure.Host) -> None:
+    """Make the rows' capacity_state follow the host's resource state."""
+    session.execute(
+        sa.update(models.HostCapacity)
+        .where(models.HostCapacity.host_id == host.id, _host_kinds())
+        .values(capacity_state=_state(host.resource_state), update_time=base.utcnow())
+    )
+
+
+def remove(session: Session, host: infrastructure.Host) -> None:
+    """Delete the host's rows (the host is being deleted)."""
+    session.execute(
+        sa.delete(models.HostCapacity).where(models.HostCapacity.host_id == host.id, _host_kinds())
+    )
+
+
+def of_host(session: Session, host_id: int) -> dict[CapacityType, Amounts]:
+    """The host's figures by kind (kinds without a row are missing)."""
+    return {
+        kind: Amounts(row.used_capacity, row.reserved_capacity, row.total_capacity)
+        for kind, row in _rows(session, host_id).items()
+    }
+
+
+def _rows(session: Session, host_id: int) -> dict[CapacityType, models.HostCapacity]:
+    found = session.scalars(
+        sa.select(models.HostCapacity).where(models.HostCapacity.host_id == host_id, _host_kinds())
+    )
+    return {CapacityType(row.capacity_type): row for row in found}
+
+
+def _host_kinds() -> sa.ColumnElement[bool]:
+    # host_id holds a pool id for storage kinds, so every query names the host kinds.
+    return models.HostCapacity.capacity_type.in_([int(kind) for kind in CapacityType])
+
+
+def _state(resource_state: str) -> str:
+    return "Enabled" if resource_state == "Enabled" else "Disabled"

@@ -1,0 +1,419 @@
+"""Hosts: add (and connect), update, maintenance, delete, find and list.
+
+Called by the host API commands inside their transaction. A new host row is inserted
+Creating/Creating; the startup exchange (``agents.connect``) brings its status to Up, then
+InternalCreated makes it Enabled (or Disable, when asked, Disabled). Only ``Simulator`` hosts
+can be added today: their URL names the host and may carry the simulated hardware
+(``http://sim-1?cpunumber=8&memory=17179869184``, see ``cirrostack.agent.backends.simulator``);
+the knobs are stored as host details, so the host can be rebuilt after a restart. A simulated
+host gets the first free address of its pod's range unless its URL names an IPv4 address.
+
+Rules (CloudStack's where it has them): a host name is unique among the live hosts of a zone;
+the cluster must be in the pod and of the host's hypervisor; deleting needs Maintenance or
+Disabled (or ``forced``) and no VM on the host; maintenance sends MaintainCommand to a
+connected agent, and with no VM to move off it reaches Maintenance at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cirrostack import __version__, errors
+from cirrostack.agent import errors as agent_errors
+from cirrostack.agent.backends import simulator
+from cirrostack.db import base, query
+from cirrostack.db.models import compute, guest_os
+from cirrostack.db.models import infrastructure as models
+from cirrostack.infrastructure import agents, capacity, clusters, details, hypervisors, pods, rows
+from cirrostack.protocol import answers, commands
+from cirrostack.states import gate, machines
+from cirrostack.transport import base as transport
+from cirrostack.transport import endpoint
+from cirrostack.transport import errors as transport_errors
+
+ROUTING = "Routing"
+#: The host detail holding the OS category preferred for VMs on the host.
+OS_CATEGORY_DETAIL = "guest.os.category.id"
+_HOST_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+_RE = machines.ResourceStateEvent
+
+
+@dataclass(frozen=True)
+class NewHost:
+    """addHost's values, as given (validated by ``add``)."""
+
+    url: str
+    hypervisor: str
+    cluster_id: str | None = None
+    cluster_name: str | None = None
+    host_tags: Sequence[str] = ()
+    allocation_state: str | None = None
+
+
+@dataclass(frozen=True)
+class HostChanges:
+    """updateHost's values; None leaves a field alone."""
+
+    name: str | None = None
+    allocation_state: str | None = None
+    host_tags: Sequence[str] | None = None
+    os_category_id: str | None = None
+
+
+def add(
+    session: Session,
+    connections: agents.Agents,
+    zone: models.DataCenter,
+    pod: models.HostPod,
+    new: NewHost,
+) -> models.Host:
+    """Insert, connect and enable a host; returns it Up.
+
+    Raises InvalidParameterValue for a bad value, ResourceUnavailable when the hypervisor has no
+    agent yet, the pod has no free address, or the agent does not complete the startup.
+    """
+    kind = _addable(new.hypervisor)
+    if pod.data_center_id != zone.id:
+        raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
+    cluster = _cluster_for(session, pod, new, kind)
+    name, knobs = _parse_url(new.url)
+    _free_name(session, zone, name)
+    host = _insert(session, zone, pod, cluster, new, name, _address(session, pod, name))
+    details.set_for_host(session, host.id, knobs.to_details())
+    details.set_tags(session, host.id, new.host_tags)
+    _connect_new(session, connections, host)
+    gate.transition(session, host, _RE.InternalCreated)
+    if new.allocation_state is not None and _wants_disabled(new.allocation_state):
+        gate.transition(session, host, _RE.Disable)
+    capacity.set_state(session, host)
+    return host
+
+
+def update(session: Session, host: models.Host, changes: HostChanges) -> models.Host:
+    """Apply ``changes``; InvalidParameterValue for a bad value, NoTransition when the
+    resource state does not allow Enable/Disable (in maintenance)."""
+    if changes.name is not None and changes.name.strip() != host.name:
+        zone = session.get_one(models.DataCenter, host.data_center_id)
+        host.name = _free_name(session, zone, changes.name)
+    if changes.host_tags is not None:
+        details.set_tags(session, host.id, changes.host_tags)
+    if changes.os_category_id is not None:
+        category = _os_category(session, changes.os_category_id)
+        details.set_for_host(session, host.id, {OS_CATEGORY_DETAIL: str(category.id)})
+    if changes.allocation_state is not None:
+        event = _RE.Disable if _wants_disabled(changes.allocation_state) else _RE.Enable
+        gate.transition(session, host, event)
+        capacity.set_state(session, host)
+    session.flush()
+    return host
+
+
+def prepare_maintenance(
+    session: Session, connections: agents.Agents, host: models.Host
+) -> models.Host:
+    """Both halves of maintenance at once (``ask_maintenance``, then ``enter_maintenance``)."""
+    ask_maintenance(session, host)
+    return enter_maintenance(session, connections, host)
+
+
+def ask_maintenance(session: Session, host: models.Host) -> models.Host:
+    """The administrator asks for maintenance: PrepareForMaintenance (the job's state).
+
+    Raises NoTransition when the resource state does not allow it, ResourceInUse when VMs run
+    on the host (moving them off is not built yet).
+    """
+    _refuse_vms(session, host, "put into maintenance")
+    gate.transition(session, host, _RE.AdminAskMaintenance)
+    return host
+
+
+def enter_maintenance(
+    session: Session,
+    connections: agents.Agents,
+    host: models.Host,
+    fence: sa.ColumnElement[bool] | None = None,
+) -> models.Host:
+    """Finish maintenance: MaintainCommand to a connected agent, then Maintenance.
+
+    With no VM to move off, maintenance is reached at once. Raises ResourceUnavailable when the
+    connected agent refuses or does not answer (the host stays PrepareForMaintenance, for the
+    job's failure to roll back). ``fence`` guards the write (a job's claim).
+    """
+    if host.guid is not None and connections.link(host.guid).connected:
+        try:
+            transport.exchange(
+                connections.transport,
+                endpoint.of(host),
+                commands.MaintainCommand(),
+                answers.MaintainAnswer,
+            )
+        except transport_errors.TransportError as exc:
+            raise errors.ResourceUnavailable(
+                f"Host {host.name} did not accept maintenance: {exc}"
+            ) from exc
+    gate.transition(session, host, _RE.InternalEnterMaintenance, fence=fence)
+    capacity.set_state(session, host)
+    return host
+
+
+def cancel_maintenance(
+    session: Session, host: models.Host, fence: sa.ColumnElement[bool] | None = None
+) -> models.Host:
+    """Take the host out of maintenance (Enabled); NoTransition if it is not in maintenance."""
+    gate.transition(session, host, _RE.AdminCancelMaintenance, fence=fence)
+    capacity.set_state(session, host)
+    return host
+
+
+def delete(
+    session: Session, connections: agents.Agents, host: models.Host, *, forced: bool = False
+) -> None:
+    """Remove the host: DeleteHost, Remove, capacity and details gone, agent forgotten.
+
+    Raises ResourceInUse when VMs run on it, ResourceUnavailable when it is neither in
+    Maintenance nor Disabled and ``forced`` is not set.
+    """
+    _refuse_vms(session, host, "deleted")
+    state = machines.HOST_RESOURCE_STATE.parse(host.resource_state)
+    deletable = (machines.ResourceState.Maintenance, machines.ResourceState.Disabled)
+    if forced and state is machines.ResourceState.Enabled:
+        gate.transition(session, host, _RE.Disable)
+    elif state not in deletable and not forced:
+        raise errors.ResourceUnavailable(
+            f"Host {host.name} cannot be deleted while it is {state}: put it into "
+            "maintenance or disable it first, or delete it with forced=true"
+        )
+    gate.transition(session, host, _RE.DeleteHost)
+    status = machines.HOST_STATUS.parse(host.status)
+    if machines.HOST_STATUS.allows(status, machines.HostStatusEvent.Remove):
+        gate.transition(session, host, machines.HostStatusEvent.Remove)
+    capacity.remove(session, host)
+    details.remove_all(session, host.id)
+    host.removed = base.utcnow()
+    session.flush()
+    if host.guid is not None:
+        connections.forget(host.guid)
+
+
+def by_uuid(session: Session, uuid: str, parameter: str = "id") -> models.Host:
+    """The live host with ``uuid``; InvalidParameterValue naming ``parameter`` if none."""
+    return rows.live_by_uuid(session, models.Host, uuid, "host", parameter)
+
+
+@dataclass(frozen=True)
+class HostFilter:
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    zone_id: int | None = None
+    pod_id: int | None = None
+    cluster_id: int | None = None
+    state: str | None = None
+    resource_state: str | None = None
+    hypervisor: str | None = None
+    ha_host: bool | None = None
+    keyword: str | None = None
+
+
+def search(
+    session: Session, wanted: HostFilter, page: query.Page
+) -> tuple[Sequence[models.Host], int]:
+    """Live hosts matching ``wanted``: one page and the total. Text filters ignore case."""
+    host = models.Host
+    statement = sa.select(host).where(host.removed.is_(None))
+    exact: tuple[tuple[Any, object], ...] = (
+        (host.id, wanted.id),
+        (host.name, wanted.name),
+        (host.data_center_id, wanted.zone_id),
+        (host.pod_id, wanted.pod_id),
+        (host.cluster_id, wanted.cluster_id),
+    )
+    for column, value in exact:
+        if value is not None:
+            statement = statement.where(column == value)
+    for text_column, text in (
+        (host.type, wanted.type),
+        (host.status, wanted.state),
+        (host.resource_state, wanted.resource_state),
+        (host.hypervisor_type, wanted.hypervisor),
+    ):
+        if text is not None:
+            statement = statement.where(sa.func.lower(text_column) == text.lower())
+    if wanted.ha_host:
+        statement = statement.where(sa.false())  # no host is dedicated to HA
+    if wanted.keyword:
+        statement = statement.where(query.matches_keyword(host.name, wanted.keyword))
+    found, total = query.paged(session, statement.order_by(host.id), page)
+    return list(found), total
+
+
+def _addable(text: str) -> hypervisors.HypervisorType:
+    kind = hypervisors.parse(text)
+    if kind is not hypervisors.HypervisorType.Simulator:
+        raise errors.ResourceUnavailable(
+            f"Hosts of hypervisor {kind} need the cirrostack agent, which is not available "
+            "yet; only Simulator hosts can be added"
+        )
+    return kind
+
+
+def _cluster_for(
+    session: Session, pod: models.HostPod, new: NewHost, kind: hypervisors.HypervisorType
+) -> models.Cluster:
+    """The cluster named by id or name; a new cluster when the name is unknown in the pod."""
+    if new.cluster_id is not None:
+        cluster = clusters.by_uuid(session, new.cluster_id, "clusterid")
+        if cluster.pod_id != pod.id:
+            raise errors.InvalidParameterValue(f"Cluster {cluster.name} is not in pod {pod.name}")
+    elif new.cluster_name is not None:
+        found = clusters.by_name(session, pod, new.cluster_name)
+        cluster = found or clusters.create(
+            session,
+            pod,
+            clusters.NewCluster(new.cluster_name, kind.value, clusters.ClusterType.CloudManaged),
+        )
+    else:
+        raise errors.InvalidParameterValue("Either clusterid or clustername must be given")
+    if cluster.hypervisor_type != kind.value:
+        raise errors.InvalidParameterValue(
+            f"Cluster {cluster.name} is a {cluster.hypervisor_type} cluster, not {kind}"
+        )
+    return cluster
+
+
+def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
+    """The host name a simulator URL names, and the knobs its query sets."""
+    text = url.strip() if "://" in url else f"http://{url.strip()}"
+    try:
+        parts = urllib.parse.urlsplit(text)
+        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        raise errors.InvalidParameterValue(f"Invalid url {url}") from None
+    name = parts.netloc.rpartition("@")[2].partition(":")[0]
+    if parts.scheme.lower() not in ("http", "https") or not _HOST_NAME.match(name):
+        raise errors.InvalidParameterValue(
+            f"Invalid url {url}: expected http://<host name or IPv4 address>[?knobs]"
+        )
+    values: dict[str, str] = {}
+    for key, value in pairs:
+        values.setdefault(key.lower(), value)
+    try:
+        return name, simulator.Knobs.parse(values)
+    except agent_errors.InvalidKnob as exc:
+        raise errors.InvalidParameterValue(f"Invalid url {url}: {exc}") from None
+
+
+def _address(session: Session, pod: models.HostPod, name: str) -> str:
+    """The host's address: the URL's IPv4 address, else the first free one of the pod."""
+    span = pods.ip_range(pod)
+    used = set(
+        session.scalars(
+            sa.select(models.Host.private_ip_address).where(
+                models.Host.data_center_id == pod.data_center_id, models.Host.removed.is_(None)
+            )
+        )
+    )
+    try:
+        literal = ipaddress.IPv4Address(name)
+    except ValueError:
+        free = span.first_free(used | {str(span.gateway)})
+        if free is None:
+            raise errors.ResourceUnavailable(
+                f"Pod {pod.name} has no free address left in {span.description}"
+            ) from None
+        return free
+    if literal not in span.network or str(literal) in used:
+        raise errors.InvalidParameterValue(
+            f"The address {literal} is outside pod {pod.name}'s network {span.network} "
+            "or taken by another host"
+        )
+    return str(literal)
+
+
+def _insert(
+    session: Session,
+    zone: models.DataCenter,
+    pod: models.HostPod,
+    cluster: models.Cluster,
+    new: NewHost,
+    name: str,
+    address: str,
+) -> models.Host:
+    host = models.Host(
+        name=name,
+        type=ROUTING,
+        data_center_id=zone.id,
+        pod_id=pod.id,
+        cluster_id=cluster.id,
+        hypervisor_type=cluster.hypervisor_type,
+        private_ip_address=address,
+        private_netmask=str(pods.ip_range(pod).network.netmask),
+        guid=base.new_uuid(),
+        url=new.url.strip(),
+        resource="SimulatorResource",
+        version=__version__,
+    )
+    session.add(host)
+    session.flush()
+    return host
+
+
+def _connect_new(session: Session, connections: agents.Agents, host: models.Host) -> None:
+    try:
+        agents.connect(session, connections, host)
+    except transport_errors.TransportError as exc:
+        assert host.guid is not None
+        connections.forget(host.guid)
+        raise errors.ResourceUnavailable(f"Unable to add the host {host.name}: {exc}") from exc
+
+
+def _free_name(session: Session, zone: models.DataCenter, name: str) -> str:
+    wanted = rows.require_name(name, "host")
+    taken = rows.count_live(
+        session,
+        models.Host,
+        models.Host.data_center_id == zone.id,
+        models.Host.name == wanted,
+    )
+    if taken:
+        raise errors.InvalidParameterValue(
+            f"A host with name {wanted} already exists in zone {zone.name}"
+        )
+    return wanted
+
+
+def _wants_disabled(text: str) -> bool:
+    """Enable/Disable (updateHost) or Enabled/Disabled (addHost) in any case."""
+    value = text.strip().lower()
+    if value in ("enable", "enabled"):
+        return False
+    if value in ("disable", "disabled"):
+        return True
+    raise errors.InvalidParameterValue(
+        f"Invalid allocationstate {text}: it must be Enable or Disable"
+    )
+
+
+def _os_category(session: Session, uuid: str) -> guest_os.GuestOsCategory:
+    category = session.scalars(
+        sa.select(guest_os.GuestOsCategory).where(guest_os.GuestOsCategory.uuid == uuid)
+    ).first()
+    if category is None:
+        raise errors.InvalidParameterValue(f"Unable to find OS category by oscategoryid {uuid}")
+    return category
+
+
+def _refuse_vms(session: Session, host: models.Host, action: str) -> None:
+    vms = rows.names_of_live(session, compute.VmInstance, compute.VmInstance.host_id == host.id)
+    if vms:
+        raise errors.ResourceInUse(
+            f"Host {host.name} cannot be {action}: VMs run on it: {', '.join(vms)}"
+        )

@@ -1,0 +1,205 @@
+"""The host monitor: a background service that keeps every host's status true.
+
+Every ``interval`` seconds (and once at start) it looks at each live routing host:
+
+- connected here: ping it. An answer is recorded (Ping, ``last_ping``). When the agent has not
+  answered for ``timeout`` seconds the host goes Alert (PingTimeout) and is no longer connected.
+- not connected here (new server process, or lost): try the startup exchange, which brings it
+  Up again (AgentConnected → Connecting, Ready → Up). A host that cannot be reached goes Alert
+  after ``timeout`` if it was Up or Connecting, and Down (HostDown) after ``down_after``.
+
+Each host is handled in its own transaction, so one host's trouble never blocks another's; a
+lost race with an API command (StateConflict) just waits for the next round. The monitor owns
+the hosts of its database: with several management servers on one database, each would ping
+every host (one owner per host, by ``mgmt_server_id``, is future work).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cirrostack.config import keys, settings
+from cirrostack.db import base
+from cirrostack.db.models import infrastructure as models
+from cirrostack.infrastructure import agents as agents_module
+from cirrostack.infrastructure import capacity
+from cirrostack.states import errors as state_errors
+from cirrostack.states import gate, machines
+from cirrostack.transport import errors as transport_errors
+
+log = logging.getLogger(__name__)
+
+_STATUS = machines.HOST_STATUS
+_EVENT = machines.HostStatusEvent
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How often hosts are pinged, and how long silence lasts before Alert and before Down.
+
+    The defaults are CloudStack's: ``ping.interval`` 60 s and ``ping.timeout`` 2.5 intervals;
+    Down after twice the timeout. A server reads them from those settings (``configured``).
+    """
+
+    interval: float = 60.0
+    timeout: float = 150.0
+    down_after: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.interval <= self.timeout <= self.down_after:
+            raise ValueError(f"need 0 < interval <= timeout <= down_after, got {self}")
+
+    @classmethod
+    def every(cls, interval: float, timeout_factor: float = 2.5) -> Timings:
+        """Timings for a ping ``interval``: timeout after ``timeout_factor`` intervals, Down
+        after twice the timeout."""
+        timeout = interval * timeout_factor
+        return cls(interval, timeout, 2 * timeout)
+
+    @classmethod
+    def configured(cls, session: Session) -> Timings:
+        """The timings the settings ``ping.interval`` and ``ping.timeout`` ask for."""
+        values = settings.Settings(session)
+        return cls.every(float(values.get(keys.PING_INTERVAL)), values.get(keys.PING_TIMEOUT))
+
+
+def sweep(sessions: sessionmaker[Session], agents: agents_module.Agents, timings: Timings) -> None:
+    """One round over every watched host; never raises (failures are logged)."""
+    for host_id in _watched(sessions):
+        try:
+            with sessions() as session:
+                host = session.get(models.Host, host_id)
+                if host is not None and host.removed is None:
+                    check(session, agents, host, timings)
+                session.commit()
+        except (state_errors.StateError, SQLAlchemyError) as exc:
+            log.info("host %s: skipped this round: %s", host_id, exc)
+        except Exception:
+            log.exception("host %s: the monitor failed on it", host_id)
+
+
+def check(
+    session: Session, agents: agents_module.Agents, host: models.Host, timings: Timings
+) -> None:
+    """Ping or reconnect one host and move its status as silence demands (no commit)."""
+    guid = host.guid
+    if guid is None:
+        return
+    if agents.link(guid).connected:
+        try:
+            agents_module.ping(session, agents, host)
+        except transport_errors.TransportError as exc:
+            if agents.silent_for(guid) >= timings.timeout:
+                _lose(session, agents, host, _EVENT.PingTimeout, str(exc))
+        return
+    try:
+        agents_module.connect(session, agents, host)
+    except transport_errors.TransportError as exc:
+        _unreachable(session, agents, host, timings, str(exc))
+        return
+    if host.resource_state == machines.ResourceState.Creating.value:
+        # Its first connection was cut short: finish it as addHost would have.
+        gate.transition(session, host, machines.ResourceStateEvent.InternalCreated)
+        capacity.set_state(session, host)
+
+
+def _unreachable(
+    session: Session,
+    agents: agents_module.Agents,
+    host: models.Host,
+    timings: Timings,
+    reason: str,
+) -> None:
+    assert host.guid is not None
+    silent = agents.silent_for(host.guid)
+    status = _STATUS.parse(host.status)
+    if status in (machines.HostStatus.Up, machines.HostStatus.Connecting):
+        if silent >= timings.timeout:
+            _lose(session, agents, host, _EVENT.PingTimeout, reason)
+    elif status is not machines.HostStatus.Down and silent >= timings.down_after:
+        _lose(session, agents, host, _EVENT.HostDown, reason)
+
+
+def _lose(
+    session: Session,
+    agents: agents_module.Agents,
+    host: models.Host,
+    event: machines.HostStatusEvent,
+    reason: str,
+) -> None:
+    assert host.guid is not None
+    agents.lost(host.guid)
+    if not _STATUS.allows(_STATUS.parse(host.status), event):
+        return
+    log.warning("host %s (%s): %s: %s", host.name, host.uuid, event, reason)
+    gate.transition(
+        session, host, event, description=reason, values={"disconnected": base.utcnow()}
+    )
+
+
+def _watched(sessions: sessionmaker[Session]) -> list[int]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                sa.select(models.Host.id)
+                .where(
+                    models.Host.removed.is_(None),
+                    models.Host.type == "Routing",
+                    models.Host.guid.is_not(None),
+                    models.Host.status != machines.HostStatus.Removed.value,
+                )
+                .order_by(models.Host.id)
+            )
+        )
+
+
+class HostMonitor:
+    """The monitor as a server background service (``start``/``stop``)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        agents: agents_module.Agents,
+        timings: Timings | None = None,
+    ) -> None:
+        """``timings`` None: read ``ping.interval`` and ``ping.timeout`` before every round."""
+        self.sessions = sessions
+        self.agents = agents
+        self.timings = timings
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the monitoring thread; the first round runs at once."""
+        if self._thread is not None:
+            raise RuntimeError("the host monitor is already running")
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="host-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current round and wait for the thread."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30.0)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            timings = self.timings or self._configured()
+            sweep(self.sessions, self.agents, timings)
+            self._stopping.wait(timings.interval)
+
+    def _configured(self) -> Timings:
+        try:
+            with self.sessions() as session:
+                return Timings.configured(session)
+        except Exception:
+            log.exception("cannot read ping.interval/ping.timeout; using the defaults")
+            return Timings()
