@@ -23,32 +23,41 @@ from cirrostack.api import app, dispatch, registry
 from cirrostack.api import jobs as api_jobs
 from cirrostack.api.commands import (
     accounts,
+    clusters,
     configuration,
     discovery,
     domains,
     events,
     guest_os,
+    hosts,
     jobs,
     offerings,
+    pods,
     session,
     users,
+    zones,
 )
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
+from cirrostack.infrastructure import agents, monitor
 from cirrostack.jobs import reaper as job_reaper
 from cirrostack.jobs import worker as job_worker
 
 FAMILIES = (
     accounts.COMMANDS,
+    clusters.COMMANDS,
     configuration.COMMANDS,
     discovery.COMMANDS,
     domains.COMMANDS,
     events.COMMANDS,
     guest_os.COMMANDS,
+    hosts.COMMANDS,
     jobs.COMMANDS,
     offerings.COMMANDS,
+    pods.COMMANDS,
     session.COMMANDS,
     users.COMMANDS,
+    zones.COMMANDS,
 )
 
 
@@ -84,8 +93,8 @@ class Service(Protocol):
 
 def background_services(engine: Engine) -> list[Service]:
     """Every background service of a management server, in start order."""
-    del engine  # the first services (host monitor, job workers) arrive with issue 3
-    return []
+    sessions = db_engine.make_sessionmaker(engine)
+    return [monitor.HostMonitor(sessions, agents.for_engine(engine))]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,250 @@
+"""addHost, listHosts, updateHost, deleteHost, prepareHostForMaintenance,
+cancelHostMaintenance, and the simulator's configureSimulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from cirrostack.api import jobs, paging, registry, responses
+from cirrostack.api.commands.common import P, T
+from cirrostack.api.views import infrastructure as views
+from cirrostack.db import base
+from cirrostack.db.models import infrastructure as models
+from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation, zones
+
+
+def _agents(call: registry.Call) -> agents.Agents:
+    """The server's agents: keyed by the database engine the command's session is bound to."""
+    return agents.for_engine(call.session.get_bind().engine)
+
+
+def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
+    call.acted_on = ("Host", host.id, host.name)
+    return host
+
+
+def _host(call: registry.Call, host: models.Host) -> responses.Reply:
+    return responses.Single("host", views.host_item(call.session, host))
+
+
+def add_host(call: registry.Call) -> responses.Reply:
+    zone = zones.by_uuid(call.session, call.get("zoneid"), "zoneid")
+    pod = pods.by_uuid(call.session, call.get("podid"), "podid")
+    new = hosts.NewHost(
+        url=call.get("url"),
+        hypervisor=call.get("hypervisor"),
+        cluster_id=call.get("clusterid"),
+        cluster_name=call.get("clustername"),
+        host_tags=call.get("hosttags", []),
+        allocation_state=call.get("allocationstate"),
+    )
+    host = _acted_on(call, hosts.add(call.session, _agents(call), zone, pod, new))
+    # CloudStack answers addHost with a list; Ansible reads host[0].
+    return responses.Listing("host", [views.host_item(call.session, host)], 1)
+
+
+def list_hosts(call: registry.Call) -> responses.Reply:
+    wanted = hosts.HostFilter(
+        id=hosts.by_uuid(call.session, call.get("id")).id if call.get("id") else None,
+        name=call.get("name"),
+        type=call.get("type"),
+        zone_id=_id_of(call, "zoneid", zones.by_uuid),
+        pod_id=_id_of(call, "podid", pods.by_uuid),
+        cluster_id=_id_of(call, "clusterid", clusters.by_uuid),
+        state=call.get("state"),
+        resource_state=call.get("resourcestate"),
+        hypervisor=call.get("hypervisor"),
+        ha_host=call.get("hahost"),
+        keyword=call.get("keyword"),
+    )
+    found, total = hosts.search(call.session, wanted, paging.page_of(call.args))
+    return responses.Listing("host", [views.host_item(call.session, h) for h in found], total)
+
+
+def update_host(call: registry.Call) -> responses.Reply:
+    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
+    changes = hosts.HostChanges(
+        name=call.get("name"),
+        allocation_state=call.get("allocationstate"),
+        host_tags=call.get("hosttags"),
+        os_category_id=call.get("oscategoryid"),
+    )
+    return _host(call, hosts.update(call.session, host, changes))
+
+
+def delete_host(call: registry.Call) -> responses.Reply:
+    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
+    hosts.delete(call.session, _agents(call), host, forced=call.get("forced", False))
+    return responses.Success()
+
+
+def ask_maintenance(call: registry.Call) -> jobs.Instance:
+    """At submit: the host goes PrepareForMaintenance together with its job."""
+    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
+    hosts.ask_maintenance(call.session, host)
+    return jobs.Instance("Host", host.id, host.uuid)
+
+
+def enter_maintenance(call: registry.Call) -> responses.Reply:
+    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
+    fence = call.job.fence() if call.job is not None else None
+    return _host(call, hosts.enter_maintenance(call.session, _agents(call), host, fence))
+
+
+def find_host(call: registry.Call) -> jobs.Instance:
+    """At submit: the host must exist (431 before any job otherwise)."""
+    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
+    return jobs.Instance("Host", host.id, host.uuid)
+
+
+def cancel_maintenance(call: registry.Call) -> responses.Reply:
+    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
+    fence = call.job.fence() if call.job is not None else None
+    return _host(call, hosts.cancel_maintenance(call.session, host, fence))
+
+
+def configure_simulator(call: registry.Call) -> responses.Reply:
+    scope = simulation.Scope(
+        zone_id=_id_of(call, "zoneid", zones.by_uuid),
+        pod_id=_id_of(call, "podid", pods.by_uuid),
+        cluster_id=_id_of(call, "clusterid", clusters.by_uuid),
+        host_id=_id_of(call, "hostid", hosts.by_uuid),
+    )
+    count = simulation.configure(
+        call.session,
+        _agents(call),
+        scope,
+        call.get("name"),
+        call.get("value"),
+        call.get("count"),
+    )
+    return responses.Success(f"configured {count} simulated host(s)")
+
+
+def _id_of(
+    call: registry.Call, name: str, find: Callable[[Session, str, str], base.Entity]
+) -> int | None:
+    """The internal id of the live row a UUID parameter names (None when not given)."""
+    uuid = call.get(name)
+    return None if uuid is None else find(call.session, uuid, name).id
+
+
+_ID = P("id", T.UUID, "the host ID", required=True, related=("listHosts",))
+
+COMMANDS = (
+    registry.Command(
+        "addHost",
+        add_host,
+        "Adds a new host.",
+        (
+            P("zoneid", T.UUID, "the Zone ID for the host", required=True, related=("listZones",)),
+            P("podid", T.UUID, "the Pod ID for the host", required=True, related=("listPods",)),
+            P(
+                "url",
+                T.STRING,
+                "the host URL: http://<name>[?cpunumber=..&memory=..]",
+                required=True,
+            ),
+            P("hypervisor", T.STRING, "hypervisor type of the host", required=True),
+            P("clusterid", T.UUID, "the cluster ID for the host", related=("listClusters",)),
+            P("clustername", T.STRING, "the cluster name for the host (created if new)"),
+            P("username", T.STRING, "the username for the host (unused by the simulator)"),
+            P("password", T.STRING, "the password for the host (unused by the simulator)"),
+            P("hosttags", T.LIST, "list of tags to be added to the host"),
+            P("allocationstate", T.STRING, "Allocation state of this Host: Enabled or Disabled"),
+        ),
+        views.HOST,
+        authorized=registry.ADMINS,
+        event="HOST.CREATE",
+    ),
+    registry.Command(
+        "listHosts",
+        list_hosts,
+        "Lists hosts.",
+        (
+            P("id", T.UUID, "the id of the host", related=("listHosts",)),
+            P("name", T.STRING, "the name of the host"),
+            P("type", T.STRING, "the host type (Routing)"),
+            P("zoneid", T.UUID, "the Zone ID for the host", related=("listZones",)),
+            P("podid", T.UUID, "the Pod ID for the host", related=("listPods",)),
+            P("clusterid", T.UUID, "lists hosts existing in particular cluster"),
+            P("state", T.STRING, "the state of the host"),
+            P("resourcestate", T.STRING, "list hosts by resource state"),
+            P("hypervisor", T.STRING, "hypervisor type of host: KVM, Simulator"),
+            P("hahost", T.BOOLEAN, "if true, list only hosts dedicated to HA"),
+            P("details", T.LIST, "comma separated list of host details requested (all shown)"),
+            *paging.PARAMS,
+        ),
+        views.HOST,
+        authorized=registry.ADMINS,
+    ),
+    registry.Command(
+        "updateHost",
+        update_host,
+        "Updates a host.",
+        (
+            P("id", T.UUID, "the ID of the host to update", required=True, related=("listHosts",)),
+            P("name", T.STRING, "the new name of the host"),
+            P("allocationstate", T.STRING, "Change resource state of host: Enable or Disable"),
+            P("hosttags", T.LIST, "list of tags to be added to the host"),
+            P("oscategoryid", T.UUID, "the id of Os category to update the host with"),
+            P("url", T.STRING, "the new uri for the secondary storage (unused)"),
+        ),
+        views.HOST,
+        authorized=registry.ADMINS,
+        event="HOST.UPDATE",
+    ),
+    registry.Command(
+        "deleteHost",
+        delete_host,
+        "Deletes a host.",
+        (
+            _ID,
+            P("forced", T.BOOLEAN, "Force delete the host even if it is not in maintenance"),
+            P("forcedestroylocalstorage", T.BOOLEAN, "Force destroy local storage (unused)"),
+        ),
+        authorized=registry.ADMINS,
+        event="HOST.DELETE",
+    ),
+    registry.Command(
+        "prepareHostForMaintenance",
+        enter_maintenance,
+        "Prepares a host for maintenance.",
+        (_ID,),
+        views.HOST,
+        is_async=True,
+        authorized=registry.ADMINS,
+        instance_type="Host",
+        event="MAINT.PREPARE",
+        prepare=ask_maintenance,
+    ),
+    registry.Command(
+        "cancelHostMaintenance",
+        cancel_maintenance,
+        "Cancels host maintenance.",
+        (_ID,),
+        views.HOST,
+        is_async=True,
+        authorized=registry.ADMINS,
+        instance_type="Host",
+        event="MAINT.CANCEL",
+        prepare=find_host,
+    ),
+    registry.Command(
+        "configureSimulator",
+        configure_simulator,
+        "Configures simulated hosts to fail a command (result:fail) or not (result:success)",
+        (
+            P("name", T.STRING, "the command to configure, e.g. PingCommand", required=True),
+            P("value", T.STRING, "result:fail or result:success", required=True),
+            P("count", T.INTEGER, "how many times to fail (default: until result:success)"),
+            P("zoneid", T.UUID, "configure the simulated hosts of this zone"),
+            P("podid", T.UUID, "configure the simulated hosts of this pod"),
+            P("clusterid", T.UUID, "configure the simulated hosts of this cluster"),
+            P("hostid", T.UUID, "configure this simulated host"),
+        ),
+        authorized=registry.ADMINS,
+    ),
+)
