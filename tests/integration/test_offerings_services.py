@@ -274,6 +274,9 @@ def test_domain_admins_manage_only_offerings_of_their_subtree(sqlite_world: Worl
     ):
         with pytest.raises(errors.PermissionDenied):
             disk_offerings.create(sqlite_world.session, sqlite_world.da, refused)
+    zoned = disk_offerings.DiskOfferingChanges(zones=(sqlite_world.zone,))
+    with pytest.raises(errors.PermissionDenied, match="zones"):
+        disk_offerings.update(sqlite_world.session, sqlite_world.da, created, zoned)
     moved = disk_offerings.DiskOfferingChanges(domains=(sqlite_world.d2,))
     with pytest.raises(errors.PermissionDenied):
         disk_offerings.update(sqlite_world.session, sqlite_world.da, created, moved)

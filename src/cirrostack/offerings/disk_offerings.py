@@ -157,7 +157,7 @@ def update(
     """Change names, display, sort key, tags, cache mode, rate limits or restrictions."""
     what = f"disk offering {offering.name}"
     current = scope.read(session, scope.DISK, offering.id)
-    wanted = _new_scope(caller, current, changes.domains, changes.zones)
+    wanted = scope.changed(caller, current, changes.domains, changes.zones)
     scope.check_may_manage(caller, current, what)
     scope.check_may_manage(caller, wanted, what)
     scope.check_may_tag(caller, changes.tags)
@@ -189,23 +189,6 @@ def update_rates(offering: models.DiskOffering, given: storage.RateLimits) -> No
 
 def _zeros(given: storage.RateLimits) -> dict[str, int]:
     return {name: 0 for name in storage.RATE_FIELDS if getattr(given, name) == 0}
-
-
-def _new_scope(
-    caller: access.Caller,
-    current: scope.Scope,
-    domains: tuple[account_models.Domain, ...] | None,
-    zones: tuple[infrastructure.DataCenter, ...] | None,
-) -> scope.Scope:
-    wanted = scope.Scope(
-        current.domains if domains is None else domains,
-        current.zones if zones is None else zones,
-    )
-    if not caller.is_root_admin and wanted.zones != current.zones:
-        raise errors.PermissionDenied(
-            f"Account {caller.account_name} may not change the zones of an offering"
-        )
-    return wanted
 
 
 def delete(

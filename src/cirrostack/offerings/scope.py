@@ -138,6 +138,25 @@ def write(session: Session, details: Details, offering_id: int, scope: Scope) ->
     session.flush()
 
 
+def changed(
+    caller: access.Caller,
+    current: Scope,
+    domains: tuple[account_models.Domain, ...] | None,
+    zones: tuple[infrastructure.DataCenter, ...] | None,
+) -> Scope:
+    """``current`` with the given parts replaced (None keeps a part); only root admins may
+    change zones (PermissionDenied)."""
+    wanted = Scope(
+        current.domains if domains is None else domains,
+        current.zones if zones is None else zones,
+    )
+    if not caller.is_root_admin and wanted.zones != current.zones:
+        raise errors.PermissionDenied(
+            f"Account {caller.account_name} may not change the zones of an offering"
+        )
+    return wanted
+
+
 def check_may_manage(caller: access.Caller, scope: Scope, what: str) -> None:
     """Raise PermissionDenied unless the caller may create, change or delete ``what``."""
     if caller.is_root_admin:

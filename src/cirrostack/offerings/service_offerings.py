@@ -353,14 +353,7 @@ def update(
     """Change names, sort key, host or storage tags, or restrictions."""
     what = f"service offering {offering.name}"
     current = scope.read(session, scope.SERVICE, offering.id)
-    wanted = scope.Scope(
-        current.domains if changes.domains is None else changes.domains,
-        current.zones if changes.zones is None else changes.zones,
-    )
-    if not caller.is_root_admin and wanted.zones != current.zones:
-        raise errors.PermissionDenied(
-            f"Account {caller.account_name} may not change the zones of an offering"
-        )
+    wanted = scope.changed(caller, current, changes.domains, changes.zones)
     scope.check_may_manage(caller, current, what)
     scope.check_may_manage(caller, wanted, what)
     scope.check_may_tag(caller, changes.host_tags, changes.storage_tags)
