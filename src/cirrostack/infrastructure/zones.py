@@ -216,10 +216,10 @@ def _filters(wanted: ZoneFilter) -> list[sa.ColumnElement[bool]]:
 
 
 def _visible_to(caller: access.Caller) -> sa.ColumnElement[bool]:
-    ancestors = sa.select(accounts.Domain.id).where(
-        sa.func.substr(caller.domain_path, 1, sa.func.length(accounts.Domain.path))
-        == accounts.Domain.path
-    )
+    """Public, or dedicated to the caller's domain or one of its ancestors."""
+    parts = [part for part in caller.domain_path.split("/") if part]
+    paths = ["/"] + ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
+    ancestors = sa.select(accounts.Domain.id).where(accounts.Domain.path.in_(paths))
     return sa.or_(models.DataCenter.domain_id.is_(None), models.DataCenter.domain_id.in_(ancestors))
 
 
