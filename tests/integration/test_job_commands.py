@@ -46,3 +46,12 @@ def test_a_pending_job_can_be_cancelled_and_reports_failure(cloud: Cloud) -> Non
     assert "cancelled" in cancelled["jobresult"]["errortext"]
     # The account was never deleted.
     assert cloud.ok(cloud.admin.keys, "listAccounts", id=carol.account_id)["count"] == 1
+
+
+def test_a_user_naming_its_own_domain_still_sees_only_its_own_jobs(cloud: Cloud) -> None:
+    domain = cloud.domain("neighbours")
+    erin, frank = cloud.member("erin", domain), cloud.member("frank", domain)
+    job = content(cloud.call(cloud.admin.keys, "disableAccount", id=frank.account_id, lock="true"))
+    assert "jobid" in job
+    for filters in ({"domainid": domain}, {"domainid": domain, "isrecursive": "true"}):
+        assert cloud.ok(erin.keys, "listAsyncJobs", listall="true", **filters) == {}

@@ -294,18 +294,6 @@ def _one_spelling_per_name(pairs: list[tuple[str, str]]) -> list[tuple[str, str]
 # --- checks ----------------------------------------------------------------------------------
 
 
-def known_crash(command: registry.Command, pairs: list[tuple[str, str]]) -> bool:
-    """A crash already reported and pinned by a strict xfail test below; False for anything new.
-
-    login with a ``domainId`` that ``str.isdigit()`` accepts but that is no SQLite integer
-    (``test_login_with_a_numeric_domain_id_*``). Remove this when those tests pass.
-    """
-    if command.name != "login":
-        return False
-    domain_id = next((value for name, value in pairs if name.lower() == "domainid"), "")
-    return domain_id.isdigit() and not (domain_id.isascii() and int(domain_id) < 2**63)
-
-
 def check_answer(
     command: registry.Command, answer: dispatch.Answer, pairs: list[tuple[str, str]]
 ) -> dict[str, Any]:
@@ -320,10 +308,8 @@ def check_answer(
     else:
         assert key in (command.key, "errorresponse"), body
         crashed = (answer.status, inner.get("cserrorcode")) == UNEXPECTED
-        assert not crashed or known_crash(command, pairs), (
-            f"unhandled exception in {command.name}: {inner}"
-        )
-        assert answer.status in CLOUDSTACK_ERRORS or crashed, body
+        assert not crashed, f"unhandled exception in {command.name}: {inner}"
+        assert answer.status in CLOUDSTACK_ERRORS, body
         assert inner["errorcode"] == answer.status
         assert isinstance(inner["errortext"], str)
         assert inner["uuidList"] == []
@@ -443,12 +429,6 @@ def test_admin_keys_still_work_after_fuzzing(world: FuzzWorld) -> None:
 # --- crashes found here, pinned until fixed ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands.session._login_domain takes any str.isdigit() domainId as a numeric id: "
-    "int('\u00b2') raises ValueError and a 20-digit id overflows SQLite's integer, both "
-    "answered 530 'Internal error' (cserrorcode 4250) instead of the 531 login failure",
-)
 @pytest.mark.parametrize("domain_id", ["99999999999999999999", "\u00b2"], ids=["huge", "sup2"])
 def test_login_with_a_numeric_domain_id_fails_like_an_unknown_domain(
     world: FuzzWorld, domain_id: str
@@ -619,10 +599,7 @@ def test_longest_values_are_stored_or_refused(database: Database, cloud: Cloud) 
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=known.reason))
-        for name, known in SHORT_COLUMNS.items()
-    ],
+    [pytest.param(name) for name in SHORT_COLUMNS],
 )
 def test_longest_values_of_short_columns(database: Database, cloud: Cloud, name: str) -> None:
     known = SHORT_COLUMNS[name]

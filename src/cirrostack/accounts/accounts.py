@@ -99,6 +99,7 @@ def create(
     role_type = roles.RoleType(new.role.role_type)
     access.check_may_grant(caller, role_type)
     name = new.name or new.user.username
+    _check_name_length(name)
     if not name.strip():
         raise errors.InvalidParameterValue("Account name must not be empty")
     if by_name(session, name, new.domain) is not None:
@@ -117,6 +118,18 @@ def create(
     return account, users.add(session, account, new.domain, new.user)
 
 
+#: ``account.account_name`` is VARCHAR(100), as in CloudStack.
+NAME_LENGTH = 100
+
+
+def _check_name_length(name: str) -> None:
+    if len(name) > NAME_LENGTH:
+        raise errors.InvalidParameterValue(
+            f"Account name is {len(name)} characters long; at most {NAME_LENGTH} are allowed "
+            "(the account name defaults to the username)"
+        )
+
+
 def update(
     session: Session,
     caller: access.Caller,
@@ -128,6 +141,7 @@ def update(
     domain = session.get_one(models.Domain, account.domain_id)
     access.check_account(caller, account, domain)
     if new_name is not None and new_name != account.account_name:
+        _check_name_length(new_name)
         if account.default:
             raise errors.InvalidParameterValue(
                 "The default system and admin accounts keep their names"

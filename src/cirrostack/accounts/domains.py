@@ -17,6 +17,8 @@ from cirrostack.db import base, query
 from cirrostack.db.models import accounts as models
 
 ROOT_ID = 1
+#: ``domain.path`` is VARCHAR(255): a domain's path, ``/a/b/``, must fit.
+PATH_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ def _check_name(
         raise errors.InvalidParameterValue(
             f"Domain name {name!r} is invalid: it must be non-empty and contain no '/'"
         )
+    if len(parent.path) + len(name) + 1 > PATH_LENGTH:
+        raise errors.InvalidParameterValue(
+            f"Domain name is too long: the domain's path below {parent.path} would exceed "
+            f"{PATH_LENGTH} characters"
+        )
     # Names are unique among siblings regardless of case, on every backend: MariaDB's collation
     # compares that way anyway, and paths that differ only in case invite confusion.
     clash = session.scalars(
@@ -125,7 +132,14 @@ def update(
 
 def _move_subtree(session: Session, domain: models.Domain, new_path: str) -> None:
     old_path = domain.path
-    for node in subtree(session, domain):
+    nodes = subtree(session, domain)
+    longest = max(len(node.path) for node in nodes) - len(old_path) + len(new_path)
+    if longest > PATH_LENGTH:
+        raise errors.InvalidParameterValue(
+            f"Domain name is too long: a path below it would be {longest} characters, "
+            f"more than {PATH_LENGTH}"
+        )
+    for node in nodes:
         node.path = new_path + node.path[len(old_path) :]
 
 

@@ -39,13 +39,23 @@ class Wanted:
 def condition(
     session: Session, caller: access.Caller, wanted: Wanted, account_id: Any
 ) -> sa.ColumnElement[bool]:
-    """The condition on ``account_id`` (a column) that keeps what the caller may list."""
+    """The condition on ``account_id`` (a column) that keeps what the caller may list.
+
+    A plain user is confined to its own account whatever it asks for; a domain or account it
+    names must still be one it may see (else PermissionDenied, as for any caller).
+    """
+    if caller.role_type is roles.RoleType.USER:
+        if wanted.domain is not None:
+            access.check_domain(caller, wanted.domain)
+        if wanted.account_name is not None:
+            _named_account(session, caller, wanted)
+        return sa.and_(account_id == caller.account_id)
     if wanted.account_name is not None:
         return sa.and_(account_id == _named_account(session, caller, wanted).id)
     if wanted.domain is not None:
         access.check_domain(caller, wanted.domain)
         return sa.and_(account_id.in_(_accounts_of(wanted.domain, recursive=wanted.isrecursive)))
-    if not wanted.listall or caller.role_type is roles.RoleType.USER:
+    if not wanted.listall:
         return sa.and_(account_id == caller.account_id)
     if caller.is_root_admin:
         return sa.true()

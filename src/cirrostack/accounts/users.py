@@ -103,11 +103,23 @@ def owner_of(session: Session, user: models.User) -> Owner:
     return Owner(user, account, domain, role)
 
 
+#: ``user.timezone`` is VARCHAR(30), as in CloudStack.
+TIMEZONE_LENGTH = 30
+
+
+def _check_timezone(timezone: str | None) -> None:
+    if timezone is not None and len(timezone) > TIMEZONE_LENGTH:
+        raise errors.InvalidParameterValue(
+            f"Timezone {timezone[:40]!r}... is longer than {TIMEZONE_LENGTH} characters"
+        )
+
+
 def add(
     session: Session, account: models.Account, domain: models.Domain, new: NewUser
 ) -> models.User:
     """Insert a user into ``account`` (no access check: callers have done it)."""
     _check_username(session, new.username, domain)
+    _check_timezone(new.timezone)
     user = models.User(
         username=new.username,
         password=passwords.hash_password(new.password),
@@ -158,6 +170,7 @@ def update(
     if changes.password is not None:
         access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
         user.password = passwords.hash_password(changes.password)
+    _check_timezone(changes.timezone)
     if changes.username is not None and changes.username != user.username:
         _check_username(session, changes.username, owner.domain)
         user.username = changes.username

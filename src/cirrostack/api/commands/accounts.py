@@ -7,7 +7,14 @@ import sqlalchemy as sa
 from cirrostack import errors
 from cirrostack.accounts import accounts, roles, users
 from cirrostack.api import paging, registry, responses
-from cirrostack.api.commands.common import ISRECURSIVE, LISTALL, P, T, domain_arg
+from cirrostack.api.commands.common import (
+    ISRECURSIVE,
+    LISTALL,
+    P,
+    T,
+    account_type_filter,
+    domain_arg,
+)
 from cirrostack.api.views import identity
 from cirrostack.db.models import accounts as models
 
@@ -84,7 +91,7 @@ def list_accounts(call: registry.Call) -> responses.Reply:
     wanted = accounts.AccountFilter(
         id=accounts.by_uuid(call.session, call.get("id")).id if call.get("id") else None,
         name=call.get("name"),
-        account_type=call.get("accounttype"),
+        account_type=account_type_filter(call),
         state=call.get("state"),
         domain=domain_arg(call),
         keyword=call.get("keyword"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cirrostack.accounts import domains
+from cirrostack import errors
+from cirrostack.accounts import domains, roles
 from cirrostack.api import params, registry
 from cirrostack.db.models import accounts as models
 
@@ -27,3 +28,16 @@ def domain_arg(call: registry.Call, name: str = "domainid") -> models.Domain | N
     """The live domain a UUID parameter names, or None when it was not given."""
     uuid = call.get(name)
     return None if uuid is None else domains.by_uuid(call.session, uuid, parameter=name)
+
+
+def account_type_filter(call: registry.Call) -> int | None:
+    """The ``accounttype`` filter of a list, checked against CloudStack's account types."""
+    value = call.get("accounttype")
+    if value is None:
+        return None
+    if value not in {kind.value for kind in roles.AccountType}:
+        raise errors.InvalidParameterValue(
+            f"Invalid accounttype {value}: use 0 (user), 1 (admin), 2 (domain admin), "
+            "3 (resource domain admin), 4 (read-only admin) or 5 (project)"
+        )
+    return int(value)

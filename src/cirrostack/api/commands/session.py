@@ -6,6 +6,8 @@ CloudStack does, in a ``sessionkey`` cookie beside ``JSESSIONID`` (cmk reads the
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from cirrostack import events
@@ -62,8 +64,11 @@ def _login_domain(call: registry.Call) -> models.Domain:
     """``domainId`` (uuid or numeric id) wins over ``domain`` (a path below ROOT)."""
     wanted = call.get("domainId")
     if wanted is not None:
-        column = models.Domain.id if wanted.isdigit() else models.Domain.uuid
-        value: object = int(wanted) if wanted.isdigit() else wanted
+        # An internal id is 1 to 18 ASCII digits (it fits every backend's BIGINT); anything
+        # else is compared as a uuid. Neither form matching is an ordinary login failure.
+        numeric = re.fullmatch(r"[0-9]{1,18}", wanted) is not None
+        column = models.Domain.id if numeric else models.Domain.uuid
+        value: object = int(wanted) if numeric else wanted
         found = call.session.scalars(
             sa.select(models.Domain).where(column == value, models.Domain.removed.is_(None))
         ).first()

@@ -6,7 +6,14 @@ from cirrostack import errors
 from cirrostack.accounts import access, accounts, users
 from cirrostack.api import paging, registry, responses
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
-from cirrostack.api.commands.common import ISRECURSIVE, LISTALL, P, T, domain_arg
+from cirrostack.api.commands.common import (
+    ISRECURSIVE,
+    LISTALL,
+    P,
+    T,
+    account_type_filter,
+    domain_arg,
+)
 from cirrostack.api.views import identity
 from cirrostack.db.models import accounts as models
 
@@ -46,7 +53,7 @@ def list_users(call: registry.Call) -> responses.Reply:
         id=users.by_uuid(call.session, call.get("id")).id if call.get("id") else None,
         username=call.get("username"),
         account=account,
-        account_type=call.get("accounttype"),
+        account_type=account_type_filter(call),
         state=call.get("state"),
         domain=domain,
         keyword=call.get("keyword"),
