@@ -255,7 +255,7 @@ class Write:
     params: dict[str, str]
 
 
-def new_user(world: World, account: Member, domain: str) -> dict[str, str]:
+def new_user(account: Member, domain: str) -> dict[str, str]:
     return {
         "account": account.account_name,
         "domainid": domain,
@@ -283,7 +283,7 @@ def check_refused(world: World, writes: list[Write]) -> None:
     assert not problems, "\n".join(problems)
 
 
-def _writes_on(caller: str, target: Member, domain: str, world: World) -> list[Write]:
+def _writes_on(caller: str, target: Member, domain: str) -> list[Write]:
     """Every write command aimed at ``target`` (an account, its user, its domain)."""
     return [
         Write(caller, "updateAccount", {"id": target.account_id, "networkdomain": "evil.example"}),
@@ -301,7 +301,7 @@ def _writes_on(caller: str, target: Member, domain: str, world: World) -> list[W
         ),
         Write(caller, "enableAccount", {"id": target.account_id}),
         Write(caller, "deleteAccount", {"id": target.account_id}),
-        Write(caller, "createUser", new_user(world, target, domain)),
+        Write(caller, "createUser", new_user(target, domain)),
         Write(caller, "updateUser", {"id": target.user_id, "email": "evil@example.org"}),
         Write(caller, "updateUser", {"id": target.user_id, "password": "taken-over"}),
         Write(caller, "updateUser", {"id": target.user_id, "username": "renamed"}),
@@ -316,11 +316,11 @@ def _writes_on(caller: str, target: Member, domain: str, world: World) -> list[W
 def test_a_user_writes_nothing_outside_its_account(world: World) -> None:
     w = world
     writes = [
-        *_writes_on("a", w.b, w.d1, w),
-        *_writes_on("a", w.da, w.d1, w),
-        *_writes_on("a", w.c, w.d2, w),
-        *_writes_on("s", w.a, w.d1, w),
-        *_writes_on("c", w.admin, w.root, w),
+        *_writes_on("a", w.b, w.d1),
+        *_writes_on("a", w.da, w.d1),
+        *_writes_on("a", w.c, w.d2),
+        *_writes_on("s", w.a, w.d1),
+        *_writes_on("c", w.admin, w.root),
     ]
     check_refused(world, writes)
 
@@ -328,11 +328,11 @@ def test_a_user_writes_nothing_outside_its_account(world: World) -> None:
 def test_a_domain_admin_writes_nothing_outside_its_subtree(world: World) -> None:
     w = world
     writes = [
-        *_writes_on("da", w.c, w.d2, w),
-        *_writes_on("da", w.da2, w.d2, w),
-        *_writes_on("da", w.admin, w.root, w),
-        *_writes_on("da2", w.a, w.d1, w),
-        *_writes_on("da2", w.s, w.d1s, w),
+        *_writes_on("da", w.c, w.d2),
+        *_writes_on("da", w.da2, w.d2),
+        *_writes_on("da", w.admin, w.root),
+        *_writes_on("da2", w.a, w.d1),
+        *_writes_on("da2", w.s, w.d1s),
     ]
     check_refused(world, writes)
 
@@ -361,7 +361,7 @@ def test_the_same_writes_succeed_within_scope(world: World) -> None:
     cloud = w.cloud
     allowed: list[tuple[Member, str, dict[str, Any]]] = [
         (w.da, "updateAccount", {"id": w.a.account_id, "networkdomain": "ok.example"}),
-        (w.da, "createUser", new_user(w, w.a, w.d1)),
+        (w.da, "createUser", new_user(w.a, w.d1)),
         (w.da, "updateUser", {"id": w.b.user_id, "email": "b2@example.org"}),
         (w.da, "updateDomain", {"id": w.d1s, "networkdomain": "ok.example"}),
         (w.da, "createDomain", {"name": "Child", "parentdomainid": w.d1}),
