@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
 from cirrostack.accounts import bootstrap
@@ -37,6 +38,8 @@ from cirrostack.api.commands import (
     users,
     zones,
 )
+from cirrostack.config import keys as config_keys
+from cirrostack.config import settings as config_settings
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
 from cirrostack.infrastructure import agents, monitor
@@ -106,6 +109,20 @@ class JobSettings:
     reaper_interval: float = 15.0
     max_attempts: int = 3
 
+    @classmethod
+    def configured(cls, sessions: sessionmaker[Session]) -> JobSettings:
+        """The settings in the ``configuration`` table (``job.workers``, ``job.lease.seconds``);
+        the reaper looks at least every third of a lease."""
+        with sessions() as session:
+            settings = config_settings.Settings(session)
+            workers = settings.get(config_keys.JOB_WORKERS)
+            lease = settings.get(config_keys.JOB_LEASE_SECONDS)
+        return cls(
+            workers=workers,
+            lease=datetime.timedelta(seconds=lease),
+            reaper_interval=min(15.0, lease / 3),
+        )
+
 
 def create_app(
     engine: Engine,
@@ -118,8 +135,8 @@ def create_app(
     dispatcher's handoff) and ``services`` (default: ``background_services(engine)``); all
     start with the application and stop, in reverse order, when it shuts down.
     """
-    settings = job_settings or JobSettings()
     sessions = db_engine.make_sessionmaker(engine)
+    settings = job_settings or JobSettings.configured(sessions)
     commands = build_registry()
     pool = job_worker.WorkerPool(
         sessions,
