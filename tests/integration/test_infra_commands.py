@@ -160,6 +160,13 @@ def test_updates_answer_what_the_lists_show(infra: Infra) -> None:
     )
     listed = infra.only("listHosts", "host", id=host["id"])
     assert listed["hosttags"] == "ssd,fast" and listed["resourcestate"] == "Disabled"
+    category = infra.ok("listOsCategories")["oscategory"][0]
+    with_os = infra.ok("updateHost", id=host["id"], oscategoryid=category["id"])["host"]
+    assert (with_os["oscategoryid"], with_os["oscategoryname"]) == (
+        category["id"],
+        category["name"],
+    )
+    assert infra.status("updateHost", id=host["id"], oscategoryid=zone["id"]) == 431
 
 
 def test_duplicates_and_bad_values_are_431(infra: Infra) -> None:

@@ -263,8 +263,9 @@ def _allocation(session: Session, host: models.Host) -> dict[str, Any]:
 
 
 def _os_category(session: Session, host: models.Host) -> dict[str, Any]:
-    wanted = details.of_host(session, host.id).get(hosts.OS_CATEGORY_DETAIL)
-    category = session.get(guest_os.GuestOsCategory, int(wanted)) if wanted else None
+    wanted = details.of_host(session, host.id).get(hosts.OS_CATEGORY_DETAIL, "")
+    known = wanted.isascii() and wanted.isdigit()
+    category = session.get(guest_os.GuestOsCategory, int(wanted)) if known else None
     if category is None:
         return {}
     return {"oscategoryid": category.uuid, "oscategoryname": category.name}
