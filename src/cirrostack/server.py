@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,10 +94,10 @@ class Service(Protocol):
         """End work and wait for it; called once at shutdown."""
 
 
-def background_services(engine: Engine) -> list[Service]:
+def background_services(engine: Engine, fleet: agents.Agents) -> list[Service]:
     """Every background service of a management server, in start order."""
     sessions = db_engine.make_sessionmaker(engine)
-    return [monitor.HostMonitor(sessions, agents.for_engine(engine))]
+    return [monitor.HostMonitor(sessions, fleet)]
 
 
 @dataclass(frozen=True)
@@ -138,17 +138,20 @@ def create_app(
     sessions = db_engine.make_sessionmaker(engine)
     settings = job_settings or JobSettings.configured(sessions)
     commands = build_registry()
+    # One set of agent connections, shared by API commands, jobs and the host monitor.
+    fleet = agents.Agents.in_process()
+    shared: dict[str, Any] = {"agents": fleet}
     pool = job_worker.WorkerPool(
         sessions,
-        api_jobs.Runner(commands, sessions),
+        api_jobs.Runner(commands, sessions, shared),
         owner=job_worker.new_owner_id(),
         settings=job_worker.PoolSettings(size=settings.workers, lease=settings.lease),
     )
     reaper = job_reaper.Reaper(
         sessions, interval=settings.reaper_interval, max_attempts=settings.max_attempts
     )
-    dispatcher = dispatch.Dispatcher(commands, sessions, handoff=pool.wake)
-    others = list(background_services(engine) if services is None else services)
+    dispatcher = dispatch.Dispatcher(commands, sessions, services=shared, handoff=pool.wake)
+    others = list(background_services(engine, fleet) if services is None else services)
     return app.create_app(dispatcher, lifespan=_lifespan([reaper, *others, pool]))
 
 

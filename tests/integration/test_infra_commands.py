@@ -17,7 +17,7 @@ from cirrostack.api import registry
 from cirrostack.api.views import infrastructure as views
 from cirrostack.db.models import events as event_models
 from cirrostack.db.models import infrastructure as models
-from cirrostack.infrastructure import agents, monitor
+from cirrostack.infrastructure import monitor
 from tests.conftest import Database
 from tests.security.conftest import Cloud, Keys, content
 
@@ -289,7 +289,7 @@ def test_a_refused_maintenance_fails_the_job_and_rolls_the_host_back(infra: Infr
     _, _, _, host = infra.stack()
     with infra.database.sessions() as session:
         guid = session.scalars(sa.select(models.Host.guid).where(models.Host.uuid == host["id"]))
-        simulated = agents.for_engine(infra.database.engine).fleet.get(str(guid.one()))
+        simulated = infra.cloud.agents.fleet.get(str(guid.one()))
     assert simulated is not None
     simulated.fail("MaintainCommand")
     cloud, admin = infra.cloud, infra.admin
@@ -366,7 +366,7 @@ def test_configure_simulator_makes_a_host_fail_its_pings(infra: Infra) -> None:
         "success": True,
         "displaytext": "configured 1 simulated host(s)",
     }
-    shared = agents.for_engine(infra.database.engine)
+    shared = infra.cloud.agents
     shared.clock = lambda: 10_000_000.0  # long after the last answer
     monitor.sweep(infra.database.sessions, shared, monitor.Timings(1, 2.5, 5))
     assert infra.only("listHosts", "host", id=host["id"])["state"] == "Alert"

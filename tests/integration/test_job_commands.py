@@ -11,7 +11,9 @@ __all__ = ["cloud"]  # the fixture, shared with the security tests
 def held(cloud: Cloud) -> Cloud:
     """The same cloud with a dispatcher that queues jobs but never runs them (no workers)."""
     paused = cloud.using(cloud.sessions)
-    paused.dispatcher = dispatch.Dispatcher(cloud.registry, cloud.sessions, handoff=lambda: None)
+    paused.dispatcher = dispatch.Dispatcher(
+        cloud.registry, cloud.sessions, services={"agents": cloud.agents}, handoff=lambda: None
+    )
     return paused
 
 

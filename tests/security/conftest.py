@@ -21,6 +21,7 @@ from cirrostack import server
 from cirrostack.accounts import bootstrap
 from cirrostack.api import auth, dispatch, signing
 from cirrostack.db.models import accounts as models
+from cirrostack.infrastructure import agents
 from tests.conftest import Database
 
 PASSWORD = "Pa55-word-for-tests"
@@ -80,7 +81,11 @@ class Cloud:
             session.commit()
         self.sessions = sessions
         self.registry = server.build_registry()
-        self.dispatcher = dispatch.Dispatcher(self.registry, sessions)
+        #: The simulated hosts' agents of this cloud (what a server's composition root builds).
+        self.agents = agents.Agents.in_process()
+        self.dispatcher = dispatch.Dispatcher(
+            self.registry, sessions, services={"agents": self.agents}
+        )
         self.admin = self._member_for(
             bootstrap.ADMIN_USERNAME, Keys(credentials.api_key, credentials.secret_key)
         )
@@ -90,7 +95,9 @@ class Cloud:
         """The same cloud reached through ``sessions`` (e.g. bound to a rolled-back transaction)."""
         other = copy.copy(self)
         other.sessions = sessions
-        other.dispatcher = dispatch.Dispatcher(self.registry, sessions)
+        other.dispatcher = dispatch.Dispatcher(
+            self.registry, sessions, services={"agents": self.agents}
+        )
         return other
 
     def call(

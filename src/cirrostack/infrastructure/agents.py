@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cirrostack.agent import errors as agent_errors
@@ -90,24 +88,6 @@ class Agents:
     def silent_for(self, guid: str) -> float:
         """Seconds since the host's agent last answered (0 for a host first seen now)."""
         return self.clock() - self.link(guid).last_answer
-
-
-_BY_ENGINE: weakref.WeakKeyDictionary[Engine, Agents] = weakref.WeakKeyDictionary()
-_BY_ENGINE_LOCK = threading.Lock()
-
-
-def for_engine(engine: Engine) -> Agents:
-    """The Agents of the management server running on ``engine`` (made on first use).
-
-    The API commands and the host monitor must share one Agents; both reach the engine (a
-    command through its session's bind), so the engine keys it. Only the composition root and
-    the API layer call this; services take an Agents argument.
-    """
-    with _BY_ENGINE_LOCK:
-        found = _BY_ENGINE.get(engine)
-        if found is None:
-            found = _BY_ENGINE[engine] = Agents.in_process()
-        return found
 
 
 def ping_stamp() -> int:

@@ -16,8 +16,11 @@ from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation,
 
 
 def _agents(call: registry.Call) -> agents.Agents:
-    """The server's agents: keyed by the database engine the command's session is bound to."""
-    return agents.for_engine(call.session.get_bind().engine)
+    """The server's agents, wired in by the composition root (``server.create_app``)."""
+    found = call.services.get("agents")
+    if not isinstance(found, agents.Agents):
+        raise RuntimeError("this server was built without agents (services['agents'])")
+    return found
 
 
 def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
