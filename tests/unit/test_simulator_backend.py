@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cirrostack.agent import errors
@@ -54,8 +56,19 @@ def test_knobs_survive_host_details_and_ignore_other_details() -> None:
         "simulator.cpuspeed",
         "simulator.memory",
         "simulator.localstorage",
+        "simulator.maintainms",
     }
     assert simulator.Knobs.from_details(stored) == knobs
+
+
+def test_maintenance_takes_the_time_the_knob_says() -> None:
+    host = simulator.SimulatedHost(
+        simulator.Spec("g-1", "sim-1", "10.0.0.5", simulator.Knobs(maintain_ms=300))
+    )
+    started = time.monotonic()
+    answer = host.handle(commands.MaintainCommand())
+    assert isinstance(answer, answers.MaintainAnswer) and answer.result
+    assert time.monotonic() - started >= 0.3
 
 
 def test_a_simulated_host_reports_its_spec_at_startup() -> None:

@@ -13,6 +13,7 @@ cpusockets      1                1 .. 64                   CPU sockets
 cpuspeed        2000             1 .. 100000               MHz per core
 memory          8589934592       1 MiB .. 1 PiB            RAM in bytes (default 8 GiB)
 localstorage    107374182400     0 .. 1 EiB                local disk in bytes (100 GiB)
+maintainms      0                0 .. 3600000              milliseconds a MaintainCommand takes
 ==============  ===============  ========================  ===============================
 
 ``Fleet`` holds the simulated hosts of a process by guid. It is the in-process transport's
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -62,6 +64,8 @@ class Knobs:
     local_storage: int = field(
         default=100 * GIB, metadata={"knob": _Range("localstorage", 0, 2**60)}
     )
+    #: How long preparing for maintenance takes (a host draining): lets jobs take real time.
+    maintain_ms: int = field(default=0, metadata={"knob": _Range("maintainms", 0, 3_600_000)})
 
     @classmethod
     def parse(cls, values: Mapping[str, str]) -> Knobs:
@@ -141,8 +145,12 @@ class SimulatedHost:
             commands.StartupRoutingCommand: self._startup,
             commands.ReadyCommand: answers.ReadyAnswer,
             commands.PingCommand: lambda: answers.PingAnswer(guid=self.spec.guid),
-            commands.MaintainCommand: lambda: answers.MaintainAnswer(will_migrate=False),
+            commands.MaintainCommand: self._maintain,
         }
+
+    def _maintain(self) -> messages.Answer:
+        time.sleep(self.spec.knobs.maintain_ms / 1000)
+        return answers.MaintainAnswer(will_migrate=False)
 
     def fail(self, command: str, times: int | None = None) -> None:
         """Answer the next ``times`` commands named ``command`` (all, if None) with a failure."""
