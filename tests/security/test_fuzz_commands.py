@@ -60,8 +60,8 @@ RESERVED = {"command", "apikey", "signature", "response", "sessionkey", "signatu
 RESERVED |= {"expires"}
 
 #: Examples per command and caller: about 2,000 in all keeps the property near a minute on
-#: 2 cores however many commands the registry grows to (each command still gets 20).
-EXAMPLES = max(20, 2000 // (2 * len(COMMANDS)))
+#: 2 cores however many commands the registry grows to (each command still gets 10).
+EXAMPLES = max(10, 2000 // (2 * len(COMMANDS)))
 
 
 # --- the world -------------------------------------------------------------------------------
