@@ -64,11 +64,28 @@ class Instance:
 
 
 class JobContext:
-    """What a handler running as a job may use: the fence, progress, cancellation."""
+    """What a handler running as a job may use: the fence, checkpoints, progress, cancellation.
 
-    def __init__(self, claim: queue.Claim, sessions: sessionmaker[Session]) -> None:
+    A handler must not hold a transaction while it waits on an agent or a disk: on SQLite an
+    open transaction holds the database's only write lock, elsewhere it holds row locks. It
+    calls ``checkpoint()`` before slow work and writes again afterwards with ``fence()``.
+    """
+
+    def __init__(
+        self, claim: queue.Claim, sessions: sessionmaker[Session], session: Session
+    ) -> None:
         self.claim = claim
         self._sessions = sessions
+        self._session = session
+
+    def checkpoint(self) -> None:
+        """Commit what the run wrote so far and end its transaction (no locks held after).
+
+        Raises LeaseLost, committing nothing, if the run no longer owns its job.
+        """
+        if not queue.renew(self._session, self.claim, _CHECKPOINT_LEASE):
+            raise queue.LeaseLost(f"job {self.claim.job_id} is no longer this run's")
+        self._session.commit()
 
     def fence(self) -> sa.ColumnElement[bool]:
         """The condition for the gate's ``fence``: writes only while this run owns the job."""
@@ -202,7 +219,7 @@ class Runner:
             command=command,
             now=base.utcnow(),
             services=self.services,
-            job=JobContext(claim, self.sessions),
+            job=JobContext(claim, self.sessions, session),
         )
 
 
@@ -237,6 +254,8 @@ class Inline:
 
 
 _INLINE_LEASE = datetime.timedelta(minutes=30)
+#: A checkpoint renews the lease by this much; the worker's heartbeat keeps renewing it.
+_CHECKPOINT_LEASE = datetime.timedelta(seconds=60)
 
 
 def fields(job: queue.Job, user_uuid: str, account_uuid: str) -> dict[str, Any]:

@@ -145,20 +145,36 @@ def enter_maintenance(
 
     With no VM to move off, maintenance is reached at once. Raises ResourceUnavailable when the
     connected agent refuses or does not answer (the host stays PrepareForMaintenance, for the
-    job's failure to roll back). ``fence`` guards the write (a job's claim).
+    job's failure to roll back). ``fence`` guards the write (a job's claim). A job that must
+    not hold its transaction while the agent works calls ``drain`` and ``enter`` itself.
     """
+    drain(connections, maintain_target(connections, host), host.name)
+    return enter(session, host, fence)
+
+
+def maintain_target(connections: agents.Agents, host: models.Host) -> endpoint.Endpoint | None:
+    """Where MaintainCommand goes: the host's agent if it is connected, else nowhere."""
     if host.guid is not None and connections.link(host.guid).connected:
-        try:
-            transport.exchange(
-                connections.transport,
-                endpoint.of(host),
-                commands.MaintainCommand(),
-                answers.MaintainAnswer,
-            )
-        except transport_errors.TransportError as exc:
-            raise errors.ResourceUnavailable(
-                f"Host {host.name} did not accept maintenance: {exc}"
-            ) from exc
+        return endpoint.of(host)
+    return None
+
+
+def drain(connections: agents.Agents, target: endpoint.Endpoint | None, name: str) -> None:
+    """Ask the agent to prepare for maintenance (may take long; needs no database)."""
+    if target is None:
+        return
+    try:
+        transport.exchange(
+            connections.transport, target, commands.MaintainCommand(), answers.MaintainAnswer
+        )
+    except transport_errors.TransportError as exc:
+        raise errors.ResourceUnavailable(f"Host {name} did not accept maintenance: {exc}") from exc
+
+
+def enter(
+    session: Session, host: models.Host, fence: sa.ColumnElement[bool] | None = None
+) -> models.Host:
+    """PrepareForMaintenance → Maintenance, and the host's capacity rows become Disabled."""
     gate.transition(session, host, _RE.InternalEnterMaintenance, fence=fence)
     capacity.set_state(session, host)
     return host

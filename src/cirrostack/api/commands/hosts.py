@@ -91,9 +91,15 @@ def ask_maintenance(call: registry.Call) -> jobs.Instance:
 
 
 def enter_maintenance(call: registry.Call) -> responses.Reply:
+    """In the job: drain the agent with no transaction open, then a fenced Maintenance."""
+    host = hosts.by_uuid(call.session, call.get("id"))
+    target, name = hosts.maintain_target(_agents(call), host), host.name
+    if call.job is not None:
+        call.job.checkpoint()
+    hosts.drain(_agents(call), target, name)
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
     fence = call.job.fence() if call.job is not None else None
-    return _host(call, hosts.enter_maintenance(call.session, _agents(call), host, fence))
+    return _host(call, hosts.enter(call.session, host, fence))
 
 
 def find_host(call: registry.Call) -> jobs.Instance:
