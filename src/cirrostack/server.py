@@ -128,18 +128,20 @@ def create_app(
     engine: Engine,
     services: Sequence[Service] | None = None,
     job_settings: JobSettings | None = None,
+    fleet: agents.Agents | None = None,
 ) -> Starlette:
     """The ASGI application serving the API from ``engine``'s database.
 
     Besides the API it runs the job engine (a reaper, then a worker pool whose ``wake`` is the
-    dispatcher's handoff) and ``services`` (default: ``background_services(engine)``); all
-    start with the application and stop, in reverse order, when it shuts down.
+    dispatcher's handoff) and ``services`` (default: ``background_services(engine, fleet)``).
+    ``fleet`` (default: a new one) holds the agent connections that commands, jobs and the host
+    monitor share. All start with the application and stop, in reverse order, at shutdown.
     """
     sessions = db_engine.make_sessionmaker(engine)
     settings = job_settings or JobSettings.configured(sessions)
     commands = build_registry()
     # One set of agent connections, shared by API commands, jobs and the host monitor.
-    fleet = agents.Agents.in_process()
+    fleet = fleet or agents.Agents.in_process()
     shared: dict[str, Any] = {"agents": fleet}
     pool = job_worker.WorkerPool(
         sessions,

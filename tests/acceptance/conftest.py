@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +50,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(data_dir: Path, database_url: str | None = None) -> Server:
-    """Start ``cirrostack serve`` and wait until it answers; raises if it does not."""
+def start_server(
+    data_dir: Path, database_url: str | None = None, extra: Sequence[str] = ()
+) -> Server:
+    """Start ``cirrostack serve`` (with ``extra`` arguments) and wait until it answers."""
     port = free_port()
     log = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -59,6 +61,7 @@ def start_server(data_dir: Path, database_url: str | None = None) -> Server:
     command += ["--port", str(port)]
     if database_url:
         command += ["--database-url", database_url]
+    command += list(extra)
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/client/api"

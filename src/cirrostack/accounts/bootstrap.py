@@ -20,6 +20,7 @@ from cirrostack.db.models import accounts as models
 
 SYSTEM_ACCOUNT_ID = accounts.SYSTEM_ACCOUNT_ID
 ADMIN_ACCOUNT_ID = 2
+ADMIN_USER_ID = 2
 ADMIN_USERNAME = "admin"
 
 
@@ -106,7 +107,7 @@ def _ensure_system_user(session: Session) -> None:
 
 
 def _ensure_admin_user(session: Session) -> AdminCredentials:
-    admin = session.get(models.User, 2)
+    admin = session.get(models.User, ADMIN_USER_ID)
     password = None
     if admin is None:
         password = secrets.token_urlsafe(18)

@@ -14,7 +14,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cirrostack import __version__, server
+from sqlalchemy import Engine
+
+from cirrostack import __version__, demo, server
+from cirrostack.db import engine as db_engine
+from cirrostack.infrastructure import agents
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     _database_options(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed a demo cloud once (a zone, a pod, a cluster, two simulated hosts, offerings)",
+    )
     serve.set_defaults(run=_serve)
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(required=True, metavar="action")
@@ -86,6 +95,15 @@ def _env(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_demo(engine: Engine, fleet: agents.Agents, url: str) -> None:
+    with db_engine.make_sessionmaker(engine)() as session:
+        seeded = demo.ensure(session, fleet)
+        session.commit()
+    if not seeded.created:
+        print(f"demo cloud: zone {seeded.zone} was seeded before; not seeding again", flush=True)
+    print(demo.example(url), flush=True)
+
+
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
@@ -98,8 +116,11 @@ def _serve(arguments: argparse.Namespace) -> int:
     admin_file.write(url, credentials)
     print(f"cirrostack {__version__} serving the CloudStack API at {url}", flush=True)
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
+    fleet = agents.Agents.in_process()
+    if arguments.demo:
+        _seed_demo(engine, fleet, url)
     uvicorn.run(
-        server.create_app(engine),
+        server.create_app(engine, fleet=fleet),
         host=arguments.host,
         port=arguments.port,
         log_level="info",

@@ -1,0 +1,68 @@
+"""The README's run command: `cirrostack serve --demo` gives a cloud to look at, once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cs import CloudStack
+
+from tests.acceptance.conftest import start_server, stop_server
+
+pytestmark = pytest.mark.acceptance
+
+#: The virtual environment's scripts (cirrostack, cs), as the README runs them.
+BIN = Path(sys.executable).parent
+
+
+def test_the_demo_cloud_is_seeded_once_and_the_printed_example_works(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    server = start_server(data_dir, extra=["--demo"])
+    try:
+        printed = server.log.read_text()
+        assert "cs listZones" in printed
+        cs = CloudStack(endpoint=server.url, key=server.api_key, secret=server.secret_key)
+        [zone] = cs.listZones()["zone"]
+        assert zone["name"] == "Sandbox-simulator-advanced"
+        hosts = cs.listHosts(type="Routing")["host"]
+        assert sorted(host["name"] for host in hosts) == ["sim-host-1", "sim-host-2"]
+        assert {host["state"] for host in hosts} == {"Up"}
+        offerings = {o["name"] for o in cs.listServiceOfferings()["serviceoffering"]}
+        assert {"Small Instance", "Medium Instance"} <= offerings
+        [custom] = cs.listDiskOfferings(name="Custom")["diskoffering"]
+        assert custom["iscustomized"] is True
+        # The printed example, run the way the README says (env from admin.json, cs CLI).
+        exports = subprocess.run(
+            [
+                str(BIN / "cirrostack"),
+                "env",
+                "--data-dir",
+                str(data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        env = dict(os.environ)
+        for line in exports.splitlines():
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value.strip("'")
+        listed = subprocess.run(
+            [str(BIN / "cs"), "listHosts"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0 and "sim-host-1" in listed.stdout, listed.stderr
+        stop_server(server)
+        server = start_server(data_dir, extra=["--demo"])
+        assert "not seeding again" in server.log.read_text()
+        cs = CloudStack(endpoint=server.url, key=server.api_key, secret=server.secret_key)
+        assert cs.listZones()["count"] == 1
+        assert len(cs.listHosts(type="Routing")["host"]) == 2
+    finally:
+        stop_server(server)
