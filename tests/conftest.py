@@ -10,27 +10,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate, models
 from tests import databases
+from tests.cloud import cloud, sqlite_cloud
+from tests.databases import Database
 
-
-@dataclass(frozen=True)
-class Database:
-    """A migrated, empty database for one test."""
-
-    backend: str
-    url: URL
-    engine: sa.Engine
-    sessions: sessionmaker[Session]
+__all__ = ["Database", "cloud", "sqlite_cloud"]  # shared by the test modules
 
 
 def _require(backend: str) -> None:

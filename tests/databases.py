@@ -11,10 +11,12 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.db import engine as db_engine
 
@@ -93,3 +95,13 @@ def wipe(engine: sa.Engine, metadata: sa.MetaData) -> None:
         for name in tables:
             connection.execute(sa.text(f"DELETE FROM `{name}`"))
         connection.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@dataclass(frozen=True)
+class Database:
+    """A migrated, empty database for one test."""
+
+    backend: str
+    url: URL
+    engine: sa.Engine
+    sessions: sessionmaker[Session]

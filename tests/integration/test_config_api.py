@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from cirrostack.api.views import configuration as view
 from cirrostack.config import keys
 from cirrostack.db.models import infrastructure, storage
+from tests.cloud import Cloud, Member, content
 from tests.conftest import Database
-from tests.security.conftest import Cloud, Member, content
 
 
 @pytest.fixture

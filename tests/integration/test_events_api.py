@@ -12,8 +12,8 @@ from cirrostack import event_types
 from cirrostack.api.views import events as view
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import events as models
+from tests.cloud import Cloud, Keys, Member, content
 from tests.conftest import Database
-from tests.security.conftest import Cloud, Keys, Member, content
 
 
 @pytest.fixture

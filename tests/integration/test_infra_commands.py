@@ -18,8 +18,8 @@ from cirrostack.api.views import infrastructure as views
 from cirrostack.db.models import events as event_models
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import monitor
+from tests.cloud import Cloud, Keys, content
 from tests.conftest import Database
-from tests.security.conftest import Cloud, Keys, content
 
 SIM = "http://sim-1?cpunumber=8&cpuspeed=2400&memory=17179869184"
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from cirrostack.api import dispatch
-from tests.security.conftest import Cloud, cloud, content
-
-__all__ = ["cloud"]  # the fixture, shared with the security tests
+from tests.cloud import Cloud, content
 
 
 def held(cloud: Cloud) -> Cloud:

@@ -21,8 +21,8 @@ from cirrostack.db import engine as db_engine
 from cirrostack.db.models import events as event_models
 from cirrostack.db.models import infrastructure
 from cirrostack.db.models import offerings as models
+from tests.cloud import Cloud, Member, content
 from tests.conftest import Database, MigratedUrl
-from tests.security.conftest import Cloud, Member, content
 
 SMALL = {"name": "Small Instance", "displaytext": "1 CPU, 512 MB", "cpunumber": "1"}
 SMALL |= {"cpuspeed": "500", "memory": "512"}

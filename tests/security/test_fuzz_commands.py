@@ -42,11 +42,11 @@ from cirrostack import server
 from cirrostack.api import dispatch, params, registry
 from cirrostack.db import engine as db_engine
 from cirrostack.db.models import accounts as models
-from tests.security.conftest import Cloud, Keys, content, signed_request
+from tests.cloud import Cloud, Keys, content, signed_request
 
 if TYPE_CHECKING:
+    from tests.cloud import Member
     from tests.conftest import Database, MigratedUrl
-    from tests.security.conftest import Member
 
 T = params.ParamType
 COMMANDS = list(server.build_registry())

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.security.conftest import content
+from tests.cloud import content
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Cloud, Keys, Member
+    from tests.cloud import Cloud, Keys, Member
 
 REFUSED = {401, 531}
 #: A foreign id may be answered like an unknown one (431), refused (531), or found nowhere.

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 
 from cirrostack.db.models import accounts as models
 from cirrostack.db.models import jobs as job_models
-from tests.security.conftest import PASSWORD, Keys, content, session_request
+from tests.cloud import PASSWORD, Keys, content, session_request
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Cloud, Member
+    from tests.cloud import Cloud, Member
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """A ready cloud driven in-process: the real dispatcher on a real database, requests signed.
 
+Shared by the integration and security tests; its fixtures (``cloud``, ``sqlite_cloud``) are
+registered in tests/conftest.py.
+
 ``Cloud`` seeds a database (ROOT, roles, admin), then builds the world a test needs through the
 API itself (createDomain, createAccount, registerUserKeys), so every member is made exactly as
 a client would make it. ``cloud`` runs on every backend, ``sqlite_cloud`` on SQLite only.
@@ -22,7 +25,7 @@ from cirrostack.accounts import bootstrap
 from cirrostack.api import auth, dispatch, signing
 from cirrostack.db.models import accounts as models
 from cirrostack.infrastructure import agents
-from tests.conftest import Database
+from tests.databases import Database
 
 PASSWORD = "Pa55-word-for-tests"
 
