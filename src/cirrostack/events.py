@@ -186,7 +186,7 @@ def _conditions(
         found.append(_started_by(wanted.start_event))
     if wanted.keyword:
         columns = (event.type, event.description, event.level)
-        found.append(sa.or_(*(query.matches_keyword(column, wanted.keyword) for column in columns)))
+        found.append(query.keyword_in(wanted.keyword, *columns))
     if wanted.pending is not None:
         found.extend(_pending(*wanted.pending))
     return found

@@ -60,9 +60,7 @@ def search(
         statement = statement.where(table.category == wanted.category)
     if wanted.keyword:
         columns = (table.name, table.description, table.category, table.component, table.value)
-        statement = statement.where(
-            sa.or_(*(query.matches_keyword(column, wanted.keyword) for column in columns))
-        )
+        statement = statement.where(query.keyword_in(wanted.keyword, *columns))
     if place is not None:
         names = [key.name for key in registry.supporting(place.scope)]
         statement = statement.where(table.name.in_(names))

@@ -40,6 +40,11 @@ def under_path(column: Any, prefix: str) -> sa.ColumnElement[bool]:
     return sa.func.substr(column, 1, len(prefix)) == prefix
 
 
+def keyword_in(keyword: str, *columns: Any) -> sa.ColumnElement[bool]:
+    """The ``keyword`` filter of a list: a case-insensitive match in any of ``columns``."""
+    return sa.or_(*(matches_keyword(column, keyword) for column in columns))
+
+
 def matches_keyword(column: Any, keyword: str) -> sa.ColumnElement[bool]:
     """Case-insensitive substring match, LIKE wildcards in ``keyword`` taken literally."""
     return sa.func.lower(column).contains(keyword.lower(), autoescape=True)

@@ -239,9 +239,6 @@ def search(
             statement = statement.where(column == value)
     if wanted.keyword:
         statement = statement.where(
-            sa.or_(
-                query.matches_keyword(offering.name, wanted.keyword),
-                query.matches_keyword(offering.display_text, wanted.keyword),
-            )
+            query.keyword_in(wanted.keyword, offering.name, offering.display_text)
         )
     return query.paged(session, statement.order_by(offering.sort_key, offering.id), page)
