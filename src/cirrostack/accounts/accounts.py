@@ -222,14 +222,14 @@ def search(
         )
     )
     statement = _scoped(session, caller, wanted, statement)
-    for column, value in (
-        (models.Account.id, wanted.id),
-        (models.Account.account_name, wanted.name),
-        (models.Account.type, wanted.account_type),
-        (models.Account.state, wanted.state),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (models.Account.id, wanted.id),
+            (models.Account.account_name, wanted.name),
+            (models.Account.type, wanted.account_type),
+            (models.Account.state, wanted.state),
+        )
+    )
     if wanted.keyword:
         statement = statement.where(
             query.matches_keyword(models.Account.account_name, wanted.keyword)

@@ -237,15 +237,15 @@ def search(
             statement = statement.where(query.under_path(models.Domain.path, domain.path))
         else:
             statement = statement.where(models.Account.domain_id == domain.id)
-    for column, value in (
-        (models.User.id, wanted.id),
-        (models.User.username, wanted.username),
-        (models.User.account_id, wanted.account.id if wanted.account else None),
-        (models.Account.type, wanted.account_type),
-        (models.User.state, wanted.state),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (models.User.id, wanted.id),
+            (models.User.username, wanted.username),
+            (models.User.account_id, wanted.account.id if wanted.account else None),
+            (models.Account.type, wanted.account_type),
+            (models.User.state, wanted.state),
+        )
+    )
     if wanted.keyword:
         statement = statement.where(query.matches_keyword(models.User.username, wanted.keyword))
     return query.paged(session, statement.order_by(models.User.id), page)

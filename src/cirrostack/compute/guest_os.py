@@ -158,13 +158,13 @@ def search_types(
         .join(models.GuestOsCategory, models.GuestOsCategory.id == models.GuestOs.category_id)
         .where(models.GuestOs.removed.is_(None))
     )
-    for column, value in (
-        (models.GuestOs.uuid, wanted.uuid),
-        (models.GuestOsCategory.uuid, wanted.category_uuid),
-        (models.GuestOs.display, wanted.for_display),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (models.GuestOs.uuid, wanted.uuid),
+            (models.GuestOsCategory.uuid, wanted.category_uuid),
+            (models.GuestOs.display, wanted.for_display),
+        )
+    )
     for text in (wanted.description, wanted.keyword):
         if text:
             statement = statement.where(query.matches_keyword(models.GuestOs.display_name, text))

@@ -40,6 +40,11 @@ def under_path(column: Any, prefix: str) -> sa.ColumnElement[bool]:
     return sa.func.substr(column, 1, len(prefix)) == prefix
 
 
+def equal_to_given(*pairs: tuple[Any, Any]) -> list[sa.ColumnElement[bool]]:
+    """``column == value`` for each (column, value) whose value was given (is not None)."""
+    return [column == value for column, value in pairs if value is not None]
+
+
 def keyword_in(keyword: str, *columns: Any) -> sa.ColumnElement[bool]:
     """The ``keyword`` filter of a list: a case-insensitive match in any of ``columns``."""
     return sa.or_(*(matches_keyword(column, keyword) for column in columns))

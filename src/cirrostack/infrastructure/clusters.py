@@ -182,18 +182,18 @@ def search(
     """Live clusters matching ``wanted``: one page and the total."""
     cluster = models.Cluster
     statement = sa.select(cluster).where(cluster.removed.is_(None))
-    for column, value in (
-        (cluster.id, wanted.id),
-        (cluster.name, wanted.name),
-        (cluster.data_center_id, wanted.zone_id),
-        (cluster.pod_id, wanted.pod_id),
-        (cluster.hypervisor_type, wanted.hypervisor),
-        (cluster.cluster_type, wanted.cluster_type),
-        (cluster.allocation_state, wanted.allocation_state),
-        (cluster.managed_state, wanted.managed_state),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (cluster.id, wanted.id),
+            (cluster.name, wanted.name),
+            (cluster.data_center_id, wanted.zone_id),
+            (cluster.pod_id, wanted.pod_id),
+            (cluster.hypervisor_type, wanted.hypervisor),
+            (cluster.cluster_type, wanted.cluster_type),
+            (cluster.allocation_state, wanted.allocation_state),
+            (cluster.managed_state, wanted.managed_state),
+        )
+    )
     if wanted.keyword:
         statement = statement.where(query.matches_keyword(cluster.name, wanted.keyword))
     found, total = query.paged(session, statement.order_by(cluster.id), page)

@@ -117,14 +117,14 @@ def search(
     """Live pods matching ``wanted``: one page and the total."""
     pod = models.HostPod
     statement = sa.select(pod).where(pod.removed.is_(None))
-    for column, value in (
-        (pod.id, wanted.id),
-        (pod.name, wanted.name),
-        (pod.data_center_id, wanted.zone_id),
-        (pod.allocation_state, wanted.allocation_state),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (pod.id, wanted.id),
+            (pod.name, wanted.name),
+            (pod.data_center_id, wanted.zone_id),
+            (pod.allocation_state, wanted.allocation_state),
+        )
+    )
     if wanted.keyword:
         statement = statement.where(query.matches_keyword(pod.name, wanted.keyword))
     found, total = query.paged(session, statement.order_by(pod.id), page)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.agent.backends import simulator
+from cirrostack.db import query
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, hypervisors
 from cirrostack.protocol import commands
@@ -88,14 +89,14 @@ def _hosts(session: Session, scope: Scope) -> list[models.Host]:
         host.hypervisor_type == hypervisors.HypervisorType.Simulator.value,
         host.guid.is_not(None),
     )
-    for column, value in (
-        (host.data_center_id, scope.zone_id),
-        (host.pod_id, scope.pod_id),
-        (host.cluster_id, scope.cluster_id),
-        (host.id, scope.host_id),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (host.data_center_id, scope.zone_id),
+            (host.pod_id, scope.pod_id),
+            (host.cluster_id, scope.cluster_id),
+            (host.id, scope.host_id),
+        )
+    )
     return list(session.scalars(statement.order_by(host.id)))
 
 

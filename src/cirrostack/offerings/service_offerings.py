@@ -445,13 +445,13 @@ def search(
         )
     if wanted.zone is not None:
         statement = statement.where(scope.usable_in(scope.SERVICE, offering.id, wanted.zone))
-    for column, value in (
-        (offering.uuid, wanted.uuid),
-        (offering.name, wanted.name),
-        (offering.vm_type, wanted.system_vm_type),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = statement.where(
+        *query.equal_to_given(
+            (offering.uuid, wanted.uuid),
+            (offering.name, wanted.name),
+            (offering.vm_type, wanted.system_vm_type),
+        )
+    )
     if wanted.keyword:
         statement = statement.where(
             query.keyword_in(wanted.keyword, offering.name, offering.display_text)
