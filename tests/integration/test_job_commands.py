@@ -55,3 +55,25 @@ def test_a_user_naming_its_own_domain_still_sees_only_its_own_jobs(cloud: Cloud)
     assert "jobid" in job
     for filters in ({"domainid": domain}, {"domainid": domain, "isrecursive": "true"}):
         assert cloud.ok(erin.keys, "listAsyncJobs", listall="true", **filters) == {}
+
+
+def test_a_failed_action_leaves_an_error_event_and_a_parameter_error_none(cloud: Cloud) -> None:
+    domain = cloud.domain("failures")
+    cloud.member("gina", domain)
+    again = cloud.call(
+        cloud.admin.keys,
+        "createAccount",
+        username="gina",
+        password="x",
+        email="g@x",
+        firstname="G",
+        lastname="H",
+        accounttype="0",
+        domainid=domain,
+    )
+    assert again.status == 431
+    missing = cloud.call(cloud.admin.keys, "createAccount", username="hal")
+    assert missing.status == 431
+    events = cloud.ok(cloud.admin.keys, "listEvents", type="ACCOUNT.CREATE")["event"]
+    failed = [event for event in events if event["level"] == "ERROR"]
+    assert len(failed) == 1 and "already exists" in failed[0]["description"]

@@ -13,6 +13,7 @@ transaction is rolled back, so nothing is half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 from collections.abc import Callable
@@ -82,17 +83,31 @@ class Dispatcher:
             )
         now = self.clock()
         with self.sessions() as session:
+            call: registry.Call | None = None
             try:
                 call = self._prepare(session, command, request, now)
                 body = self._execute(session, call)
                 session.commit()
             except Exception as exc:
                 session.rollback()
-                raise _mapped(command, exc) from exc
+                error = _mapped(command, exc)
+                if call is not None:
+                    self._record_failure(call, error)
+                raise error from exc
         if command.is_async:
             self.handoff()
         headers = [("Set-Cookie", cookie) for cookie in call.cookies]
         return Answer(200, responses.envelope(command.key, body), headers)
+
+    def _record_failure(self, call: registry.Call, error: errors.ApiError) -> None:
+        """An authenticated action that failed still leaves its ERROR event (the action's own
+        transaction was rolled back, so the event gets one of its own)."""
+        try:
+            with self.sessions() as session:
+                audit.record(dataclasses.replace(call, session=session), error)
+                session.commit()
+        except Exception:
+            log.exception("could not record the failure event of %s", call.command.name)
 
     def _execute(self, session: Session, call: registry.Call) -> dict[str, Any]:
         """Run a sync command's handler, or submit an async command's job."""
