@@ -98,7 +98,7 @@ def list_accounts(call: registry.Call) -> responses.Reply:
         listall=call.get("listall", False),
         isrecursive=call.get("isrecursive", False),
     )
-    found, total = accounts.search(call.session, call.who, wanted, paging.page_of(call.args))
+    found, total = accounts.search(call.session, call.who, wanted, paging.page(call))
     items = [identity.account_item(call.session, account) for account in found]
     return responses.Listing("account", items, total)
 

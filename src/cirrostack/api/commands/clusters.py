@@ -45,7 +45,7 @@ def list_clusters(call: registry.Call) -> responses.Reply:
         managed_state=call.get("managedstate"),
         keyword=call.get("keyword"),
     )
-    found, total = clusters.search(call.session, wanted, paging.page_of(call.args))
+    found, total = clusters.search(call.session, wanted, paging.page(call))
     items = [views.cluster_item(call.session, cluster) for cluster in found]
     return responses.Listing("cluster", items, total)
 

@@ -115,7 +115,7 @@ def list_configurations(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
     )
     place = None if target is None else target.place
-    entries, total = service.search(call.session, wanted, place, paging.page_of(call.args))
+    entries, total = service.search(call.session, wanted, place, paging.page(call))
     return responses.Listing("configuration", [_item(entry, target) for entry in entries], total)
 
 

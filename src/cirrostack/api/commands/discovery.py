@@ -100,7 +100,7 @@ def list_capabilities(call: registry.Call) -> responses.Reply:
             "defaultuipagesize": 20,
             "apilimitinterval": 1,
             "apilimitmax": 0,
-            "maxpagesize": paging.DEFAULT_PAGE_SIZE,
+            "maxpagesize": paging.max_size(call.session),
         },
     )
 

@@ -30,7 +30,7 @@ def list_domains(call: registry.Call) -> responses.Reply:
         listall=call.get("listall", False),
         isrecursive=call.get("isrecursive", False),
     )
-    found, total = domains.search(call.session, call.who, wanted, paging.page_of(call.args))
+    found, total = domains.search(call.session, call.who, wanted, paging.page(call))
     items = [identity.domain_item(call.session, domain) for domain in found]
     return responses.Listing("domain", items, total)
 

@@ -93,7 +93,7 @@ def list_events(call: registry.Call) -> responses.Reply:
         pending=_pending(call),
         archived=call.get("archived", False),
     )
-    found, total = events.search(call.session, call.who, wanted, paging.page_of(call.args))
+    found, total = events.search(call.session, call.who, wanted, paging.page(call))
     return responses.Listing("event", view.event_items(call.session, found), total)
 
 
@@ -103,7 +103,7 @@ def list_event_types(call: registry.Call) -> responses.Reply:
     keyword = call.get("keyword")
     if keyword:
         names = [name for name in names if keyword.lower() in name.lower()]
-    page = paging.page_of(call.args)
+    page = paging.page(call)
     end = None if page.limit is None else page.offset + page.limit
     shown = [view.event_type_item(name) for name in names[page.offset : end]]
     return responses.Listing("eventtype", shown, len(names))

@@ -16,7 +16,7 @@ def list_os_types(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
         for_display=call.get("fordisplay"),
     )
-    found, total = guest_os.search_types(call.session, wanted, paging.page_of(call.args))
+    found, total = guest_os.search_types(call.session, wanted, paging.page(call))
     items = [views.os_type_item(os, category) for os, category in found]
     return responses.Listing("ostype", items, total)
 
@@ -25,7 +25,7 @@ def list_os_categories(call: registry.Call) -> responses.Reply:
     wanted = guest_os.CategoryFilter(
         uuid=call.get("id"), name=call.get("name"), keyword=call.get("keyword")
     )
-    found, total = guest_os.search_categories(call.session, wanted, paging.page_of(call.args))
+    found, total = guest_os.search_categories(call.session, wanted, paging.page(call))
     items = [views.os_category_item(category) for category in found]
     return responses.Listing("oscategory", items, total)
 

@@ -62,7 +62,7 @@ def list_hosts(call: registry.Call) -> responses.Reply:
         ha_host=call.get("hahost"),
         keyword=call.get("keyword"),
     )
-    found, total = hosts.search(call.session, wanted, paging.page_of(call.args))
+    found, total = hosts.search(call.session, wanted, paging.page(call))
     return responses.Listing("host", [views.host_item(call.session, h) for h in found], total)
 
 

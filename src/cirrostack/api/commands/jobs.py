@@ -62,7 +62,7 @@ def list_async_jobs(call: registry.Call) -> responses.Reply:
         statement = statement.where(
             query.matches_keyword(models.AsyncJob.job_cmd, call.get("keyword"))
         )
-    page = paging.page_of(call.args)
+    page = paging.page(call)
     total = call.session.execute(
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     ).scalar_one()

@@ -126,7 +126,7 @@ def list_disk_offerings(call: registry.Call) -> responses.Reply:
         isrecursive=call.get("isrecursive", False),
         encrypt=call.get("encrypt"),
     )
-    found, total = disk_offerings.search(call.session, call.who, wanted, paging.page_of(call.args))
+    found, total = disk_offerings.search(call.session, call.who, wanted, paging.page(call))
     items = [views.disk_offering_item(call.session, offering) for offering in found]
     return responses.Listing("diskoffering", items, total)
 
@@ -218,9 +218,7 @@ def list_service_offerings(call: registry.Call) -> responses.Reply:
         is_system=call.get("issystem", False),
         system_vm_type=call.get("systemvmtype"),
     )
-    found, total = service_offerings.search(
-        call.session, call.who, wanted, paging.page_of(call.args)
-    )
+    found, total = service_offerings.search(call.session, call.who, wanted, paging.page(call))
     items = [views.service_offering_item(call.session, offering) for offering in found]
     return responses.Listing("serviceoffering", items, total)
 

@@ -37,7 +37,7 @@ def list_pods(call: registry.Call) -> responses.Reply:
         allocation_state=call.get("allocationstate"),
         keyword=call.get("keyword"),
     )
-    found, total = pods.search(call.session, wanted, paging.page_of(call.args))
+    found, total = pods.search(call.session, wanted, paging.page(call))
     return responses.Listing("pod", [views.pod_item(call.session, pod) for pod in found], total)
 
 

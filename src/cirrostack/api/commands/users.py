@@ -60,7 +60,7 @@ def list_users(call: registry.Call) -> responses.Reply:
         listall=call.get("listall", False),
         isrecursive=call.get("isrecursive", False),
     )
-    found, total = users.search(call.session, call.who, wanted, paging.page_of(call.args))
+    found, total = users.search(call.session, call.who, wanted, paging.page(call))
     return responses.Listing("user", [_user_item(call, user) for user in found], total)
 
 

@@ -55,7 +55,7 @@ def list_zones(call: registry.Call) -> responses.Reply:
         domain_id=domain.id if domain else None,
         keyword=call.get("keyword"),
     )
-    found, total = zones.search(call.session, call.who, wanted, paging.page_of(call.args))
+    found, total = zones.search(call.session, call.who, wanted, paging.page(call))
     return responses.Listing("zone", [_item(call, zone) for zone in found], total)
 
 
@@ -94,7 +94,7 @@ def delete_zone(call: registry.Call) -> responses.Reply:
 def list_hypervisors(call: registry.Call) -> responses.Reply:
     zone = zones.by_uuid(call.session, call.get("zoneid"), "zoneid") if call.get("zoneid") else None
     names = hypervisors.listed(call.session, zone)
-    page = paging.page_of(call.args)
+    page = paging.page(call)
     end = None if page.limit is None else page.offset + page.limit
     items = [views.hypervisor_item(name) for name in names[page.offset : end]]
     return responses.Listing("hypervisor", items, len(names))
