@@ -57,9 +57,11 @@ def test_configuration_and_its_event_through_cs(server: Server) -> None:
     assert "storage.overprovisioning.factor" in error["errortext"]
     assert "decimal number" in error["errortext"]
 
-    edits = api.listEvents(type="CONFIGURATION.VALUE.EDIT")
+    edits = api.listEvents(type="CONFIGURATION.VALUE.EDIT", level="INFO")
     assert edits["count"] == 2
     assert {event["username"] for event in edits["event"]} == {"admin"}
+    [refused] = api.listEvents(type="CONFIGURATION.VALUE.EDIT", level="ERROR")["event"]
+    assert "storage.overprovisioning.factor" in refused["description"]
     names = {item["name"] for item in api.listEventTypes(fetch_list=True)}
     assert {"CONFIGURATION.VALUE.EDIT", "ACCOUNT.CREATE", "VM.STATE"} <= names
 

@@ -137,13 +137,17 @@ def test_service_offering_lifecycle_answers_cloudstack_fields(cloud: Cloud) -> N
     assert cloud.ok(admin.keys, "listServiceOfferings") == {}
     assert error_of(cloud, admin, "deleteServiceOffering", id=created["id"])[0] == 431
     with cloud.sessions() as session:
-        kinds = session.scalars(
-            sa.select(event_models.Event.type).order_by(event_models.Event.id)
+        kinds = session.execute(
+            sa.select(event_models.Event.type, event_models.Event.level).order_by(
+                event_models.Event.id
+            )
         ).all()
-    assert [kind for kind in kinds if "OFFERING" in kind] == [
-        "SERVICE.OFFERING.CREATE",
-        "SERVICE.OFFERING.EDIT",
-        "SERVICE.OFFERING.DELETE",
+    assert [tuple(kind) for kind in kinds if "OFFERING" in kind[0]] == [
+        ("SERVICE.OFFERING.CREATE", "INFO"),
+        ("SERVICE.OFFERING.EDIT", "INFO"),
+        ("SERVICE.OFFERING.DELETE", "INFO"),
+        # The second delete was refused (431): the failed action leaves its ERROR event.
+        ("SERVICE.OFFERING.DELETE", "ERROR"),
     ]
 
 
