@@ -135,12 +135,15 @@ def test_async_requests_poll_to_the_job_result(driver: Any) -> None:
 
 
 def test_failed_job_raises_its_error_text(driver: Any) -> None:
-    domain = driver._sync_request("createDomain", params={"name": "libfail"})["domain"]
-    account = new_account(driver, "failuser", domain["id"])
-    driver._async_request("deleteAccount", params={"id": account["id"]})
-    with pytest.raises(Exception, match=account["id"]) as failed:
-        driver._async_request("deleteAccount", params={"id": account["id"]})
+    # The default admin account is within reach, so the job is queued, and then refused.
+    [admin] = driver._sync_request("listAccounts", params={"name": "admin"})["account"]
+    with pytest.raises(Exception, match="default account") as failed:
+        driver._async_request("deleteAccount", params={"id": admin["id"]})
     assert type(failed.value) is Exception  # libcloud raises a bare Exception(errortext)
+    # An id that names nothing is refused before any job (a ProviderError with the 431).
+    with pytest.raises(ProviderError) as unknown:
+        driver._async_request("deleteAccount", params={"id": admin["id"][:-4] + "0000"})
+    assert unknown.value.http_code == 431
 
 
 def test_wrong_secret_raises_invalid_creds(cloud: Server) -> None:

@@ -77,3 +77,17 @@ def test_a_failed_action_leaves_an_error_event_and_a_parameter_error_none(cloud:
     events = cloud.ok(cloud.admin.keys, "listEvents", type="ACCOUNT.CREATE")["event"]
     failed = [event for event in events if event["level"] == "ERROR"]
     assert len(failed) == 1 and "already exists" in failed[0]["description"]
+
+
+def test_an_async_command_out_of_reach_is_refused_before_any_job(cloud: Cloud) -> None:
+    mine, theirs = cloud.domain("mine"), cloud.domain("theirs")
+    boss = cloud.member("boss", mine, account_type=2)
+    victim = cloud.member("victim", theirs)
+    for command, named in (
+        ("deleteAccount", {"id": victim.account_id}),
+        ("disableAccount", {"id": victim.account_id, "lock": "true"}),
+        ("deleteDomain", {"id": theirs}),
+    ):
+        answer = cloud.call(boss.keys, command, **named)
+        assert (answer.status, content(answer)["cserrorcode"]) == (531, 4365), command
+    assert cloud.ok(boss.keys, "listAsyncJobs", listall="true") == {}

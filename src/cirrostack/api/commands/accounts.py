@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from cirrostack import errors
-from cirrostack.accounts import accounts, roles, users
-from cirrostack.api import paging, registry, responses
+from cirrostack.accounts import access, accounts, roles, users
+from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import (
     ISRECURSIVE,
     LISTALL,
@@ -127,6 +127,13 @@ def enable_account(call: registry.Call) -> responses.Reply:
     return responses.Single("account", identity.account_item(call.session, account))
 
 
+def reachable_account(call: registry.Call) -> jobs.Instance:
+    """At submit: the account exists and the caller may act on it (531 at once otherwise)."""
+    account = _acted_on(call, target(call))
+    access.check_account(call.who, account, call.session.get_one(models.Domain, account.domain_id))
+    return jobs.Instance("Account", account.id, account.uuid)
+
+
 def delete_account(call: registry.Call) -> responses.Reply:
     account = _acted_on(call, accounts.by_uuid(call.session, call.get("id")))
     accounts.delete(call.session, call.who, account)
@@ -217,6 +224,7 @@ COMMANDS = (
         authorized=registry.DOMAIN_ADMINS,
         instance_type="Account",
         event="ACCOUNT.DISABLE",
+        prepare=reachable_account,
     ),
     registry.Command(
         "enableAccount",
@@ -236,5 +244,6 @@ COMMANDS = (
         authorized=registry.DOMAIN_ADMINS,
         instance_type="Account",
         event="ACCOUNT.DELETE",
+        prepare=reachable_account,
     ),
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cirrostack.accounts import domains
-from cirrostack.api import paging, registry, responses
+from cirrostack.accounts import access, domains
+from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import ISRECURSIVE, LISTALL, P, T, domain_arg
 from cirrostack.api.views import identity
 from cirrostack.db.models import accounts as models
@@ -44,6 +44,14 @@ def update_domain(call: registry.Call) -> responses.Reply:
     domains.update(call.session, call.who, domain, call.get("name"), call.get("networkdomain"))
     call.acted_on = ("Domain", domain.id, domain.path)
     return responses.Single("domain", identity.domain_item(call.session, domain))
+
+
+def reachable_domain(call: registry.Call) -> jobs.Instance:
+    """At submit: the domain exists and is in the caller's reach (531 at once otherwise)."""
+    domain = domains.by_uuid(call.session, call.get("id"), parameter="id")
+    access.check_domain(call.who, domain)
+    call.acted_on = ("Domain", domain.id, domain.path)
+    return jobs.Instance("Domain", domain.id, domain.uuid)
 
 
 def delete_domain(call: registry.Call) -> responses.Reply:
@@ -117,6 +125,7 @@ COMMANDS = (
         is_async=True,
         authorized=registry.DOMAIN_ADMINS,
         instance_type="Domain",
+        prepare=reachable_domain,
         event="DOMAIN.DELETE",
     ),
 )
