@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from cirrostack.api.views import configuration as view
 from cirrostack.config import keys
 from cirrostack.db.models import infrastructure, storage
+from tests import rows
 from tests.cloud import Cloud, Member, content
 from tests.conftest import Database
 
@@ -22,21 +23,7 @@ def cloud(sqlite_database: Database) -> Cloud:
 def zone_and_pool(cloud: Cloud) -> tuple[str, str, str]:
     """A zone, a cluster in it and a pool in the cluster (made directly: no API for them yet)."""
     with cloud.sessions() as session:
-        zone = infrastructure.DataCenter(name="z1")
-        session.add(zone)
-        session.flush()
-        pod = infrastructure.HostPod(
-            name="p",
-            data_center_id=zone.id,
-            gateway="10.0.0.1",
-            cidr_address="10.0.0.0",
-            cidr_size=24,
-        )
-        session.add(pod)
-        session.flush()
-        cluster = infrastructure.Cluster(name="c", pod_id=pod.id, data_center_id=zone.id)
-        session.add(cluster)
-        session.flush()
+        zone, _pod, cluster = rows.zone_pod_cluster(session)
         pool = storage.StoragePool(
             name="pool",
             pool_type="NetworkFilesystem",

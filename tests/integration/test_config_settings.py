@@ -17,6 +17,7 @@ from cirrostack.config.definitions import ConfigKey, Scope
 from cirrostack.db import query
 from cirrostack.db.models import accounts, infrastructure, storage
 from cirrostack.db.models import configuration as models
+from tests import rows
 from tests.conftest import Database
 
 NOW = datetime.datetime(2026, 1, 1, 12, 0, 0)
@@ -55,21 +56,7 @@ def sqlite_session(sqlite_database: Database) -> Iterator[Session]:
 
 
 def build(session: Session) -> World:
-    zone = infrastructure.DataCenter(name="zone1")
-    session.add(zone)
-    session.flush()
-    pod = infrastructure.HostPod(
-        name="pod1",
-        data_center_id=zone.id,
-        gateway="10.0.0.1",
-        cidr_address="10.0.0.0",
-        cidr_size=24,
-    )
-    session.add(pod)
-    session.flush()
-    cluster = infrastructure.Cluster(name="c1", pod_id=pod.id, data_center_id=zone.id)
-    session.add(cluster)
-    session.flush()
+    zone, _pod, cluster = rows.zone_pod_cluster(session)
     pool, zone_pool = (
         storage.StoragePool(
             name=name,

@@ -14,6 +14,7 @@ from cirrostack.db.models import infrastructure
 from cirrostack.jobs import clock, queue, reaper
 from cirrostack.states import errors as state_errors
 from cirrostack.states import gate, machines
+from tests import rows
 from tests.conftest import Database
 
 LEASE = datetime.timedelta(seconds=60)
@@ -151,17 +152,7 @@ def _claim_in_new_session(database: Database, owner: int) -> list[queue.Claim]:
 
 
 def host_in_maintenance_preparation(session: Session) -> infrastructure.Host:
-    zone = infrastructure.DataCenter(name="z", networktype="Advanced")
-    session.add(zone)
-    session.flush()
-    pod = infrastructure.HostPod(
-        name="p", data_center_id=zone.id, gateway="10.0.0.1", cidr_address="10.0.0.0", cidr_size=24
-    )
-    session.add(pod)
-    session.flush()
-    cluster = infrastructure.Cluster(name="c", pod_id=pod.id, data_center_id=zone.id)
-    session.add(cluster)
-    session.flush()
+    zone, pod, cluster = rows.zone_pod_cluster(session)
     host = infrastructure.Host(
         name="h",
         type="Routing",

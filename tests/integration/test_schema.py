@@ -26,6 +26,7 @@ from cirrostack.db.models import (
     tags,
     templates,
 )
+from tests import rows
 from tests.conftest import Database
 
 CORE_TABLES = {
@@ -391,21 +392,7 @@ def test_template_copy_is_unique_per_pool(database: Database) -> None:
 
 def test_deleting_a_cluster_deletes_its_details(database: Database) -> None:
     with database.sessions.begin() as session:
-        zone = infrastructure.DataCenter(name="zone1")
-        session.add(zone)
-        session.flush()
-        pod = infrastructure.HostPod(
-            name="pod1",
-            data_center_id=zone.id,
-            gateway="10.0.0.1",
-            cidr_address="10.0.0.0",
-            cidr_size=24,
-        )
-        session.add(pod)
-        session.flush()
-        cluster = infrastructure.Cluster(name="c1", pod_id=pod.id, data_center_id=zone.id)
-        session.add(cluster)
-        session.flush()
+        _zone, _pod, cluster = rows.zone_pod_cluster(session)
         session.add_all(
             [
                 infrastructure.ClusterDetail(cluster_id=cluster.id, name=name, value="2")
