@@ -2,11 +2,19 @@
 
 GET (query string) and POST (form body) are merged, in order, with blank values kept, because
 the signature covers them exactly as sent. Commands run in a worker thread (the services are
-synchronous). Every answer is JSON with CloudStack's content type, including errors.
+synchronous). Every answer is JSON with CloudStack's content type, including errors, and
+carries ``edge.SECURITY_HEADERS``.
+
+Only GET and POST run commands (405 otherwise, HEAD included: it changes nothing). The API is
+/client/api and anything below it, as CloudStack's servlet mapping ``/api/*``; no path is ever
+redirected (a Location built from the Host header would point anywhere), others answer 404. A
+body is counted while it is read, chunked or not, and refused with 413 the moment it passes
+``MAX_BODY`` (or at once when its Content-Length says so): it is never buffered whole first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -15,14 +23,16 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cirrostack.api import auth, dispatch, errors
+from cirrostack.api import auth, dispatch, edge, errors
 
-CONTENT_TYPE = "application/json; charset=UTF-8"
-#: Larger bodies are refused before parsing (userdata is the largest legitimate value).
+CONTENT_TYPE = edge.CONTENT_TYPE
+#: Larger bodies are refused while they are read (userdata is the largest legitimate value).
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -35,23 +45,83 @@ def create_app(dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None = None
     async def api(request: Request) -> Response:
         try:
             parsed = await _parse(request)
+        except edge.Refused as refusal:
+            return _refuse(refusal)
         except errors.ApiError as exc:
             return _respond(dispatch.Answer(int(exc.code), {"errorresponse": errors.body(exc)}))
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody reads it: the client is gone
         answer = await run_in_threadpool(dispatcher.handle, parsed)
         return _respond(answer)
 
-    return Starlette(routes=[Route("/client/api", api, methods=["GET", "POST"])], lifespan=lifespan)
+    async def missing(request: Request, _: Exception) -> Response:
+        return _refuse(edge.not_found(request.url.path))
+
+    async def wrong_method(request: Request, _: Exception) -> Response:
+        return _refuse(edge.method_not_allowed(request.method))
+
+    methods = edge.ALLOWED_METHODS  # Starlette adds HEAD to GET; ``_parse`` refuses it
+    application = Starlette(
+        routes=[
+            Route("/client/api", api, methods=methods),
+            Route("/client/api/{rest:path}", api, methods=methods),
+        ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: missing, 405: wrong_method},
+        lifespan=lifespan,
+    )
+    application.router.redirect_slashes = False
+    return application
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``edge.SECURITY_HEADERS`` on every answer the application sends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(name.lower().encode(), value.encode()) for name, value in _SECURITY]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+
+_SECURITY = edge.SECURITY_HEADERS
 
 
 async def _parse(request: Request) -> auth.Request:
+    """The request as the dispatcher takes it; raises Refused (405, 413) or ApiError (431)."""
+    if request.method not in edge.ALLOWED_METHODS:
+        raise edge.method_not_allowed(request.method)
     pairs = _pairs(request.url.query)
     if request.method == "POST":
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise errors.param_error(f"Request body exceeds {MAX_BODY} bytes")
+        body = await _body(request)
         if _is_form(request):
             pairs += _pairs(_text(body))
     return auth.Request(request.method, tuple(pairs), _cookies(request.headers.get("cookie", "")))
+
+
+async def _body(request: Request) -> bytes:
+    """The body, read chunk by chunk; refused as soon as it is known to exceed MAX_BODY."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> edge.Refused:
+    return edge.Refused(413, f"The request body exceeds {MAX_BODY} bytes")
 
 
 def _is_form(request: Request) -> bool:
@@ -80,6 +150,11 @@ def _cookies(header: str) -> dict[str, str]:
     except CookieError:
         return {}
     return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _refuse(refusal: edge.Refused) -> Response:
+    answer = dispatch.Answer(refusal.status, edge.envelope(refusal.status, refusal.text))
+    return _respond(dataclasses.replace(answer, headers=list(refusal.headers)))
 
 
 def _respond(answer: dispatch.Answer) -> Response:

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cirrostack import __version__, demo, server
+from cirrostack.api import connection
 from cirrostack.db import engine as db_engine
 from cirrostack.infrastructure import agents
 
@@ -45,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="seed a demo cloud once (a zone, a pod, a cluster, two simulated hosts, offerings)",
+    )
+    serve.add_argument(
+        "--head-timeout",
+        type=float,
+        default=connection.Limits.head_timeout,
+        help="seconds a client has to send a request head (default %(default)s)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=connection.Limits.body_timeout,
+        help="seconds a client has to send a request body (default %(default)s)",
     )
     serve.set_defaults(run=_serve)
     database = commands.add_parser("db", help="database maintenance")
@@ -119,12 +132,19 @@ def _serve(arguments: argparse.Namespace) -> int:
     fleet = agents.Agents.in_process()
     if arguments.demo:
         _seed_demo(engine, fleet, url)
+    limits = connection.Limits(
+        head_timeout=arguments.head_timeout, body_timeout=arguments.body_timeout
+    )
     uvicorn.run(
         server.create_app(engine, fleet=fleet),
         host=arguments.host,
         port=arguments.port,
         log_level="info",
         access_log=False,
+        http=connection.protocol_class(limits),
+        h11_max_incomplete_event_size=limits.h11_buffer,
+        timeout_keep_alive=5,
+        server_header=False,
     )
     return 0
 
