@@ -9,12 +9,13 @@ the only way in is HTTP.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from cs import CloudStack
+from cs import CloudStack, CloudStackApiException
 
 from tests.acceptance.conftest import Server, start_server, stop_server
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.acceptance
 
 CONTENT_TYPE = "application/json; charset=UTF-8"
 SUB_PASSWORD = "sub-domain pass"
+LOCATIONS, SAME_SITE = "api.sessionkey.check.locations", "api.sessionkey.cookie.samesite"
 
 
 @pytest.fixture(scope="module")
@@ -130,12 +132,80 @@ def test_cmk_takes_the_session_key_from_the_set_cookie(cloud: Server) -> None:
         assert list_accounts(cloud, client, session_key).status_code == 200
 
 
-def test_session_key_cookie_alone_is_accepted_with_jsessionid(cloud: Server) -> None:
+def test_cookies_alone_are_refused_by_default(cloud: Server) -> None:
+    """CSRF (issue 6, finding 4): a link elsewhere carries the cookies but not the parameter;
+    api.sessionkey.check.locations is CookieAndParameter by default, as in CloudStack."""
     with httpx.Client() as client:
         assert admin_login(cloud, client).status_code == 200
         answer = client.get(cloud.url, params={"command": "listAccounts", "response": "json"})
-        assert answer.status_code == 200
-        assert answer.json()["listaccountsresponse"]["count"] == 1
+        assert_error(answer, "errorresponse", 401)
+
+
+@contextlib.contextmanager
+def session_key_locations(admin: CloudStack, value: str) -> Iterator[None]:
+    admin.updateConfiguration(name=LOCATIONS, value=value)
+    try:
+        yield
+    finally:
+        admin.updateConfiguration(name=LOCATIONS, value="CookieAndParameter")
+
+
+@pytest.mark.parametrize(
+    ("where", "cookie_alone", "parameter_alone"),
+    [
+        ("CookieAndParameter", 401, 401),
+        ("ParameterOnly", 401, 200),
+        ("CookieOrParameter", 200, 200),
+    ],
+)
+def test_where_the_session_key_may_come_from(
+    cloud: Server, admin: CloudStack, where: str, cookie_alone: int, parameter_alone: int
+) -> None:
+    with session_key_locations(admin, where), httpx.Client() as client:
+        key = admin_login(cloud, client).json()["loginresponse"]["sessionkey"]
+        both = list_accounts(cloud, client, key)
+        assert both.status_code == 200
+        plain = {"command": "listAccounts", "response": "json"}
+        assert client.get(cloud.url, params=plain).status_code == cookie_alone
+        client.cookies.delete("sessionkey")
+        assert list_accounts(cloud, client, key).status_code == parameter_alone
+
+
+def test_the_session_key_locations_setting_takes_only_cloudstacks_options(
+    admin: CloudStack,
+) -> None:
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.updateConfiguration(name=LOCATIONS, value="CookieOnly")
+    assert refused.value.error["errorcode"] == 431
+
+
+@pytest.mark.parametrize(
+    ("same_site", "attribute"),
+    [("Lax", "samesite=lax"), ("Strict", "samesite=strict"), ("NoneAndSecure", "samesite=none")],
+)
+def test_the_sessionkey_cookie_takes_the_configured_same_site(
+    cloud: Server, admin: CloudStack, same_site: str, attribute: str
+) -> None:
+    admin.updateConfiguration(name=SAME_SITE, value=same_site)
+    try:
+        with httpx.Client() as client:
+            answer = admin_login(cloud, client)
+    finally:
+        admin.updateConfiguration(name=SAME_SITE, value="Lax")
+    [cookie] = [c for c in answer.headers.get_list("set-cookie") if c.startswith("sessionkey=")]
+    assert attribute in cookie.lower().replace(" ", "")
+    assert ("secure" in cookie.lower().split("; ")) == (same_site == "NoneAndSecure")
+
+
+def test_same_site_null_sends_no_attribute(cloud: Server, admin: CloudStack) -> None:
+    admin.updateConfiguration(name=SAME_SITE, value="Null")
+    try:
+        with httpx.Client() as client:
+            answer = admin_login(cloud, client)
+    finally:
+        admin.updateConfiguration(name=SAME_SITE, value="Lax")
+    [cookie] = [c for c in answer.headers.get_list("set-cookie") if c.startswith("sessionkey=")]
+    assert "samesite" not in cookie.lower()
 
 
 def test_wrong_session_key_is_refused(cloud: Server) -> None:

@@ -10,6 +10,7 @@ Only GET and POST run commands (405 otherwise, HEAD included: it changes nothing
 redirected (a Location built from the Host header would point anywhere), others answer 404. A
 body is counted while it is read, chunked or not, and refused with 413 the moment it passes
 ``MAX_BODY`` (or at once when its Content-Length says so): it is never buffered whole first.
+A browser's request from another site that would use a session is refused (``api.origin``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cirrostack.api import auth, dispatch, edge, errors
+from cirrostack.api import auth, dispatch, edge, errors, origin
 
 CONTENT_TYPE = edge.CONTENT_TYPE
 #: Larger bodies are refused while they are read (userdata is the largest legitimate value).
@@ -45,6 +46,7 @@ def create_app(dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None = None
     async def api(request: Request) -> Response:
         try:
             parsed = await _parse(request)
+            _refuse_cross_site(request, parsed)
         except edge.Refused as refusal:
             return _refuse(refusal)
         except errors.ApiError as exc:
@@ -103,6 +105,12 @@ async def _parse(request: Request) -> auth.Request:
         if _is_form(request):
             pairs += _pairs(_text(body))
     return auth.Request(request.method, tuple(pairs), _cookies(request.headers.get("cookie", "")))
+
+
+def _refuse_cross_site(request: Request, parsed: auth.Request) -> None:
+    refused = origin.refusal(request.headers, parsed.cookies, parsed.first("command"))
+    if refused is not None:
+        raise refused
 
 
 async def _body(request: Request) -> bytes:

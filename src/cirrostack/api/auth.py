@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from cirrostack.accounts import sessions, users
 from cirrostack.api import errors, signing
+from cirrostack.config import keys as config_keys
+from cirrostack.config import settings as config_settings
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Request:
 
 def authenticate(session: Session, request: Request, now: datetime.datetime) -> users.Owner:
     """The owner of a valid key signature or session; raises ApiError 401 otherwise."""
-    session_key = _session_key(request)
+    session_key = _session_key(session, request)
     if session_key is not None:
         owner = sessions.resume(session, session_key, request.cookies.get("JSESSIONID"), now=now)
     else:
@@ -42,11 +44,22 @@ def authenticate(session: Session, request: Request, now: datetime.datetime) -> 
     return owner
 
 
-def _session_key(request: Request) -> str | None:
+def _session_key(session: Session, request: Request) -> str | None:
+    """The session key the request presents from where ``api.sessionkey.check.locations``
+    allows (CloudStack's default, CookieAndParameter, needs both: cookies alone are what a
+    cross-site link sends). None when there is none to use there, so the request must be
+    signed; raises 401 when the parameter and the cookie disagree."""
     parameter, cookie = request.first("sessionkey"), request.cookies.get("sessionkey")
+    if not parameter and not cookie:
+        return None
     if parameter and cookie and parameter != cookie:
         raise errors.unauthenticated()
-    return parameter or cookie or None
+    where = config_settings.Settings(session).get(config_keys.API_SESSIONKEY_CHECK_LOCATIONS)
+    needs_parameter = where != "CookieOrParameter"
+    needs_cookie = where == "CookieAndParameter"
+    if (needs_parameter and not parameter) or (needs_cookie and not cookie):
+        return None
+    return parameter or cookie
 
 
 def _by_signature(

@@ -443,6 +443,29 @@ MAX_ACCOUNT_SECONDARY_STORAGE = _limit(
     "max.account.secondary.storage", 400, "secondary storage in GiB"
 )
 
+# --- Sessions and cross-site requests (http) ---------------------------------------------------
+
+#: Where a request's session key may come from; CloudStack's ApiSessionKeyCheckOption values.
+SESSION_KEY_LOCATIONS = ("CookieOrParameter", "ParameterOnly", "CookieAndParameter")
+API_SESSIONKEY_CHECK_LOCATIONS = ConfigKey(
+    "api.sessionkey.check.locations",
+    str,
+    "CookieAndParameter",
+    "The locations of 'sessionkey' during the validation of the API requests. Valid options "
+    "are: CookieOrParameter, ParameterOnly, CookieAndParameter (default).",
+    component="ApiServer",
+    choices=SESSION_KEY_LOCATIONS,
+)
+API_SESSIONKEY_COOKIE_SAMESITE = ConfigKey(
+    "api.sessionkey.cookie.samesite",
+    str,
+    "Lax",
+    "The SameSite attribute of cookie 'sessionkey'. Valid options are: Lax (default), Strict, "
+    "NoneAndSecure and Null.",
+    component="ApiServer",
+    choices=("Lax", "Strict", "NoneAndSecure", "Null"),
+)
+
 ALL: tuple[ConfigKey[Any], ...] = (
     STORAGE_CAPACITY_DISABLE_THRESHOLD,
     STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD,
@@ -501,6 +524,8 @@ ALL: tuple[ConfigKey[Any], ...] = (
     MAX_ACCOUNT_MEMORY,
     MAX_ACCOUNT_PRIMARY_STORAGE,
     MAX_ACCOUNT_SECONDARY_STORAGE,
+    API_SESSIONKEY_CHECK_LOCATIONS,
+    API_SESSIONKEY_COOKIE_SAMESITE,
 )
 
 REGISTRY = definitions.Registry(ALL)

@@ -14,9 +14,18 @@ from cirrostack import events
 from cirrostack.accounts import access, domains, sessions
 from cirrostack.api import errors, registry, responses
 from cirrostack.api.commands.common import P, T
+from cirrostack.config import keys as config_keys
+from cirrostack.config import settings as config_settings
 from cirrostack.db.models import accounts as models
 
 _COOKIE_FLAGS = "Path=/client; HttpOnly; SameSite=Lax"
+#: ``api.sessionkey.cookie.samesite`` → the attributes of the ``sessionkey`` cookie.
+_SAME_SITE = {
+    "Lax": "; SameSite=Lax",
+    "Strict": "; SameSite=Strict",
+    "NoneAndSecure": "; SameSite=None; Secure",
+    "Null": "",
+}
 
 
 def login(call: registry.Call) -> responses.Reply:
@@ -37,7 +46,7 @@ def login(call: registry.Call) -> responses.Reply:
         resource_id=opened.owner.user.id,
     )
     call.cookies.append(f"JSESSIONID={opened.jsessionid}; {_COOKIE_FLAGS}")
-    call.cookies.append(f"sessionkey={opened.session_key}; {_COOKIE_FLAGS}")
+    call.cookies.append(f"sessionkey={opened.session_key}; {_sessionkey_flags(call)}")
     owner = opened.owner
     return responses.Fields(
         responses.compact(
@@ -58,6 +67,14 @@ def login(call: registry.Call) -> responses.Reply:
             }
         )
     )
+
+
+def _sessionkey_flags(call: registry.Call) -> str:
+    """The ``sessionkey`` cookie's attributes; its SameSite is CloudStack's setting."""
+    same_site = config_settings.Settings(call.session).get(
+        config_keys.API_SESSIONKEY_COOKIE_SAMESITE
+    )
+    return "Path=/client; HttpOnly" + _SAME_SITE[same_site]
 
 
 def _login_domain(call: registry.Call) -> models.Domain:
