@@ -126,6 +126,7 @@ def test_every_answer_carries_the_security_headers(cloud: Server, params: dict[s
         for name, value in SECURITY_HEADERS.items():
             assert answer.headers.get(name) == value, (name, answer.status_code)
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert "server" not in answer.headers
 
 
 def test_refusals_at_the_connection_carry_the_security_headers(cloud: Server) -> None:
