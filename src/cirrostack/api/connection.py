@@ -67,6 +67,9 @@ class GuardedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._phase: _Phase | None = None
         self._timer: asyncio.TimerHandle | None = None
+        #: Bytes received since the head now awaited began (counted, so that a head sent a
+        #: byte at a time costs no copy of h11's buffer per byte).
+        self._head_seen = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -81,8 +84,10 @@ class GuardedH11Protocol(H11Protocol):
         refused before h11 sees it; otherwise uvicorn parses them."""
         if self._phase is _Phase.LINGER:
             return
-        if self.conn.their_state is h11.IDLE and self._refuse_oversized_head(data):
-            return
+        if self.conn.their_state is h11.IDLE:
+            self._head_seen += len(data)
+            if self._head_seen > self.limits.max_head and self._refuse_oversized_head(data):
+                return
         super().data_received(data)
         self._watch()
 
@@ -114,6 +119,7 @@ class GuardedH11Protocol(H11Protocol):
         self._cancel()
         self._phase = phase
         if phase is _Phase.HEAD:
+            self._head_seen = len(self.conn.trailing_data[0])
             self._timer = self.loop.call_later(self.limits.head_timeout, self._head_expired)
         elif phase is _Phase.BODY:
             self._timer = self.loop.call_later(self.limits.body_timeout, self._body_expired)
