@@ -35,6 +35,7 @@ from cirrostack.api import auth, dispatch, edge, errors, origin
 CONTENT_TYPE = edge.CONTENT_TYPE
 #: Larger bodies are refused while they are read (userdata is the largest legitimate value).
 MAX_BODY = 4 * 1024 * 1024
+_SECURITY_RAW = [(name.lower().encode(), value.encode()) for name, value in edge.SECURITY_HEADERS]
 
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -85,14 +86,11 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = [(name.lower().encode(), value.encode()) for name, value in _SECURITY]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = [*message.get("headers", []), *_SECURITY_RAW]
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
-
-
-_SECURITY = edge.SECURITY_HEADERS
 
 
 async def _parse(request: Request) -> auth.Request:
