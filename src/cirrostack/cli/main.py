@@ -49,13 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--head-timeout",
-        type=float,
+        type=_seconds,
         default=connection.Limits.head_timeout,
         help="seconds a client has to send a request head (default %(default)s)",
     )
     serve.add_argument(
         "--body-timeout",
-        type=float,
+        type=_seconds,
         default=connection.Limits.body_timeout,
         help="seconds a client has to send a request body (default %(default)s)",
     )
@@ -71,6 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--data-dir", type=Path, default=Path("var"), help="data directory")
     env.set_defaults(run=_env)
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
