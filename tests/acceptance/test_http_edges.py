@@ -280,3 +280,13 @@ def test_keep_alive_still_serves_several_requests_on_one_connection(cloud: Serve
         for _ in range(3):
             answer = client.get(cloud.url, params=signed(cloud, "listCapabilities"))
             assert answer.status_code == 200
+
+
+def test_an_idle_keep_alive_connection_is_closed(cloud: Server) -> None:
+    query = urlencode(signed(cloud, "listCapabilities"))
+    with raw_http.connect(cloud.url) as sock:
+        sock.sendall(head_request(f"/client/api?{query}"))
+        assert raw_http.read_answer(sock).status == 200
+        closed, received = raw_http.closed_within(sock, HEAD_TIMEOUT + 3)
+    assert closed
+    assert received == b""
