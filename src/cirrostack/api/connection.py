@@ -15,7 +15,8 @@ with a text/plain 400 and an immediate close, which resets a client still sendin
 
 Every refusal is CloudStack's envelope (``api.edge``). Called by uvicorn: the CLI passes
 ``protocol_class(limits)`` as ``uvicorn.run(http=...)``. It relies on uvicorn's ``H11Protocol``
-attributes ``conn``, ``transport``, ``flow``, ``cycle`` and ``loop`` (uvicorn 0.29 to 0.54).
+attributes ``conn``, ``transport``, ``flow``, ``cycle`` and ``loop`` (written against uvicorn
+0.54; tests/acceptance/test_http_edges.py fails when they change).
 """
 
 from __future__ import annotations
