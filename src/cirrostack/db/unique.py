@@ -72,9 +72,12 @@ _SQLITE_NAMES = _sqlite_names()
 
 
 @contextmanager
-def refusing(session: Session, key: str, refusal: errors.CloudError) -> Iterator[None]:
-    """Run the block's changes in a savepoint; a violation of unique key ``key`` raises
-    ``refusal`` instead, with the block's changes undone and the transaction still usable.
+def refusing(
+    session: Session, key: str | tuple[str, ...], refusal: errors.CloudError
+) -> Iterator[None]:
+    """Run the block's changes in a savepoint; a violation of unique key ``key`` (or of any of
+    several keys guarding one rule) raises ``refusal`` instead, with the block's changes undone
+    and the transaction still usable.
 
     Used around an insert or rename whose name a unique key guards (``session.add(row)`` or
     ``row.name = new`` inside the block): the database, not a check beforehand, decides
@@ -85,6 +88,6 @@ def refusing(session: Session, key: str, refusal: errors.CloudError) -> Iterator
         with session.begin_nested():
             yield
     except sa.exc.IntegrityError as exc:
-        if violated_key(exc) == key:
+        if violated_key(exc) in ((key,) if isinstance(key, str) else key):
             raise refusal from exc
         raise
