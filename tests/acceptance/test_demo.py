@@ -59,7 +59,7 @@ def test_the_demo_cloud_is_seeded_once_and_the_printed_example_works(tmp_path: P
             text=True,
             timeout=60,
         )
-        assert listed.returncode == 0 and "sim-host-1" in listed.stdout, listed.stderr
+        assert listed.returncode == 0 and "SimulatedAgent." in listed.stdout, listed.stderr
         stop_server(server)
         server = start_server(data_dir, extra=["--demo"])
         assert "not seeding again" in server.log.read_text()
