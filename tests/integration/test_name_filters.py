@@ -208,3 +208,12 @@ def test_lookups_by_name_ignore_case(built: Built) -> None:
     answer = built.cloud.dispatcher.handle(auth.Request("POST", pairs, {}))
     assert answer.status == 200, answer.body
     assert content(answer)["username"] == "Alice"
+
+
+def test_the_seeded_admin_username_is_taken_in_root(built: Built) -> None:
+    admin_account = built.ok("listAccounts", name="admin")["account"][0]
+    status, text = built.error(
+        "createUser", username="ADMIN", account="admin", password=PASSWORD, email="a@x",
+        firstname="a", lastname="a", domainid=admin_account["domainid"],
+    )  # fmt: skip
+    assert (status, "The user ADMIN already exists in domain ROOT" in text) == (431, True)
