@@ -72,6 +72,18 @@ _SQLITE_NAMES = _sqlite_names()
 
 
 @contextmanager
+def translating(key: str | tuple[str, ...], refusal: errors.CloudError) -> Iterator[None]:
+    """Within the block, a violation of unique key ``key`` (or of any of several keys guarding
+    one rule) raises ``refusal`` instead; any other integrity failure propagates unchanged."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        if violated_key(exc) in ((key,) if isinstance(key, str) else key):
+            raise refusal from exc
+        raise
+
+
+@contextmanager
 def refusing(
     session: Session, key: str | tuple[str, ...], refusal: errors.CloudError
 ) -> Iterator[None]:
@@ -84,10 +96,5 @@ def refusing(
     between concurrent requests. Changes pending before the block are flushed first, outside
     it. Any other integrity failure propagates unchanged.
     """
-    try:
-        with session.begin_nested():
-            yield
-    except sa.exc.IntegrityError as exc:
-        if violated_key(exc) in ((key,) if isinstance(key, str) else key):
-            raise refusal from exc
-        raise
+    with translating(key, refusal), session.begin_nested():
+        yield
