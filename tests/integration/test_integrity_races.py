@@ -212,3 +212,32 @@ def test_delete_domain_racing_creates_inside_it_leaves_no_orphans(
         assert orphans == {"domains": [], "accounts": [], "users": []}
         root = session.get_one(models.Domain, domains.ROOT_ID)
         assert root.child_count == 0
+
+
+def test_delete_account_racing_create_user_leaves_no_live_user(
+    racing: sessionmaker[Session],
+) -> None:
+    with racing() as session:
+        caller = access.caller_of(session, session.get_one(models.User, 2))
+        root = session.get_one(models.Domain, domains.ROOT_ID)
+        account, _ = new_account(session, caller, "leaving", root, "leaving")
+        session.commit()
+        account_id = account.id
+
+    def act(session: Session, caller: access.Caller, index: int) -> object:
+        target = session.get_one(models.Account, account_id)
+        if index == THREADS // 2:
+            accounts.delete(session, caller, target)
+            return "deleted"
+        return users.create(session, caller, target, users.NewUser(f"late{index}", "pw"))
+
+    outcomes = race(racing, act)
+    assert outcomes[THREADS // 2] == Outcome(result="deleted")
+    refused(outcomes)
+    with racing() as session:
+        left = session.scalars(
+            sa.select(models.User.username).where(
+                models.User.account_id == account_id, models.User.removed.is_(None)
+            )
+        ).all()
+        assert left == []
