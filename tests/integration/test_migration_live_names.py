@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -52,3 +53,26 @@ def test_upgrade_fills_user_domains_and_live_names(database: Database) -> None:
         ).all()
     assert tuple(user) == (2, "ann")
     assert [tuple(row) for row in accounts] == [(5, "team"), (6, None)]
+
+
+def test_upgrade_names_live_duplicates_instead_of_failing_obscurely(database: Database) -> None:
+    config = migrate.alembic_config(database.engine)
+    command.downgrade(config, "0003")
+    with database.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO data_center (id, uuid, name, networktype, allocation_state,"
+                " is_security_group_enabled, is_local_storage_enabled, router_mac_address,"
+                " mac_address, type, sort_key, created) VALUES"
+                " (1, 'z-1', 'Zone', 'Advanced', 'Enabled', false, false, 'm', 1, 'Core', 0,"
+                " :now), (2, 'z-2', 'ZONE', 'Advanced', 'Enabled', false, false, 'm', 1, 'Core',"
+                " 0, :now)"
+            ),
+            {"now": datetime.datetime(2026, 1, 1)},
+        )
+    with pytest.raises(RuntimeError, match=r"live data_center\.name: .* zone\. Rename"):
+        migrate.upgrade(database.engine)
+    with database.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM data_center WHERE id = 2"))
+    migrate.upgrade(database.engine)
+    assert migrate.current_revision(database.engine) == migrate.head_revision()

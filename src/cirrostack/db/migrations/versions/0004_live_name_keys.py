@@ -36,6 +36,9 @@ KEYS = (
 
 
 def upgrade() -> None:
+    # First, before any DDL (MariaDB's is not transactional): would the keys hold?
+    for table, column, parents in KEYS:
+        _refuse_duplicates(table, column, parents)
     _add_user_domain_id()
     user, account = (
         sa.table("user", sa.column("domain_id"), sa.column("account_id")),
@@ -66,6 +69,38 @@ def upgrade() -> None:
             table,
             [*parents, "live_name"],
             unique=True,
+        )
+
+
+def _refuse_duplicates(table: str, column: str, parents: tuple[str, ...]) -> None:
+    """Stop with a clear message when live rows already break the new key (check-then-insert
+    races before this revision could leave them); the operator renames or deletes one."""
+    rows = sa.table(table, sa.column(column), sa.column("removed"), *map(sa.column, parents))
+    name = sa.func.lower(rows.c[column])
+    groups = [rows.c[parent] for parent in parents]
+    source: sa.FromClause = rows
+    if table == "user":  # no domain_id yet: the account's
+        account = sa.table("account", sa.column("id"), sa.column("domain_id"))
+        rows = sa.table(table, sa.column(column), sa.column("removed"), sa.column("account_id"))
+        name, groups = sa.func.lower(rows.c[column]), [account.c.domain_id]
+        source = rows.join(account, account.c.id == rows.c.account_id)
+    clashes = (
+        op.get_bind()
+        .execute(
+            sa.select(*groups, name, sa.func.count())
+            .select_from(source)
+            .where(rows.c.removed.is_(None))
+            .group_by(*groups, name)
+            .having(sa.func.count() > 1)
+        )
+        .all()
+    )
+    if clashes:
+        found = "; ".join(", ".join(str(value) for value in clash[:-1]) for clash in clashes[:10])
+        raise RuntimeError(
+            f"Cannot add the unique key over live {table}.{column}: live rows share a name "
+            f"(ignoring case) under the same {', '.join(parents) or 'cloud'}: {found}. "
+            "Rename or delete all but one of each, then upgrade again."
         )
 
 
