@@ -17,7 +17,7 @@ from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts as models
 
 ROOT_ID = 1
-#: The unique key over live sibling names (migration 0004), and how its violation is answered.
+#: The unique key over live sibling names, in any case (migration 0004).
 NAME_KEY = "uq_domain_parent_live_name"
 #: ``domain.path`` is VARCHAR(255): a domain's path, ``/a/b/``, must fit.
 PATH_LENGTH = 255
