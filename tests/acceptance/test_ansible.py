@@ -69,7 +69,7 @@ def assert_cloud(api: CloudStack) -> None:
     assert_fields(cluster, hypervisortype="Simulator", clustertype="CloudManaged")
     assert_fields(cluster, allocationstate="Enabled", podname="ansible-pod")
 
-    [host] = api.listHosts(clusterid=cluster["id"], name="sim-ansible")["host"]
+    [host] = api.listHosts(clusterid=cluster["id"])["host"]
     assert_fields(host, state="Up", resourcestate="Enabled", hosttags="ssd,fast")
     assert_fields(host, hypervisor="Simulator", cpunumber=8, cpuspeed=2400)
     assert_fields(host, memorytotal=17179869184, ipaddress="10.100.10.101")

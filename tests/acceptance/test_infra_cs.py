@@ -99,8 +99,9 @@ def test_simulated_hosts_follow_their_agents_and_survive_a_restart(
     api = admin(fast_pinging)
     added = build(api)
     assert {name: host["state"] for name, host in added.items()} == {"sim-1": "Up", "sim-2": "Up"}
-    listed = {host["name"]: host for host in api.listHosts(type="Routing", fetch_list=True)}
-    big, small = listed["sim-1"], listed["sim-2"]
+    # Hosts are named SimulatedAgent.<guid>, as CloudStack's simulator names them.
+    listed = {host["id"]: host for host in api.listHosts(type="Routing", fetch_list=True)}
+    big, small = listed[added["sim-1"]["id"]], listed[added["sim-2"]["id"]]
     assert (big["cpunumber"], big["cpuspeed"], big["memorytotal"]) == (8, 2400, 16 * GIB)
     assert (small["cpunumber"], small["cpuspeed"], small["memorytotal"]) == (4, 2000, 8 * GIB)
     assert {big["resourcestate"], small["resourcestate"]} == {"Enabled"}
@@ -108,9 +109,9 @@ def test_simulated_hosts_follow_their_agents_and_survive_a_restart(
     # sim-1 stops answering: every ping and every reconnection attempt fails.
     for command in ("PingCommand", "StartupRoutingCommand"):
         api.configureSimulator(hostid=big["id"], name=command, value="result:fail")
-    took = wait_for("sim-1 leaves Up", lambda: states(api)["sim-1"] != "Up")
+    took = wait_for("sim-1 leaves Up", lambda: states(api)[big["name"]] != "Up")
     assert took < 10  # ping.interval 1 s, ping.timeout 2.5 intervals
-    assert states(api) == {"sim-1": "Alert", "sim-2": "Up"}
+    assert states(api) == {big["name"]: "Alert", small["name"]: "Up"}
 
     stop_server(fast_pinging)
     restarted = start_server(fast_pinging.data_dir)
@@ -118,9 +119,9 @@ def test_simulated_hosts_follow_their_agents_and_survive_a_restart(
         again = admin(restarted)
         wait_for("both hosts Up after the restart", lambda: set(states(again).values()) == {"Up"})
         hosts = {host["name"]: host for host in again.listHosts(fetch_list=True)}
-        assert hosts["sim-1"]["memorytotal"] == 16 * GIB
+        assert hosts[big["name"]]["memorytotal"] == 16 * GIB
         shown = subprocess.run(
-            [str(Path(sys.executable).with_name("cs")), "listHosts", "name=sim-2"],
+            [str(Path(sys.executable).with_name("cs")), "listHosts", f"name={small['name']}"],
             env=client_env(restarted),
             capture_output=True,
             text=True,

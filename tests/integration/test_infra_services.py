@@ -212,7 +212,7 @@ def test_levels_are_deleted_empty_and_free_their_names(any_world: World) -> None
         zones.delete(session, world.zone)
     with pytest.raises(errors.ResourceInUse, match=r"pod p1 .* has clusters: c1"):
         pods.delete(session, world.pod)
-    with pytest.raises(errors.ResourceInUse, match=r"cluster c1 .* has hosts: sim-1"):
+    with pytest.raises(errors.ResourceInUse, match=rf"cluster c1 .* has hosts: {host.name}"):
         clusters.delete(session, world.cluster)
     hosts.delete(session, world.agents, host, forced=True)
     clusters.delete(session, world.cluster)
@@ -241,8 +241,9 @@ def test_a_simulated_host_connects_up_with_its_resources_and_capacity(any_world:
     session.commit()
     assert (host.status, host.resource_state, host.type) == ("Up", "Enabled", "Routing")
     assert (host.cpus, host.speed, host.ram, host.total_size) == (8, 2400, 16 * GIB, 100 * GIB)
+    # Named as CloudStack's simulator names its hosts.
     assert (host.name, host.private_ip_address, host.private_netmask) == (
-        "sim-1",
+        f"SimulatedAgent.{host.guid}",
         "192.168.1.10",
         "255.255.255.0",
     )
@@ -274,7 +275,7 @@ def test_hosts_get_the_next_free_address_or_their_own(world: World) -> None:
         "192.168.1.12",
         "192.168.1.200",
     ]
-    assert (third.name, third.ram, literal.name) == ("sim-c.example.org", 4 * GIB, "192.168.1.200")
+    assert (third.url, third.ram) == ("sim-c.example.org?memory=4294967296", 4 * GIB)
     with pytest.raises(errors.InvalidParameterValue, match="taken by another host"):
         world.add_host("http://192.168.1.10")
 
@@ -283,7 +284,6 @@ def test_a_new_host_is_checked_before_anything_is_written(world: World) -> None:
     session = world.session
     world.add_host()
     for url, hypervisor, error, message in (
-        (SIM_URL, "Simulator", errors.InvalidParameterValue, "host with name sim-1 already"),
         ("http://sim-2?cpus=8", "Simulator", errors.InvalidParameterValue, "unknown simulator"),
         ("ftp://sim-2", "Simulator", errors.InvalidParameterValue, "Invalid url"),
         ("http://sim 2", "Simulator", errors.InvalidParameterValue, "Invalid url"),
@@ -324,7 +324,7 @@ class _Unreachable:
 
 def test_a_host_whose_agent_does_not_start_is_not_added(world: World) -> None:
     world.agents = agents.Agents(_Unreachable(), simulator.Fleet(), world.clock)
-    with pytest.raises(errors.ResourceUnavailable, match="Unable to add the host sim-1"):
+    with pytest.raises(errors.ResourceUnavailable, match="Unable to add the host SimulatedAgent"):
         world.add_host()
     world.session.rollback()
     assert world.session.scalars(sa.select(models.Host)).all() == []
@@ -484,7 +484,7 @@ def test_a_host_failing_its_ready_step_goes_alert(world: World) -> None:
 def test_configure_simulator_makes_pings_fail_until_told_otherwise(world: World) -> None:
     session = world.session
     host = world.add_host()
-    world.add_host("http://sim-2")
+    other = world.add_host("http://sim-2")
     scope = simulation.Scope(host_id=host.id)
     assert simulation.configure(session, world.agents, scope, "pingcommand", "result:fail") == 1
     for name in ("StartupRoutingCommand", "PingCommand"):
@@ -492,7 +492,7 @@ def test_configure_simulator_makes_pings_fail_until_told_otherwise(world: World)
     world.clock.advance(3)
     world.sweep()
     statuses = dict(session.execute(sa.select(models.Host.name, models.Host.status)).all())
-    assert statuses == {"sim-1": "Alert", "sim-2": "Up"}
+    assert statuses == {host.name: "Alert", other.name: "Up"}
     for name in ("StartupRoutingCommand", "PingCommand"):
         simulation.configure(session, world.agents, scope, name, "result:success")
     world.sweep()

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, roles, users
-from cirrostack.db import base, query
+from cirrostack.accounts import access, locks, passwords, roles, users
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts as models
 
 #: The account the cloud's own work runs as (seeded by ``bootstrap``).
 SYSTEM_ACCOUNT_ID = 1
+#: The unique key over live account names of a domain (migration 0004).
+NAME_KEY = "uq_account_domain_id_live_name"
 
 
 class State:
@@ -68,23 +70,27 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Acc
 
 
 def by_name(session: Session, name: str, domain: models.Domain) -> models.Account | None:
-    """The live account called ``name`` in ``domain``."""
+    """The live account called ``name`` (in any case) in ``domain``."""
     return session.scalars(
         sa.select(models.Account).where(
-            models.Account.account_name == name,
+            query.same_name(models.Account.account_name, name),
             models.Account.domain_id == domain.id,
             models.Account.removed.is_(None),
         )
     ).first()
 
 
-def in_domains(session: Session, domain_ids: Sequence[int]) -> Sequence[models.Account]:
-    """Every live account of the given domains."""
-    return session.scalars(
-        sa.select(models.Account).where(
-            models.Account.domain_id.in_(domain_ids), models.Account.removed.is_(None)
-        )
-    ).all()
+def in_domains(
+    session: Session, domain_ids: Sequence[int], *, lock: bool = False
+) -> Sequence[models.Account]:
+    """Every live account of the given domains; with ``lock``, locked for update (a locking
+    read, so it sees accounts committed since the transaction's first read on MariaDB too)."""
+    statement = sa.select(models.Account).where(
+        models.Account.domain_id.in_(domain_ids), models.Account.removed.is_(None)
+    )
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(statement.order_by(models.Account.id)).all()
 
 
 def role_of(session: Session, account: models.Account) -> models.Role:
@@ -94,7 +100,12 @@ def role_of(session: Session, account: models.Account) -> models.Role:
 def create(
     session: Session, caller: access.Caller, new: NewAccount
 ) -> tuple[models.Account, models.User]:
-    """Create an account and its first user in ``new.domain``."""
+    """Create an account and its first user in ``new.domain``.
+
+    The domain is locked (``locks.domain_chain``), so a concurrent deleteDomain either sees the
+    account or the account is refused; the unique keys refuse a second live account of the same
+    name, or a second user of the same username, in the domain (any case).
+    """
     access.check_domain(caller, new.domain)
     role_type = roles.RoleType(new.role.role_type)
     access.check_may_grant(caller, role_type)
@@ -102,20 +113,25 @@ def create(
     _check_name_length(name)
     if not name.strip():
         raise errors.InvalidParameterValue("Account name must not be empty")
-    if by_name(session, name, new.domain) is not None:
-        raise errors.InvalidParameterValue(
-            f"The specified account: {name} already exists in domain {new.domain.name}"
-        )
+    users.check_new(new.user)
+    password_hash = passwords.hash_password(new.user.password)  # slow: before any lock
+    domain = locks.domain_chain(session, new.domain.id, exclusive=True)
     account = models.Account(
         account_name=name,
         type=int(roles.ACCOUNT_TYPE_OF_ROLE_TYPE[role_type]),
         role_id=new.role.id,
-        domain_id=new.domain.id,
+        domain_id=domain.id,
         network_domain=new.network_domain,
     )
-    session.add(account)
-    session.flush()
-    return account, users.add(session, account, new.domain, new.user)
+    with unique.refusing(session, NAME_KEY, _name_taken(name, domain)):
+        session.add(account)
+    return account, users.add(session, account, domain, new.user, password_hash)
+
+
+def _name_taken(name: str, domain: models.Domain) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"The specified account: {name} already exists in domain {domain.name}"
+    )
 
 
 #: ``account.account_name`` is VARCHAR(100), as in CloudStack.
@@ -146,11 +162,10 @@ def update(
             raise errors.InvalidParameterValue(
                 "The default system and admin accounts keep their names"
             )
-        if not new_name.strip() or by_name(session, new_name, domain) is not None:
-            raise errors.InvalidParameterValue(
-                f"The account name {new_name!r} is empty or already used in domain {domain.name}"
-            )
-        account.account_name = new_name
+        if not new_name.strip():
+            raise errors.InvalidParameterValue("Account name must not be empty")
+        with unique.refusing(session, NAME_KEY, _name_taken(new_name, domain)):
+            account.account_name = new_name
     if network_domain is not None:
         account.network_domain = network_domain
     session.flush()
@@ -172,12 +187,16 @@ def set_state(
 
 
 def delete(session: Session, caller: access.Caller, account: models.Account) -> None:
-    """Remove an account and its users (soft delete); default accounts stay."""
+    """Remove an account and its users (soft delete); default accounts stay.
+
+    The account is locked first (``locks.account``), so a concurrent createUser in it either commits
+    before (and its user is removed here) or finds the account gone.
+    """
     domain = session.get_one(models.Domain, account.domain_id)
     access.check_account(caller, account, domain)
     _check_not_self_or_system(caller, account, "deleted")
-    remove(session, account, base.utcnow())
-    session.flush()
+    account = locks.account(session, account.id)
+    remove_all(session, [account.id], base.utcnow())
 
 
 def _check_not_self_or_system(caller: access.Caller, account: models.Account, what: str) -> None:
@@ -189,12 +208,28 @@ def _check_not_self_or_system(caller: access.Caller, account: models.Account, wh
         raise errors.InvalidParameterValue(f"The caller's own account cannot be {what}")
 
 
-def remove(session: Session, account: models.Account, now: datetime.datetime) -> None:
-    """Soft-delete ``account`` and its users and end their sessions (no access check)."""
-    account.removed = now
-    for user in session.scalars(sa.select(models.User).where(models.User.account_id == account.id)):
-        user.removed = user.removed or now
-    _end_sessions(session, account)
+def remove_all(session: Session, account_ids: Sequence[int], now: datetime.datetime) -> None:
+    """Soft-delete the accounts and all their live users and end their sessions (no access
+    check). Callers hold the accounts' locks; the UPDATEs reach every committed user."""
+    if not account_ids:
+        return
+    session.execute(
+        sa.update(models.User)
+        .where(models.User.account_id.in_(account_ids), models.User.removed.is_(None))
+        .values(removed=now)
+    )
+    session.execute(
+        sa.update(models.Account)
+        .where(models.Account.id.in_(account_ids), models.Account.removed.is_(None))
+        .values(removed=now)
+    )
+    session.execute(
+        sa.delete(models.ApiSession).where(
+            models.ApiSession.user_id.in_(
+                sa.select(models.User.id).where(models.User.account_id.in_(account_ids))
+            )
+        )
+    )
 
 
 def _end_sessions(session: Session, account: models.Account) -> None:
@@ -225,10 +260,10 @@ def search(
     statement = statement.where(
         *query.equal_to_given(
             (models.Account.id, wanted.id),
-            (models.Account.account_name, wanted.name),
             (models.Account.type, wanted.account_type),
             (models.Account.state, wanted.state),
-        )
+        ),
+        *query.named_as_given((models.Account.account_name, wanted.name)),
     )
     if wanted.keyword:
         statement = statement.where(

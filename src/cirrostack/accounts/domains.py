@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts
-from cirrostack.db import base, query
+from cirrostack.accounts import access, accounts, locks
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts as models
 
 ROOT_ID = 1
+#: The unique key over live sibling names, in any case (migration 0004).
+NAME_KEY = "uq_domain_parent_live_name"
 #: ``domain.path`` is VARCHAR(255): a domain's path, ``/a/b/``, must fit.
 PATH_LENGTH = 255
 
@@ -44,9 +46,12 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "domainid") -> mode
 
 
 def by_path(session: Session, path: str) -> models.Domain | None:
-    """The live domain whose path is ``path`` (``/`` or ``/a/b/``)."""
+    """The live domain whose path is ``path`` (``/`` or ``/a/b/``), in any case (as CloudStack's
+    MySQL compares; sibling names are unique regardless of case, so one matches at most)."""
     return session.scalars(
-        sa.select(models.Domain).where(models.Domain.path == path, models.Domain.removed.is_(None))
+        sa.select(models.Domain).where(
+            query.same_name(models.Domain.path, path), models.Domain.removed.is_(None)
+        )
     ).first()
 
 
@@ -63,10 +68,16 @@ def create(
     parent: models.Domain | None,
     network_domain: str | None = None,
 ) -> models.Domain:
-    """Create a child of ``parent`` (default: the caller's domain)."""
+    """Create a child of ``parent`` (default: the caller's domain).
+
+    The parent is locked (``locks.domain_chain``), so the child cannot land under a parent a
+    concurrent deleteDomain removes; the unique key refuses a sibling's name, in any case.
+    Raises InvalidParameterValue for a bad, duplicate or vanished parent's name.
+    """
     parent = parent or session.get_one(models.Domain, caller.domain_id)
     access.check_domain(caller, parent)
-    _check_name(session, name, parent)
+    _check_name(name, parent)
+    parent = locks.domain_chain(session, parent.id, exclusive=True)
     domain = models.Domain(
         name=name,
         parent=parent.id,
@@ -74,15 +85,31 @@ def create(
         level=parent.level + 1,
         network_domain=network_domain,
     )
-    parent.child_count += 1
-    session.add(domain)
-    session.flush()
+    with unique.refusing(session, NAME_KEY, _name_taken(name, parent)):
+        session.add(domain)
+    _count_children(session, parent.id, +1)
     return domain
 
 
-def _check_name(
-    session: Session, name: str, parent: models.Domain, renamed: int | None = None
-) -> None:
+def _count_children(session: Session, domain_id: int, step: int) -> None:
+    """Move ``domain.child_count`` by ``step`` in one UPDATE (never below zero)."""
+    count = models.Domain.child_count
+    session.execute(
+        sa.update(models.Domain)
+        .where(models.Domain.id == domain_id)
+        .values(child_count=sa.case((count + step < 0, 0), else_=count + step))
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(session.get_one(models.Domain, domain_id), ["child_count"])
+
+
+def _name_taken(name: str, parent: models.Domain) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"Domain with name {name} already exists for the parent {parent.uuid}"
+    )
+
+
+def _check_name(name: str, parent: models.Domain) -> None:
     if not name.strip() or "/" in name:
         raise errors.InvalidParameterValue(
             f"Domain name {name!r} is invalid: it must be non-empty and contain no '/'"
@@ -91,20 +118,6 @@ def _check_name(
         raise errors.InvalidParameterValue(
             f"Domain name is too long: the domain's path below {parent.path} would exceed "
             f"{PATH_LENGTH} characters"
-        )
-    # Names are unique among siblings regardless of case, on every backend: MariaDB's collation
-    # compares that way anyway, and paths that differ only in case invite confusion.
-    clash = session.scalars(
-        sa.select(models.Domain.id).where(
-            models.Domain.parent == parent.id,
-            sa.func.lower(models.Domain.name) == name.lower(),
-            models.Domain.removed.is_(None),
-            models.Domain.id != (renamed or 0),
-        )
-    ).first()
-    if clash is not None:
-        raise errors.InvalidParameterValue(
-            f"Domain with name {name} already exists for the parent {parent.uuid}"
         )
 
 
@@ -115,15 +128,21 @@ def update(
     name: str | None,
     network_domain: str | None,
 ) -> models.Domain:
-    """Rename a domain (moving its subtree's paths) and/or set its network domain."""
+    """Rename a domain (moving its subtree's paths) and/or set its network domain.
+
+    A rename locks the domain (and its ancestors), so creates below it, which lock it too, see
+    the new path; the unique key refuses a sibling's name in any case.
+    """
     access.check_domain(caller, domain)
     if name is not None and name != domain.name:
         if domain.id == ROOT_ID:
             raise errors.InvalidParameterValue("The ROOT domain cannot be renamed")
         parent = session.get_one(models.Domain, domain.parent)
-        _check_name(session, name, parent, renamed=domain.id)
-        _move_subtree(session, domain, f"{parent.path}{name}/")
-        domain.name = name
+        _check_name(name, parent)
+        domain = locks.domain_chain(session, domain.id, exclusive=True)
+        with unique.refusing(session, NAME_KEY, _name_taken(name, parent)):
+            _move_subtree(session, domain, f"{parent.path}{name}/")
+            domain.name = name
     if network_domain is not None:
         domain.network_domain = network_domain
     session.flush()
@@ -132,7 +151,7 @@ def update(
 
 def _move_subtree(session: Session, domain: models.Domain, new_path: str) -> None:
     old_path = domain.path
-    nodes = subtree(session, domain)
+    nodes = subtree(session, domain, lock=True)
     longest = max(len(node.path) for node in nodes) - len(old_path) + len(new_path)
     if longest > PATH_LENGTH:
         raise errors.InvalidParameterValue(
@@ -143,38 +162,53 @@ def _move_subtree(session: Session, domain: models.Domain, new_path: str) -> Non
         node.path = new_path + node.path[len(old_path) :]
 
 
-def subtree(session: Session, domain: models.Domain) -> Sequence[models.Domain]:
-    """``domain`` and every live domain below it."""
-    return session.scalars(
-        sa.select(models.Domain).where(
-            query.under_path(models.Domain.path, domain.path),
-            models.Domain.removed.is_(None),
-        )
-    ).all()
+def subtree(
+    session: Session, domain: models.Domain, *, lock: bool = False
+) -> Sequence[models.Domain]:
+    """``domain`` and every live domain below it; with ``lock``, locked for update.
+
+    The locking read sees the latest committed rows on every backend (MariaDB's plain reads
+    would see the transaction's snapshot), which deletes and renames need.
+    """
+    statement = sa.select(models.Domain).where(
+        query.under_path(models.Domain.path, domain.path),
+        models.Domain.removed.is_(None),
+    )
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(statement.order_by(models.Domain.id)).all()
 
 
 def delete(
     session: Session, caller: access.Caller, domain: models.Domain, *, cleanup: bool
 ) -> None:
-    """Remove a domain; with ``cleanup`` also its subtree and accounts, else it must be empty."""
+    """Remove a domain; with ``cleanup`` also its subtree and accounts, else it must be empty.
+
+    The parent and the domain are locked first (``locks.domain_chain``): every create inside the
+    subtree holds a lock on the domain until it commits, so the subtree and accounts read next
+    are complete, and later creates find the domain removed. Raises PermissionDenied for ROOT
+    or the caller's own domain, ResourceInUse for a non-empty domain without ``cleanup``.
+    """
     access.check_domain(caller, domain)
     if domain.id == ROOT_ID or domain.id == caller.domain_id:
         raise errors.PermissionDenied(f"Domain {domain.uuid} cannot be deleted by this caller")
-    nodes = subtree(session, domain)
-    owners = accounts.in_domains(session, [node.id for node in nodes])
+    parent_id = domain.parent
+    assert parent_id is not None
+    locks.domain_chain(session, parent_id, exclusive=True)
+    domain = locks.domain_chain(session, domain.id, exclusive=True)
+    nodes = subtree(session, domain, lock=True)
+    owners = accounts.in_domains(session, [node.id for node in nodes], lock=True)
     if not cleanup and (len(nodes) > 1 or owners):
         raise errors.ResourceInUse(
             f"Domain {domain.name} has {len(nodes) - 1} sub-domain(s) and {len(owners)} "
             "account(s); delete them first or pass cleanup=true"
         )
     now = base.utcnow()
-    for account in owners:
-        accounts.remove(session, account, now)
+    accounts.remove_all(session, [account.id for account in owners], now)
     for node in nodes:
         node.removed, node.state = now, "Inactive"
-    parent = session.get_one(models.Domain, domain.parent)
-    parent.child_count = max(0, parent.child_count - 1)
     session.flush()
+    _count_children(session, parent_id, -1)
 
 
 def search(
@@ -190,7 +224,7 @@ def search(
     else:
         statement = statement.where(models.Domain.id == own.id)
     if wanted.name is not None:
-        statement = statement.where(models.Domain.name == wanted.name)
+        statement = statement.where(query.same_name(models.Domain.name, wanted.name))
     if wanted.level is not None:
         statement = statement.where(models.Domain.level == wanted.level)
     if wanted.keyword:

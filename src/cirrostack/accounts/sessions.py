@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import domains, keys, passwords, users
+from cirrostack.db import query
 from cirrostack.db.models import accounts as models
 
 SESSION_TIMEOUT = datetime.timedelta(seconds=1800)
@@ -83,7 +84,7 @@ def _user_named(session: Session, username: str, domain: models.Domain) -> model
         sa.select(models.User)
         .join(models.Account, models.Account.id == models.User.account_id)
         .where(
-            models.User.username == username,
+            query.same_name(models.User.username, username),
             models.User.removed.is_(None),
             models.Account.domain_id == domain.id,
             models.Account.removed.is_(None),

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, keys, passwords, roles
-from cirrostack.db import base, query
+from cirrostack.accounts import access, keys, locks, passwords, roles
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts as models
 
 #: The system account's users are internal and never listed (as in CloudStack).
 SYSTEM_ACCOUNT_ID = 1
+#: The unique key over live usernames of a domain (migration 0004).
+NAME_KEY = "uq_user_domain_id_live_name"
 
 
 @dataclass(frozen=True)
@@ -115,50 +117,64 @@ def _check_timezone(timezone: str | None) -> None:
 
 
 def add(
-    session: Session, account: models.Account, domain: models.Domain, new: NewUser
+    session: Session,
+    account: models.Account,
+    domain: models.Domain,
+    new: NewUser,
+    password_hash: str,
 ) -> models.User:
-    """Insert a user into ``account`` (no access check: callers have done it)."""
-    _check_username(session, new.username, domain)
-    _check_timezone(new.timezone)
+    """Insert a user into ``account`` (no access check: callers have done it, and hold the
+    locks of ``locks``); ``password_hash`` is ``passwords.hash_password(new.password)``,
+    computed by the caller before it took any lock. The unique key refuses a second live user
+    of the same username in the domain, in any case: InvalidParameterValue, as CloudStack
+    answers."""
+    check_new(new)
     user = models.User(
         username=new.username,
-        password=passwords.hash_password(new.password),
+        password=password_hash,
         account_id=account.id,
+        domain_id=domain.id,
         email=new.email,
         firstname=new.firstname,
         lastname=new.lastname,
         timezone=new.timezone,
     )
-    session.add(user)
-    session.flush()
+    with unique.refusing(session, NAME_KEY, _name_taken(new.username, domain)):
+        session.add(user)
     return user
 
 
-def _check_username(session: Session, username: str, domain: models.Domain) -> None:
+def check_new(new: NewUser) -> None:
+    """Refuse a blank username or an over-long timezone (InvalidParameterValue)."""
+    _check_username(new.username)
+    _check_timezone(new.timezone)
+
+
+def _check_username(username: str) -> None:
     if not username.strip():
         raise errors.InvalidParameterValue("Username must not be empty")
-    clash = session.scalars(
-        sa.select(models.User.id)
-        .join(models.Account, models.Account.id == models.User.account_id)
-        .where(
-            models.User.username == username,
-            models.User.removed.is_(None),
-            models.Account.domain_id == domain.id,
-        )
-    ).first()
-    if clash is not None:
-        raise errors.InvalidParameterValue(
-            f"The user {username} already exists in domain {domain.name}"
-        )
+
+
+def _name_taken(username: str, domain: models.Domain) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"The user {username} already exists in domain {domain.name}"
+    )
 
 
 def create(
     session: Session, caller: access.Caller, account: models.Account, new: NewUser
 ) -> models.User:
-    """createUser: a new login for an existing account."""
+    """createUser: a new login for an existing account.
+
+    The account is locked (``locks.account``), so the user cannot land in an account a
+    concurrent deleteAccount or deleteDomain removes; InvalidParameterValue if it is gone.
+    """
     domain = session.get_one(models.Domain, account.domain_id)
     access.check_account(caller, account, domain)
-    return add(session, account, domain, new)
+    check_new(new)
+    password_hash = passwords.hash_password(new.password)
+    account = locks.account(session, account.id)
+    return add(session, account, domain, new, password_hash)
 
 
 def update(
@@ -172,8 +188,9 @@ def update(
         user.password = passwords.hash_password(changes.password)
     _check_timezone(changes.timezone)
     if changes.username is not None and changes.username != user.username:
-        _check_username(session, changes.username, owner.domain)
-        user.username = changes.username
+        _check_username(changes.username)
+        with unique.refusing(session, NAME_KEY, _name_taken(changes.username, owner.domain)):
+            user.username = changes.username
     for name in ("email", "firstname", "lastname", "timezone"):
         value = getattr(changes, name)
         if value is not None:
@@ -240,11 +257,11 @@ def search(
     statement = statement.where(
         *query.equal_to_given(
             (models.User.id, wanted.id),
-            (models.User.username, wanted.username),
             (models.User.account_id, wanted.account.id if wanted.account else None),
             (models.Account.type, wanted.account_type),
             (models.User.state, wanted.state),
-        )
+        ),
+        *query.named_as_given((models.User.username, wanted.username)),
     )
     if wanted.keyword:
         statement = statement.where(query.matches_keyword(models.User.username, wanted.keyword))

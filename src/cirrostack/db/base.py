@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import uuid as uuid_module
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
+from sqlalchemy import BigInteger, Computed, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -74,3 +74,16 @@ class RemovedMixin:
 
 class Entity(IdMixin, UuidMixin, CreatedMixin, RemovedMixin):
     """The usual first-class CloudStack row: id, uuid, created, removed."""
+
+
+def live_name(name_column: str) -> Mapped[str | None]:
+    """A ``live_name`` column: ``lower(<name_column>)`` while the row is live, NULL once removed.
+
+    A unique index over it (with the parent's id) is the database's own "unique name among
+    the live rows, regardless of case" rule, on every backend: NULLs never collide, and MariaDB,
+    which has no partial indexes, indexes generated columns. Migration 0004 stores it on
+    PostgreSQL (which only has stored generated columns) and computes it on read elsewhere.
+    """
+    return mapped_column(
+        String(255), Computed(f"CASE WHEN removed IS NULL THEN lower({name_column}) END")
+    )

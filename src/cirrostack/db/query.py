@@ -40,6 +40,22 @@ def under_path(column: Any, prefix: str) -> sa.ColumnElement[bool]:
     return sa.func.substr(column, 1, len(prefix)) == prefix
 
 
+def same_name(column: Any, name: str) -> sa.ColumnElement[bool]:
+    """``column`` equals ``name`` regardless of case: every name filter and lookup by name.
+
+    CloudStack's MySQL collation compares names case-insensitively, so ``name=pz-Cluster`` finds
+    ``pz-cluster`` there; this does the same on SQLite and PostgreSQL too. Both sides go through
+    the database's own ``lower()``, so the comparison agrees with the ``live_name`` unique keys
+    (SQLite's ``lower()`` folds ASCII letters only).
+    """
+    return sa.func.lower(column) == sa.func.lower(sa.literal(name, sa.String()))
+
+
+def named_as_given(*pairs: tuple[Any, str | None]) -> list[sa.ColumnElement[bool]]:
+    """``same_name(column, value)`` for each (column, value) whose value was given."""
+    return [same_name(column, value) for column, value in pairs if value is not None]
+
+
 def equal_to_given(*pairs: tuple[Any, Any]) -> list[sa.ColumnElement[bool]]:
     """``column == value`` for each (column, value) whose value was given (is not None)."""
     return [column == value for column, value in pairs if value is not None]

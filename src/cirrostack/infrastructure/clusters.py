@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.config import keys, settings
-from cirrostack.db import base, query
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import infrastructure as models
 from cirrostack.db.models import storage
 from cirrostack.infrastructure import hypervisors, rows
@@ -73,8 +73,9 @@ class ClusterChanges:
 
 def create(session: Session, pod: models.HostPod, new: NewCluster) -> models.Cluster:
     """Insert a cluster into ``pod`` with its default ratios; InvalidParameterValue if wrong."""
+    name = rows.require_name(new.name, "cluster")
     cluster = models.Cluster(
-        name=_free_name(session, pod, new.name, None),
+        name=name,
         pod_id=pod.id,
         data_center_id=pod.data_center_id,
         hypervisor_type=hypervisors.parse(new.hypervisor).value,
@@ -84,8 +85,8 @@ def create(session: Session, pod: models.HostPod, new: NewCluster) -> models.Clu
     )
     if new.allocation_state is not None:
         cluster.allocation_state = rows.allocation_state(new.allocation_state).value
-    session.add(cluster)
-    session.flush()
+    with unique.refusing(session, NAME_KEY, _name_taken(name, pod)):
+        session.add(cluster)
     # Seeded from the global factors, as CloudStack does; the cluster keeps its own from now on.
     ratios = overcommit(session, None)
     for name, ratio in ((CPU_OVERCOMMIT, ratios.cpu), (MEMORY_OVERCOMMIT, ratios.memory)):
@@ -99,7 +100,9 @@ def update(session: Session, cluster: models.Cluster, changes: ClusterChanges) -
     change of a cluster with hosts."""
     if changes.name is not None and changes.name.strip() != cluster.name:
         pod = session.get_one(models.HostPod, cluster.pod_id)
-        cluster.name = _free_name(session, pod, changes.name, cluster.id)
+        name = rows.require_name(changes.name, "cluster")
+        with unique.refusing(session, NAME_KEY, _name_taken(name, pod)):
+            cluster.name = name
     if changes.hypervisor is not None:
         _change_hypervisor(session, cluster, hypervisors.parse(changes.hypervisor))
     if changes.cluster_type is not None:
@@ -131,11 +134,11 @@ def by_uuid(session: Session, uuid: str, parameter: str = "id") -> models.Cluste
 
 
 def by_name(session: Session, pod: models.HostPod, name: str) -> models.Cluster | None:
-    """The live cluster called ``name`` in ``pod``."""
+    """The live cluster called ``name`` (in any case) in ``pod``."""
     return session.scalars(
         sa.select(models.Cluster).where(
             models.Cluster.pod_id == pod.id,
-            models.Cluster.name == name.strip(),
+            query.same_name(models.Cluster.name, name.strip()),
             models.Cluster.removed.is_(None),
         )
     ).first()
@@ -185,14 +188,14 @@ def search(
     statement = statement.where(
         *query.equal_to_given(
             (cluster.id, wanted.id),
-            (cluster.name, wanted.name),
             (cluster.data_center_id, wanted.zone_id),
             (cluster.pod_id, wanted.pod_id),
             (cluster.hypervisor_type, wanted.hypervisor),
             (cluster.cluster_type, wanted.cluster_type),
             (cluster.allocation_state, wanted.allocation_state),
             (cluster.managed_state, wanted.managed_state),
-        )
+        ),
+        *query.named_as_given((cluster.name, wanted.name)),
     )
     if wanted.keyword:
         statement = statement.where(query.matches_keyword(cluster.name, wanted.keyword))
@@ -222,17 +225,12 @@ def _enum(kind: type[T], text: str, parameter: str) -> T:
     )
 
 
-def _free_name(session: Session, pod: models.HostPod, name: str, cluster_id: int | None) -> str:
-    wanted = rows.require_name(name, "cluster")
-    taken = rows.count_live(
-        session,
-        models.Cluster,
-        models.Cluster.pod_id == pod.id,
-        models.Cluster.name == wanted,
-        models.Cluster.id != (cluster_id or 0),
+#: The unique keys over cluster names of a pod: the live, case-insensitive one (migration 0004),
+#: and CloudStack's (pod_id, name), which MariaDB's collation makes case-insensitive.
+NAME_KEY = ("uq_cluster_pod_id_live_name", "uq_cluster_pod_id_name")
+
+
+def _name_taken(name: str, pod: models.HostPod) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"A cluster with name {name} already exists in pod {pod.name}"
     )
-    if taken:
-        raise errors.InvalidParameterValue(
-            f"A cluster with name {wanted} already exists in pod {pod.name}"
-        )
-    return wanted

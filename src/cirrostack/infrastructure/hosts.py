@@ -3,12 +3,16 @@
 Called by the host API commands inside their transaction. A new host row is inserted
 Creating/Creating; the startup exchange (``agents.connect``) brings its status to Up, then
 InternalCreated makes it Enabled (or Disable, when asked, Disabled). Only ``Simulator`` hosts
-can be added today: their URL names the host and may carry the simulated hardware
-(``http://sim-1?cpunumber=8&memory=17179869184``, see ``cirrostack.agent.backends.simulator``);
+can be added today: their URL names the (simulated) machine and may carry the simulated hardware
+(``http://sim-1?cpunumber=8&memory=17179869184``, see ``cirrostack.agent.backends.simulator``).
+As CloudStack's simulator (MockAgentManagerImpl) names them, a simulated host is called
+``SimulatedAgent.<guid>``, so any number of hosts can sit behind one URL host
+(``http://sim/c0/h0``, ``http://sim/c0/h1``, as simulator zone configs have them);
 the knobs are stored as host details, so the host can be rebuilt after a restart. A simulated
 host gets the first free address of its pod's range unless its URL names an IPv4 address.
 
-Rules (CloudStack's where it has them): a host name is unique among the live hosts of a zone;
+Rules (CloudStack's where it has them): a renamed host's name is unique among the live hosts of
+a zone;
 the cluster must be in the pod and of the host's hypervisor; deleting needs Maintenance or
 Disabled (or ``forced``) and no VM on the host; maintenance sends MaintainCommand to a
 connected agent, and with no VM to move off it reaches Maintenance at once.
@@ -84,9 +88,8 @@ def add(
     if pod.data_center_id != zone.id:
         raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
     cluster = _cluster_for(session, pod, new, kind)
-    name, knobs = _parse_url(new.url)
-    _free_name(session, zone, name)
-    host = _insert(session, zone, pod, cluster, new, name, _address(session, pod, name))
+    machine, knobs = _parse_url(new.url)
+    host = _insert(session, zone, pod, cluster, new, _address(session, pod, machine))
     details.set_for_host(session, host.id, knobs.to_details())
     details.set_tags(session, host.id, new.host_tags)
     _connect_new(session, connections, host)
@@ -247,7 +250,6 @@ def search(
     statement = sa.select(host).where(host.removed.is_(None))
     exact: tuple[tuple[Any, object], ...] = (
         (host.id, wanted.id),
-        (host.name, wanted.name),
         (host.data_center_id, wanted.zone_id),
         (host.pod_id, wanted.pod_id),
         (host.cluster_id, wanted.cluster_id),
@@ -255,6 +257,7 @@ def search(
     for column, value in exact:
         if value is not None:
             statement = statement.where(column == value)
+    statement = statement.where(*query.named_as_given((host.name, wanted.name)))
     for text_column, text in (
         (host.type, wanted.type),
         (host.status, wanted.state),
@@ -305,8 +308,12 @@ def _cluster_for(
     return cluster
 
 
+#: A simulated host's name is this and its guid, as CloudStack's simulator names them.
+SIMULATED_NAME_PREFIX = "SimulatedAgent."
+
+
 def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
-    """The host name a simulator URL names, and the knobs its query sets."""
+    """The machine (host name or address) a simulator URL names, and the knobs its query sets."""
     text = url.strip() if "://" in url else f"http://{url.strip()}"
     try:
         parts = urllib.parse.urlsplit(text)
@@ -360,11 +367,11 @@ def _insert(
     pod: models.HostPod,
     cluster: models.Cluster,
     new: NewHost,
-    name: str,
     address: str,
 ) -> models.Host:
+    guid = base.new_uuid()
     host = models.Host(
-        name=name,
+        name=SIMULATED_NAME_PREFIX + guid,
         type=ROUTING,
         data_center_id=zone.id,
         pod_id=pod.id,
@@ -372,7 +379,7 @@ def _insert(
         hypervisor_type=cluster.hypervisor_type,
         private_ip_address=address,
         private_netmask=str(pods.ip_range(pod).network.netmask),
-        guid=base.new_uuid(),
+        guid=guid,
         url=new.url.strip(),
         resource="SimulatorResource",
         version=__version__,
@@ -397,7 +404,7 @@ def _free_name(session: Session, zone: models.DataCenter, name: str) -> str:
         session,
         models.Host,
         models.Host.data_center_id == zone.id,
-        models.Host.name == wanted,
+        query.same_name(models.Host.name, wanted),
     )
     if taken:
         raise errors.InvalidParameterValue(

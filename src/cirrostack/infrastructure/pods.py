@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.db import base, query
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import addresses, rows
 
@@ -50,16 +50,17 @@ def create(session: Session, zone: models.DataCenter, new: NewPod) -> models.Hos
     """Insert a pod into ``zone``; raises InvalidParameterValue for a bad or duplicate value."""
     span = addresses.PodRange.of(new.gateway, new.netmask, new.start_ip, new.end_ip)
     _check_network(session, zone, span.network, None)
+    name = rows.require_name(new.name, "pod")
     pod = models.HostPod(
-        name=_free_name(session, zone, new.name, None),
+        name=name,
         data_center_id=zone.id,
         allocation_state=rows.AllocationState.Enabled.value,
     )
     _set_range(pod, span)
     if new.allocation_state is not None:
         pod.allocation_state = rows.allocation_state(new.allocation_state).value
-    session.add(pod)
-    session.flush()
+    with unique.refusing(session, NAME_KEY, _name_taken(name, zone)):
+        session.add(pod)
     return pod
 
 
@@ -68,7 +69,9 @@ def update(session: Session, pod: models.HostPod, changes: PodChanges) -> models
     would leave a host's address outside it."""
     zone = session.get_one(models.DataCenter, pod.data_center_id)
     if changes.name is not None and changes.name.strip() != pod.name:
-        pod.name = _free_name(session, zone, changes.name, pod.id)
+        name = rows.require_name(changes.name, "pod")
+        with unique.refusing(session, NAME_KEY, _name_taken(name, zone)):
+            pod.name = name
     if _range_changes(changes):
         span = _changed_range(ip_range(pod), changes)
         _check_network(session, zone, span.network, pod.id)
@@ -120,10 +123,10 @@ def search(
     statement = statement.where(
         *query.equal_to_given(
             (pod.id, wanted.id),
-            (pod.name, wanted.name),
             (pod.data_center_id, wanted.zone_id),
             (pod.allocation_state, wanted.allocation_state),
-        )
+        ),
+        *query.named_as_given((pod.name, wanted.name)),
     )
     if wanted.keyword:
         statement = statement.where(query.matches_keyword(pod.name, wanted.keyword))
@@ -195,17 +198,12 @@ def _check_hosts_inside(session: Session, pod: models.HostPod, span: addresses.P
         )
 
 
-def _free_name(session: Session, zone: models.DataCenter, name: str, pod_id: int | None) -> str:
-    wanted = rows.require_name(name, "pod")
-    taken = rows.count_live(
-        session,
-        models.HostPod,
-        models.HostPod.data_center_id == zone.id,
-        models.HostPod.name == wanted,
-        models.HostPod.id != (pod_id or 0),
+#: The unique keys over pod names of a zone: the live, case-insensitive one (migration 0004),
+#: and CloudStack's (name, data_center_id), which MariaDB's collation makes case-insensitive.
+NAME_KEY = ("uq_host_pod_ref_data_center_id_live_name", "uq_host_pod_ref_name_data_center_id")
+
+
+def _name_taken(name: str, zone: models.DataCenter) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"A pod with name {name} already exists in zone {zone.name}"
     )
-    if taken:
-        raise errors.InvalidParameterValue(
-            f"A pod with name {wanted} already exists in zone {zone.name}"
-        )
-    return wanted

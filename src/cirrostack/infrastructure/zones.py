@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import access
-from cirrostack.db import base, query
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts, storage
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import addresses, rows
@@ -81,11 +81,13 @@ class ZoneChanges:
 def create(session: Session, new: NewZone) -> models.DataCenter:
     """Insert a zone; raises InvalidParameterValue for a bad or duplicate value."""
     kind = network_type(new.network_type)
+    name = rows.require_name(new.name, "zone")
     zone = models.DataCenter(
-        name=_free_name(session, new.name),
+        name=name,
         networktype=kind.value,
         domain_id=new.domain_id,
-        is_security_group_enabled=new.security_groups,
+        # CloudStack forces security groups on in a Basic zone, whatever was asked.
+        is_security_group_enabled=new.security_groups or kind is NetworkType.Basic,
         is_local_storage_enabled=new.local_storage,
         allocation_state=rows.AllocationState.Enabled.value,
         zone_token=str(uuid_module.uuid4()),
@@ -105,15 +107,17 @@ def create(session: Session, new: NewZone) -> models.DataCenter:
         zone.domain = _network_domain(new.domain)
     if new.allocation_state is not None:
         zone.allocation_state = rows.allocation_state(new.allocation_state).value
-    session.add(zone)
-    session.flush()
+    with unique.refusing(session, NAME_KEY, _name_taken(name)):
+        session.add(zone)
     return zone
 
 
 def update(session: Session, zone: models.DataCenter, changes: ZoneChanges) -> models.DataCenter:
     """Apply ``changes`` to ``zone``; raises InvalidParameterValue for a bad or duplicate value."""
     if changes.name is not None and changes.name.strip() != zone.name:
-        zone.name = _free_name(session, changes.name)
+        name = rows.require_name(changes.name, "zone")
+        with unique.refusing(session, NAME_KEY, _name_taken(name)):
+            zone.name = name
     _apply_addresses(
         zone,
         dns1=changes.dns1,
@@ -205,7 +209,7 @@ def _filters(wanted: ZoneFilter) -> list[sa.ColumnElement[bool]]:
     if wanted.id is not None:
         conditions.append(models.DataCenter.id == wanted.id)
     if wanted.name is not None:
-        conditions.append(models.DataCenter.name == wanted.name)
+        conditions.append(query.same_name(models.DataCenter.name, wanted.name))
     if wanted.network_type is not None:
         conditions.append(models.DataCenter.networktype == network_type(wanted.network_type))
     if wanted.domain_id is not None:
@@ -223,12 +227,12 @@ def _visible_to(caller: access.Caller) -> sa.ColumnElement[bool]:
     return sa.or_(models.DataCenter.domain_id.is_(None), models.DataCenter.domain_id.in_(ancestors))
 
 
-def _free_name(session: Session, name: str) -> str:
-    wanted = rows.require_name(name, "zone")
-    taken = rows.count_live(session, models.DataCenter, models.DataCenter.name == wanted)
-    if taken:
-        raise errors.InvalidParameterValue(f"A zone with name {wanted} already exists")
-    return wanted
+#: The unique key over live zone names (migration 0004).
+NAME_KEY = "uq_data_center_live_name"
+
+
+def _name_taken(name: str) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(f"A zone with name {name} already exists")
 
 
 _Parser = Callable[[str, str], object]

@@ -233,9 +233,9 @@ def search(
     statement = statement.where(
         *query.equal_to_given(
             (offering.uuid, wanted.uuid),
-            (offering.name, wanted.name),
             (offering.encrypt, wanted.encrypt),
-        )
+        ),
+        *query.named_as_given((offering.name, wanted.name)),
     )
     if wanted.keyword:
         statement = statement.where(

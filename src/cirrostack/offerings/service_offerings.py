@@ -448,9 +448,9 @@ def search(
     statement = statement.where(
         *query.equal_to_given(
             (offering.uuid, wanted.uuid),
-            (offering.name, wanted.name),
             (offering.vm_type, wanted.system_vm_type),
-        )
+        ),
+        *query.named_as_given((offering.name, wanted.name)),
     )
     if wanted.keyword:
         statement = statement.where(

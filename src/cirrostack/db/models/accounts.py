@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -14,6 +14,7 @@ class Domain(base.Base, base.Entity):
     """A node of the domain tree; ``path`` is ``/`` for ROOT and ``/a/b/`` below it."""
 
     __tablename__ = "domain"
+    __table_args__ = (Index("uq_domain_parent_live_name", "parent", "live_name", unique=True),)
 
     parent: Mapped[int | None] = mapped_column(base.BigId, ForeignKey("domain.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
@@ -24,6 +25,7 @@ class Domain(base.Base, base.Entity):
     next_child_seq: Mapped[int] = mapped_column(base.BigId, default=1)
     state: Mapped[str] = mapped_column(String(32), default="Active")
     network_domain: Mapped[str | None] = mapped_column(String(255))
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class Role(base.Base, base.Entity):
@@ -55,6 +57,9 @@ class Account(base.Base, base.Entity):
     """An owner of resources; ``type`` is CloudStack's ordinal (0 user, 1 admin, 2 domain admin)."""
 
     __tablename__ = "account"
+    __table_args__ = (
+        Index("uq_account_domain_id_live_name", "domain_id", "live_name", unique=True),
+    )
 
     account_name: Mapped[str] = mapped_column(String(100), index=True)
     type: Mapped[int] = mapped_column(Integer)
@@ -64,12 +69,14 @@ class Account(base.Base, base.Entity):
     cleanup_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     network_domain: Mapped[str | None] = mapped_column(String(255))
     default: Mapped[bool] = mapped_column(Boolean, default=False)
+    live_name: Mapped[str | None] = base.live_name("account_name")
 
 
 class User(base.Base, base.Entity):
     """A login of an account. ``password`` is a salted hash; ``secret_key`` signs API requests."""
 
     __tablename__ = "user"
+    __table_args__ = (Index("uq_user_domain_id_live_name", "domain_id", "live_name", unique=True),)
 
     username: Mapped[str] = mapped_column(String(255), index=True)
     password: Mapped[str] = mapped_column(String(255))
@@ -87,6 +94,10 @@ class User(base.Base, base.Entity):
     is_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     default: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(40), default="UNKNOWN")
+    #: The account's domain, kept on the row (cirrostack addition) so that the database itself
+    #: keeps usernames unique per domain, as CloudStack's login requires; accounts never move.
+    domain_id: Mapped[int | None] = mapped_column(base.BigId, ForeignKey("domain.id"))
+    live_name: Mapped[str | None] = base.live_name("username")
 
 
 class ApiSession(base.Base, base.IdMixin, base.CreatedMixin):

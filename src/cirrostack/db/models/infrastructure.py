@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -28,6 +29,7 @@ class DataCenter(base.Base, base.Entity):
     """A zone: ``networktype`` Basic or Advanced; ``allocation_state`` gates placement."""
 
     __tablename__ = "data_center"
+    __table_args__ = (Index("uq_data_center_live_name", "live_name", unique=True),)
 
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(String(255))
@@ -49,6 +51,7 @@ class DataCenter(base.Base, base.Entity):
     mac_address: Mapped[int] = mapped_column(BigInteger, default=1)
     type: Mapped[str] = mapped_column(String(32), default="Core")
     sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class DataCenterDetail(base.Base, base.IdMixin):
@@ -68,7 +71,12 @@ class HostPod(base.Base, base.Entity):
     """A pod: one L2 management network of a zone, ``cidr_address``/``cidr_size`` wide."""
 
     __tablename__ = "host_pod_ref"
-    __table_args__ = (UniqueConstraint("name", "data_center_id"),)
+    __table_args__ = (
+        UniqueConstraint("name", "data_center_id"),
+        Index(
+            "uq_host_pod_ref_data_center_id_live_name", "data_center_id", "live_name", unique=True
+        ),
+    )
 
     name: Mapped[str] = mapped_column(String(255))
     data_center_id: Mapped[int] = mapped_column(
@@ -80,13 +88,17 @@ class HostPod(base.Base, base.Entity):
     description: Mapped[str | None] = mapped_column(String(255))
     allocation_state: Mapped[str] = mapped_column(String(32), default="Enabled")
     external_dhcp: Mapped[bool] = mapped_column(Boolean, default=False)
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class Cluster(base.Base, base.Entity):
     """A set of hosts of one hypervisor type sharing primary storage."""
 
     __tablename__ = "cluster"
-    __table_args__ = (UniqueConstraint("pod_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("pod_id", "name"),
+        Index("uq_cluster_pod_id_live_name", "pod_id", "live_name", unique=True),
+    )
 
     name: Mapped[str] = mapped_column(String(255))
     guid: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -99,6 +111,7 @@ class Cluster(base.Base, base.Entity):
     allocation_state: Mapped[str] = mapped_column(String(32), default="Enabled")
     managed_state: Mapped[str] = mapped_column(String(32), default="Managed")
     arch: Mapped[str | None] = mapped_column(String(8), default="x86_64")
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class ClusterDetail(base.Base, base.IdMixin):
