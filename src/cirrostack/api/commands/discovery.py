@@ -13,6 +13,7 @@ from cirrostack import CLOUDSTACK_API_VERSION
 from cirrostack.accounts import roles
 from cirrostack.api import errors, paging, registry, responses
 from cirrostack.api.commands.common import P, T
+from cirrostack.config import keys, settings
 
 _SUCCESS_FIELDS = (
     registry.Field("success", "boolean", "true if operation is executed successfully"),
@@ -81,6 +82,8 @@ def list_apis(call: registry.Call) -> responses.Reply:
 
 
 def list_capabilities(call: registry.Call) -> responses.Reply:
+    values = settings.Settings(call.session)
+    account = call.who.account_id
     return responses.Single(
         "capability",
         {
@@ -90,12 +93,16 @@ def list_capabilities(call: registry.Call) -> responses.Reply:
             "supportELB": "false",
             "projectinviterequired": False,
             "allowusercreateprojects": True,
-            "customdiskofferingminsize": 1,
-            "customdiskofferingmaxsize": 1024,
+            "customdiskofferingminsize": values.get(keys.CUSTOM_DISK_OFFERING_MIN_SIZE),
+            "customdiskofferingmaxsize": values.get(keys.CUSTOM_DISK_OFFERING_MAX_SIZE),
             "kvmsnapshotenabled": True,
             "regionsecondaryenabled": False,
-            "allowuserviewdestroyedvm": False,
-            "allowuserexpungerecovervm": False,
+            "allowuserviewdestroyedvm": values.get(
+                keys.ALLOW_USER_VIEW_DESTROYED_VM, account_id=account
+            ),
+            "allowuserexpungerecovervm": values.get(
+                keys.ALLOW_USER_EXPUNGE_RECOVER_VM, account_id=account
+            ),
             "dynamicrolesenabled": True,
             "defaultuipagesize": 20,
             "apilimitinterval": 1,

@@ -1,0 +1,138 @@
+"""CloudStack's whole catalogue through the real dispatcher (issue 6, finding 12).
+
+Every key is listed, and settable at global scope with its type checked, on every backend; the
+keys clients set at a narrower scope (Ansible's configuration tests, zone set-up scripts) are
+set there, and refused at a scope they lack. Settings that answer in listCapabilities and
+the offering size limit follow the configuration, without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cirrostack.config import catalogue, definitions
+from tests import rows
+from tests.cloud import Cloud, content
+
+
+def another_value(key: definitions.ConfigKey[Any]) -> str:
+    """A valid text for ``key`` other than its default."""
+    if key.choices:
+        return next(choice for choice in key.choices if choice != key.default_text)
+    if key.kind is bool:
+        return "false" if key.default else "true"
+    if key.kind is int:
+        if key.maximum is not None and key.default + 1 > key.maximum:
+            return str(key.default - 1)
+        return str(key.default + 1)
+    if key.kind is float:
+        if key.maximum is not None:
+            low = key.minimum if key.minimum is not None else 0.0
+            return str((low + key.maximum) / 2)
+        return str(key.default + 0.5)
+    return "cirrostack-test"
+
+
+def refused(cloud: Cloud, **named: str) -> str:
+    answer = cloud.call(cloud.admin.keys, "updateConfiguration", **named)
+    assert answer.status == 431, (named, answer.body)
+    return str(content(answer)["errortext"])
+
+
+def test_every_catalogue_key_is_listed_and_settable_with_its_type_checked(cloud: Cloud) -> None:
+    listed = cloud.ok(cloud.admin.keys, "listConfigurations", page="1", pagesize="500")
+    names = {item["name"]: item for item in listed["configuration"]}
+    assert set(names) == {key.name for key in catalogue.REGISTRY}
+    for key in catalogue.REGISTRY:
+        item = names[key.name]
+        assert (item["type"], item["isdynamic"]) == (key.type_name, key.is_dynamic), key.name
+        assert item["description"] == key.listed_description
+        text = another_value(key)
+        answer = cloud.ok(cloud.admin.keys, "updateConfiguration", name=key.name, value=text)
+        assert answer["configuration"]["value"] == text, key.name
+        if key.kind is not str:
+            assert key.name in refused(cloud, name=key.name, value="not-a-value")
+
+
+def test_keys_clients_set_at_a_scope_are_set_there_and_refused_elsewhere(cloud: Cloud) -> None:
+    with cloud.sessions() as session:
+        zone, _pod, cluster = rows.zone_pod_cluster(session)
+        session.commit()
+        zone_id, cluster_id = zone.uuid, cluster.uuid
+    account_id = cloud.admin.account_id
+    set_at = [
+        ("use.external.dns", "zoneid", zone_id, "true"),
+        ("enable.dynamic.scale.vm", "zoneid", zone_id, "true"),
+        ("allow.public.user.templates", "accountid", account_id, "false"),
+        ("cpu.overprovisioning.factor", "clusterid", cluster_id, "2.0"),
+    ]
+    for name, param, ident, text in set_at:
+        answer = cloud.ok(
+            cloud.admin.keys, "updateConfiguration", name=name, value=text, **{param: ident}
+        )
+        assert (answer["configuration"]["value"], answer["configuration"]["id"]) == (text, ident)
+        again = cloud.ok(cloud.admin.keys, "listConfigurations", name=name, **{param: ident})
+        assert [item["value"] for item in again["configuration"] if item["name"] == name] == [text]
+    assert "cannot be set for a cluster" in refused(
+        cloud, name="use.external.dns", value="true", clusterid=cluster_id
+    )
+    assert "cannot be set for a zone" in refused(
+        cloud, name="allow.public.user.templates", value="true", zoneid=zone_id
+    )
+    # A stored-only key of global scope only is refused at a zone too.
+    assert "cannot be set for a zone" in refused(
+        cloud, name="hypervisor.list", value="KVM", zoneid=zone_id
+    )
+
+
+def capabilities(cloud: Cloud) -> dict[str, Any]:
+    answer: dict[str, Any] = cloud.ok(cloud.admin.keys, "listCapabilities")
+    return answer
+
+
+def test_list_capabilities_follows_the_configuration(sqlite_cloud: Cloud) -> None:
+    cloud = sqlite_cloud
+    before = capabilities(cloud)
+    assert (before["customdiskofferingminsize"], before["customdiskofferingmaxsize"]) == (1, 1024)
+    assert (before["allowuserexpungerecovervm"], before["allowuserviewdestroyedvm"]) == (
+        False,
+        False,
+    )
+    for name, text in (
+        ("custom.diskoffering.size.min", "5"),
+        ("custom.diskoffering.size.max", "4096"),
+        ("allow.user.view.destroyed.vm", "true"),
+    ):
+        cloud.ok(cloud.admin.keys, "updateConfiguration", name=name, value=text)
+    cloud.ok(
+        cloud.admin.keys,
+        "updateConfiguration",
+        name="allow.user.expunge.recover.vm",
+        value="true",
+        accountid=cloud.admin.account_id,
+    )
+    after = capabilities(cloud)
+    assert (after["customdiskofferingminsize"], after["customdiskofferingmaxsize"]) == (5, 4096)
+    assert (after["allowuserexpungerecovervm"], after["allowuserviewdestroyedvm"]) == (True, True)
+
+
+def test_the_disk_size_limit_is_storage_max_volume_size(sqlite_cloud: Cloud) -> None:
+    cloud = sqlite_cloud
+
+    def create(size: int) -> Any:
+        return cloud.call(
+            cloud.admin.keys,
+            "createDiskOffering",
+            name=f"disk-{size}",
+            displaytext="disk",
+            disksize=str(size),
+        )
+
+    # CloudStack checks disk offerings against storage.max.volume.size (2000 GB by default).
+    assert create(2000).status == 200
+    assert create(2001).status == 431
+    cloud.ok(cloud.admin.keys, "updateConfiguration", name="storage.max.volume.size", value="100")
+    refusal = create(101)
+    assert refusal.status == 431
+    assert "100 GB" in content(refusal)["errortext"]
+    assert create(100).status == 200
