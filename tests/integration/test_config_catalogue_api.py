@@ -142,3 +142,38 @@ def test_the_disk_size_limit_is_storage_max_volume_size(sqlite_cloud: Cloud) -> 
     assert refusal.status == 431
     assert "100 GB" in content(refusal)["errortext"]
     assert create(100).status == 200
+
+
+#: The ``globalConfig`` of CloudStack's own simulator zone set-up (setup/dev/advanced.cfg),
+#: which Marvin's deployDataCenter sends as updateConfiguration calls before building zones.
+ZONE_SETUP = (
+    ("network.gc.wait", "60"),
+    ("storage.cleanup.interval", "60"),
+    ("vm.op.wait.interval", "5"),
+    ("default.page.size", "500"),
+    ("network.gc.interval", "60"),
+    ("instance.name", "QA"),
+    ("workers", "10"),
+    ("account.cleanup.interval", "60"),
+    ("guest.domain.suffix", "sandbox.simulator"),
+    ("expunge.delay", "60"),
+    ("vm.allocation.algorithm", "random"),
+    ("expunge.interval", "60"),
+    ("expunge.workers", "3"),
+    ("check.pod.cidrs", "true"),
+    ("secstorage.allowed.internal.sites", "10.147.28.0/24"),
+    ("direct.agent.load.size", "1000"),
+    ("enable.dynamic.scale.vm", "true"),
+    ("ping.interval", "10"),
+    ("ping.timeout", "1.5"),
+    ("outofbandmanagement.sync.interval", "2000"),
+)
+
+
+def test_cloudstacks_zone_set_up_settings_replay(cloud: Cloud) -> None:
+    for name, value in ZONE_SETUP:
+        answer = cloud.ok(cloud.admin.keys, "updateConfiguration", name=name, value=value)
+        assert answer["configuration"]["value"] == value, name
+    listed = cloud.ok(cloud.admin.keys, "listConfigurations", page="1", pagesize="500")
+    values = {item["name"]: item.get("value") for item in listed["configuration"]}
+    assert {name: values[name] for name, _ in ZONE_SETUP} == dict(ZONE_SETUP)
