@@ -177,3 +177,16 @@ def test_cloudstacks_zone_set_up_settings_replay(cloud: Cloud) -> None:
     listed = cloud.ok(cloud.admin.keys, "listConfigurations", page="1", pagesize="500")
     values = {item["name"]: item.get("value") for item in listed["configuration"]}
     assert {name: values[name] for name, _ in ZONE_SETUP} == dict(ZONE_SETUP)
+
+
+def test_the_stored_only_keys_are_found_by_their_note(sqlite_cloud: Cloud) -> None:
+    # What docs/configuration-and-events.md tells operators to run.
+    found = sqlite_cloud.ok(
+        sqlite_cloud.admin.keys,
+        "listConfigurations",
+        keyword="does not act on it",
+        page="1",
+        pagesize="500",
+    )
+    names = {item["name"] for item in found["configuration"]}
+    assert names == {key.name for key in catalogue.REGISTRY if not key.acted_on}
