@@ -49,13 +49,13 @@ def entries() -> Iterator[dict[str, Any]]:
 
 
 def stored_key(entry: dict[str, Any]) -> definitions.ConfigKey[Any]:
-    """The stored-only key of one catalogue entry; raises ValueError on a malformed entry."""
+    """The stored-only key of one catalogue entry; raises ValueError on a malformed entry
+    (an unknown type or scope, a default the key's own type, bounds or choices refuse)."""
     kind = definitions.KINDS[entry["type"]]
-    probe: definitions.ConfigKey[Any] = definitions.ConfigKey(entry["name"], kind, _blank(kind), "")
-    key: definitions.ConfigKey[Any] = definitions.ConfigKey(
+    return definitions.ConfigKey(
         entry["name"],
         kind,
-        probe.parse(entry["default"]) if entry["default"] != "" else _blank(kind),
+        _default(entry["name"], kind, entry["default"]),
         entry["description"].strip(),
         category=entry["category"],
         component=entry["component"],
@@ -66,11 +66,15 @@ def stored_key(entry: dict[str, Any]) -> definitions.ConfigKey[Any]:
         choices=tuple(entry.get("choices", ())),
         acted_on=False,
     )
-    return key
 
 
-def _blank(kind: type) -> Any:
-    return {bool: False, int: 0, float: 0.0, str: ""}[kind]
+def _default(name: str, kind: type, text: str) -> Any:
+    """The typed default of a catalogue text ("" stands for CloudStack's null)."""
+    blank: Any = {bool: False, int: 0, float: 0.0, str: ""}[kind]
+    if text == "":
+        return blank
+    probe: definitions.ConfigKey[Any] = definitions.ConfigKey(name, kind, blank, "")
+    return probe.parse(text)
 
 
 def stored_keys(declared: Iterable[str]) -> tuple[definitions.ConfigKey[Any], ...]:
