@@ -123,10 +123,14 @@ def test_list_capabilities_follows_the_configuration(sqlite_cloud: Cloud) -> Non
         False,
         False,
     )
+    assert before["userpublictemplateenabled"] is True
+    assert (before["allowusercreateprojects"], before["projectinviterequired"]) == (True, False)
     for name, text in (
         ("custom.diskoffering.size.min", "5"),
         ("custom.diskoffering.size.max", "4096"),
         ("allow.user.view.destroyed.vm", "true"),
+        ("allow.user.create.projects", "false"),
+        ("project.invite.required", "true"),
     ):
         cloud.ok(cloud.admin.keys, "updateConfiguration", name=name, value=text)
     cloud.ok(
@@ -139,6 +143,15 @@ def test_list_capabilities_follows_the_configuration(sqlite_cloud: Cloud) -> Non
     after = capabilities(cloud)
     assert (after["customdiskofferingminsize"], after["customdiskofferingmaxsize"]) == (5, 4096)
     assert (after["allowuserexpungerecovervm"], after["allowuserviewdestroyedvm"]) == (True, True)
+    assert (after["allowusercreateprojects"], after["projectinviterequired"]) == (False, True)
+    cloud.ok(
+        cloud.admin.keys,
+        "updateConfiguration",
+        name="allow.public.user.templates",
+        value="false",
+        accountid=cloud.admin.account_id,
+    )
+    assert capabilities(cloud)["userpublictemplateenabled"] is False
 
 
 def test_the_disk_size_limit_is_storage_max_volume_size(sqlite_cloud: Cloud) -> None:

@@ -524,6 +524,35 @@ ALLOW_USER_VIEW_DESTROYED_VM = ConfigKey(
     component="QueryManager",
     scopes=(_ACCOUNT,),
 )
+ALLOW_PUBLIC_USER_TEMPLATES = ConfigKey(
+    "allow.public.user.templates",
+    bool,
+    True,
+    "If false, users will not be able to create public templates (listCapabilities answers it "
+    "as userpublictemplateenabled)",
+    component="TemplateManager",
+    scopes=(_ACCOUNT,),
+)
+ALLOW_USER_CREATE_PROJECTS = ConfigKey(
+    "allow.user.create.projects",
+    bool,
+    True,
+    "If regular user can create a project; true by default (listCapabilities answers it as "
+    "allowusercreateprojects)",
+    category="Project Defaults",
+    component="management-server",
+    is_dynamic=False,
+)
+PROJECT_INVITE_REQUIRED = ConfigKey(
+    "project.invite.required",
+    bool,
+    False,
+    "If invitation confirmation is required when add account to project (listCapabilities "
+    "answers it as projectinviterequired)",
+    category="Project Defaults",
+    component="management-server",
+    is_dynamic=False,
+)
 
 ALL: tuple[ConfigKey[Any], ...] = (
     STORAGE_CAPACITY_DISABLE_THRESHOLD,
@@ -584,6 +613,9 @@ ALL: tuple[ConfigKey[Any], ...] = (
     MAX_ACCOUNT_PRIMARY_STORAGE,
     MAX_ACCOUNT_SECONDARY_STORAGE,
     ALLOW_USER_VIEW_DESTROYED_VM,
+    ALLOW_PUBLIC_USER_TEMPLATES,
+    ALLOW_USER_CREATE_PROJECTS,
+    PROJECT_INVITE_REQUIRED,
 )
 
 REGISTRY = definitions.Registry(ALL)

@@ -89,10 +89,12 @@ def list_capabilities(call: registry.Call) -> responses.Reply:
         {
             "cloudstackversion": CLOUDSTACK_API_VERSION,
             "securitygroupsenabled": False,
-            "userpublictemplateenabled": True,
+            "userpublictemplateenabled": values.get(
+                keys.ALLOW_PUBLIC_USER_TEMPLATES, account_id=account
+            ),
             "supportELB": "false",
-            "projectinviterequired": False,
-            "allowusercreateprojects": True,
+            "projectinviterequired": values.get(keys.PROJECT_INVITE_REQUIRED),
+            "allowusercreateprojects": values.get(keys.ALLOW_USER_CREATE_PROJECTS),
             "customdiskofferingminsize": values.get(keys.CUSTOM_DISK_OFFERING_MIN_SIZE),
             "customdiskofferingmaxsize": values.get(keys.CUSTOM_DISK_OFFERING_MAX_SIZE),
             "kvmsnapshotenabled": True,
