@@ -43,6 +43,7 @@ from cirrostack.config import settings as config_settings
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
 from cirrostack.infrastructure import agents, monitor
+from cirrostack.jobs import lease as job_lease
 from cirrostack.jobs import reaper as job_reaper
 from cirrostack.jobs import worker as job_worker
 
@@ -108,19 +109,22 @@ class JobSettings:
     lease: datetime.timedelta = datetime.timedelta(seconds=60)
     reaper_interval: float = 15.0
     max_attempts: int = 3
+    #: Reads the lease at each claim and heartbeat (``lease`` is then the fallback).
+    lease_of: job_worker.LeaseOf | None = None
 
     @classmethod
     def configured(cls, sessions: sessionmaker[Session]) -> JobSettings:
-        """The settings in the ``configuration`` table (``job.workers``, ``job.lease.seconds``);
-        the reaper looks at least every third of a lease."""
+        """The settings in the ``configuration`` table: ``job.workers`` (read now: it sizes
+        the pool) and ``job.lease.seconds`` (read again at each claim and heartbeat); the
+        reaper looks every third of the lease at start, at most every 15 s."""
         with sessions() as session:
-            settings = config_settings.Settings(session)
-            workers = settings.get(config_keys.JOB_WORKERS)
-            lease = settings.get(config_keys.JOB_LEASE_SECONDS)
+            workers = config_settings.Settings(session).get(config_keys.JOB_WORKERS)
+            lease = job_lease.configured(session)
         return cls(
             workers=workers,
-            lease=datetime.timedelta(seconds=lease),
-            reaper_interval=min(15.0, lease / 3),
+            lease=lease,
+            reaper_interval=min(15.0, lease.total_seconds() / 3),
+            lease_of=job_lease.configured,
         )
 
 
@@ -147,7 +151,9 @@ def create_app(
         sessions,
         api_jobs.Runner(commands, sessions, shared),
         owner=job_worker.new_owner_id(),
-        settings=job_worker.PoolSettings(size=settings.workers, lease=settings.lease),
+        settings=job_worker.PoolSettings(
+            size=settings.workers, lease=settings.lease, lease_of=settings.lease_of
+        ),
     )
     reaper = job_reaper.Reaper(
         sessions, interval=settings.reaper_interval, max_attempts=settings.max_attempts

@@ -92,7 +92,7 @@ def _run(data_dir: Path, database_url: str | None) -> None:
         cs.updateConfiguration(name="job.lease.seconds", value="5")
         cs.updateConfiguration(name="ping.interval", value="1")
         stop_server(server)
-        server = start_server(data_dir, database_url)  # the pool reads its lease at start
+        server = start_server(data_dir, database_url)  # the reaper interval is set at start
         cs = client(server)
         build_cloud(cs)
         names = sorted(hosts_by_state(cs))

@@ -95,7 +95,7 @@ def test_cs_manages_disk_offerings_and_sees_431_for_bad_values(api: CloudStack) 
     with pytest.raises(CloudStackApiException) as refused:
         api.createDiskOffering(name="Huge", displaytext="Huge", disksize=100000)
     assert refused.value.response.status_code == 431
-    assert "1024 GB" in refused.value.error["errortext"]
+    assert "2000 GB" in refused.value.error["errortext"]
     assert api.deleteDiskOffering(id=created["id"]) == {"success": True}
     names = [item["name"] for item in api.listDiskOfferings(fetch_list=True)]
     assert "Small disk" not in names and "Custom" in names

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack.accounts import bootstrap
-from cirrostack.config import errors, keys, seed, service, settings, store
+from cirrostack.config import catalogue, errors, keys, seed, service, settings, store
 from cirrostack.config.definitions import ConfigKey, Scope
 from cirrostack.db import query
 from cirrostack.db.models import accounts, infrastructure, storage
@@ -99,7 +99,7 @@ def configuration_rows(session: Session) -> list[str]:
 def test_bootstrap_seeds_one_row_per_key_with_its_declaration(sqlite_session: Session) -> None:
     session = sqlite_session
     rows = {row.name: row for row in session.scalars(sa.select(models.Configuration))}
-    assert set(rows) == {key.name for key in keys.REGISTRY}
+    assert set(rows) == {key.name for key in catalogue.REGISTRY}
     row = rows["pool.storage.capacity.disablethreshold"]
     assert (row.value, row.default_value) == ("0.85", "0.85")
     assert (row.category, row.component, row.instance) == ("Alert", "CapacityManager", "DEFAULT")
@@ -290,7 +290,7 @@ def test_search_at_a_scope_lists_only_its_keys_with_the_value_in_force(
     entries, total = service.search(
         session, service.Filter(), store.Place(Scope.CLUSTER, world.cluster), query.Page()
     )
-    assert total == len(entries) == len(keys.REGISTRY.supporting(Scope.CLUSTER))
+    assert total == len(entries) == len(catalogue.REGISTRY.supporting(Scope.CLUSTER))
     values = {entry.row.name: entry.value for entry in entries}
     assert values["cpu.overprovisioning.factor"] == "3"
     assert values["cluster.cpu.allocated.capacity.disablethreshold"] == "0.85"

@@ -208,7 +208,7 @@ def test_system_offerings(cloud: Cloud) -> None:
         ({"provisioningtype": "thick"}, "valid values are thin, sparse, fat"),
         ({"storagetype": "nfs"}, "valid values are shared, local"),
         ({"rootdisksize": "0"}, "at least 1 GB"),
-        ({"rootdisksize": "4096"}, "maximum size for a disk is 1024 GB"),
+        ({"rootdisksize": "4096"}, "maximum size for a disk is 2000 GB"),
         ({"miniops": "500", "maxiops": "100"}, "miniops (500)"),
         ({"customizediops": "true", "miniops": "5"}, "customizediops is true"),
         ({"bytesreadrate": "-5"}, "bytesreadrate -5"),
@@ -306,7 +306,7 @@ def test_disk_offering_lifecycle_answers_cloudstack_fields(cloud: Cloud) -> None
     [
         ({"disksize": "0"}, "at least 1 GB"),
         ({"disksize": "-3"}, "at least 1 GB"),
-        ({"disksize": "1025"}, "maximum size for a disk is 1024 GB"),
+        ({"disksize": "2001"}, "maximum size for a disk is 2000 GB"),
         ({"disksize": "9223372036854775807"}, "maximum size"),
         ({"customized": "true"}, "disksize is not allowed for a customized"),
         ({"disksize": None}, "disksize is required"),

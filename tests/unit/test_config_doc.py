@@ -15,14 +15,17 @@ START, END = "<!-- keys:start -->", "<!-- keys:end -->"
 
 def table() -> str:
     lines = [
-        "| Key | Type | Default | Scopes below global | Dynamic |",
-        "|---|---|---|---|---|",
+        "| Key | Type | Default | Scopes below global | Dynamic | Acted on |",
+        "|---|---|---|---|---|---|",
     ]
     for key in keys.REGISTRY:
         scopes = ", ".join(key.scope_names()[1:]) or "—"
         default = key.default_text or '""'
         dynamic = "yes" if key.is_dynamic else "no"
-        lines.append(f"| `{key.name}` | {key.type_name} | `{default}` | {scopes} | {dynamic} |")
+        acted = "yes" if key.acted_on else "stored only"
+        lines.append(
+            f"| `{key.name}` | {key.type_name} | `{default}` | {scopes} | {dynamic} | {acted} |"
+        )
     return "\n".join(lines)
 
 

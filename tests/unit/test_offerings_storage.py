@@ -31,12 +31,12 @@ def test_tags_are_trimmed_and_joined_by_commas(text: str | None, cleaned: str | 
     assert storage.clean_tags(text) == cleaned
 
 
-def test_sizes_are_whole_gigabytes_up_to_the_custom_maximum() -> None:
-    assert storage.size_in_bytes(1, "disksize") == 1024**3
-    assert storage.size_in_bytes(storage.MAX_DISK_SIZE_GB, "disksize") == 1024 * 1024**3
-    for bad in (0, -5, storage.MAX_DISK_SIZE_GB + 1, 2**62):
+def test_sizes_are_whole_gigabytes_up_to_the_maximum() -> None:
+    assert storage.size_in_bytes(1, "disksize", 2000) == 1024**3
+    assert storage.size_in_bytes(2000, "disksize", 2000) == 2000 * 1024**3
+    for bad in (0, -5, 2001, 2**62):
         with pytest.raises(errors.InvalidParameterValue, match="disksize"):
-            storage.size_in_bytes(bad, "disksize")
+            storage.size_in_bytes(bad, "disksize", 2000)
 
 
 def test_rate_names_follow_cloudstack_parameters_and_answer_keys() -> None:

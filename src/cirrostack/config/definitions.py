@@ -49,6 +49,11 @@ _INTEGER = re.compile(r"^[+-]?\d{1,19}$")
 _TRUTH = {"true": True, "false": False}
 #: The ``type`` listConfigurations answers (CloudStack's ``getConfigurationType``).
 _TYPE_NAMES: dict[type, str] = {bool: "Boolean", int: "Number", float: "Decimal", str: "String"}
+#: The value type of each ``type`` name (for keys described as data, e.g. the catalogue).
+KINDS: dict[str, type] = {name: kind for kind, name in _TYPE_NAMES.items()}
+#: Appended to the description of a key cirrostack keeps but does not act on (listConfigurations
+#: shows it, docs/configuration-and-events.md states the rule).
+STORED_ONLY_NOTE = "[cirrostack stores this setting and does not act on it]"
 _EXPECTED: dict[type, str] = {
     bool: "true or false",
     int: "a whole number",
@@ -87,7 +92,9 @@ class ConfigKey(Generic[T]):
 
     ``scopes`` lists the levels below GLOBAL that may override the value (GLOBAL is implied).
     ``minimum``/``maximum`` bound numbers (inclusive); ``choices`` restrict texts.
-    ``is_dynamic`` False means a new value is read at the next start only.
+    ``is_dynamic`` False means a new value is read at the next start only. ``acted_on`` False
+    marks a key cirrostack stores and lists (CloudStack's name, type, scope and default) but
+    does not read anywhere: its listed description says so (``listed_description``).
     """
 
     name: str
@@ -101,6 +108,7 @@ class ConfigKey(Generic[T]):
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    acted_on: bool = True
 
     def __post_init__(self) -> None:
         if Scope.GLOBAL in self.scopes:
@@ -116,6 +124,13 @@ class ConfigKey(Generic[T]):
     def default_text(self) -> str:
         """The default as stored in ``configuration.default_value``."""
         return _text(self.default)
+
+    @property
+    def listed_description(self) -> str:
+        """The description as stored and listed: a stored-only key says that it is one."""
+        if self.acted_on:
+            return self.description
+        return f"{self.description} {STORED_ONLY_NOTE}"
 
     def supports(self, scope: Scope) -> bool:
         return scope is Scope.GLOBAL or scope in self.scopes

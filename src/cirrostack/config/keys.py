@@ -1,4 +1,4 @@
-"""Every setting cirrostack reads, declared once, and ``REGISTRY`` of them all.
+"""The settings cirrostack reads, declared once as typed keys, and ``REGISTRY`` of them all.
 
 Names, defaults and scopes are CloudStack's (schema reference, section 11, and CloudStack's
 ConfigKey declarations), so an operator's runbook and ``cs updateConfiguration`` keep working.
@@ -8,13 +8,19 @@ Business code reads a key through ``config.settings.Settings``::
 
     factor = settings.Settings(session).get(keys.STORAGE_OVERPROVISIONING_FACTOR, pool_id=pool.id)
 
+A key declared here that nothing reads yet is wrapped in ``_stored`` (or made by a helper that
+says so): it is listed with a description saying cirrostack does not act on it. A test checks
+both directions: every key acted on is read somewhere in ``src/``, no stored-only key is. The
+rest of CloudStack's catalogue comes from ``config.catalogue`` (all stored-only).
+
 ``ALL`` is written out (no collection by introspection); a test checks that every key declared
 here is in it, and ``Registry`` refuses a duplicate name when the module is imported.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, TypeVar
 
 from cirrostack.config import definitions
 from cirrostack.config.definitions import ConfigKey, Scope
@@ -23,12 +29,21 @@ _POOL, _CLUSTER, _ZONE = Scope.STORAGE_POOL, Scope.CLUSTER, Scope.ZONE
 _ACCOUNT, _IMAGE_STORE = Scope.ACCOUNT, Scope.IMAGE_STORE
 _CAPACITY, _STORAGE, _AGENT = "CapacityManager", "StorageManager", "AgentManager"
 _JOBS, _VMS, _LIMITS = "AsyncJobManager", "UserVmManager", "ResourceLimitManager"
+T = TypeVar("T", bool, int, float, str)
+
+
+def _stored(key: ConfigKey[T]) -> ConfigKey[T]:
+    """``key`` marked stored-only: listed and settable, read nowhere yet (it says so)."""
+    return dataclasses.replace(key, acted_on=False)
 
 
 def _ratio(
     name: str, default: float, description: str, *scopes: Scope, category: str = "Alert"
 ) -> ConfigKey[float]:
-    """A fraction of a capacity (0 to 1): the disable and notification thresholds."""
+    """A fraction of a capacity (0 to 1): the disable and notification thresholds.
+
+    Stored-only until the allocators and capacity alerts of the storage and VM work read them.
+    """
     return ConfigKey(
         name,
         float,
@@ -39,6 +54,7 @@ def _ratio(
         scopes=scopes,
         minimum=0.0,
         maximum=1.0,
+        acted_on=False,
     )
 
 
@@ -51,7 +67,11 @@ def _whole(
 
 
 def _limit(name: str, default: int, what: str) -> ConfigKey[int]:
-    """The default resource limit of a new account; -1 is unlimited."""
+    """The default resource limit of a new account; -1 is unlimited.
+
+    Stored-only until resource limits are enforced (updateResourceLimit and the VM, volume and
+    snapshot work).
+    """
     return ConfigKey(
         name,
         int,
@@ -61,6 +81,7 @@ def _limit(name: str, default: int, what: str) -> ConfigKey[int]:
         component=_LIMITS,
         scopes=(_ACCOUNT,),
         minimum=-1,
+        acted_on=False,
     )
 
 
@@ -82,15 +103,17 @@ STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD = _ratio(
     _POOL,
     _ZONE,
 )
-STORAGE_OVERPROVISIONING_FACTOR = ConfigKey(
-    "storage.overprovisioning.factor",
-    float,
-    2.0,
-    "Multiplier on a primary storage pool's size for allocation (thin-provisioning pool types)",
-    category="Storage",
-    component=_CAPACITY,
-    scopes=(_POOL,),
-    minimum=1.0,
+STORAGE_OVERPROVISIONING_FACTOR = _stored(
+    ConfigKey(
+        "storage.overprovisioning.factor",
+        float,
+        2.0,
+        "Multiplier on a primary storage pool's size for allocation (thin-provisioning pool types)",
+        category="Storage",
+        component=_CAPACITY,
+        scopes=(_POOL,),
+        minimum=1.0,
+    )
 )
 CLUSTER_STORAGE_CAPACITY_NOTIFICATION_THRESHOLD = _ratio(
     "cluster.storage.capacity.notificationthreshold",
@@ -150,13 +173,15 @@ CLUSTER_MEMORY_DISABLE_THRESHOLD = _ratio(
     "Fraction of a cluster's memory allocated above which the planner skips the cluster",
     _CLUSTER,
 )
-CLUSTER_THRESHOLD_ENABLED = ConfigKey(
-    "cluster.threshold.enabled",
-    bool,
-    True,
-    "Whether the cluster CPU and memory disable thresholds are applied",
-    category="Alert",
-    component=_CAPACITY,
+CLUSTER_THRESHOLD_ENABLED = _stored(
+    ConfigKey(
+        "cluster.threshold.enabled",
+        bool,
+        True,
+        "Whether the cluster CPU and memory disable thresholds are applied",
+        category="Alert",
+        component=_CAPACITY,
+    )
 )
 CLUSTER_CPU_NOTIFICATION_THRESHOLD = _ratio(
     "cluster.cpu.allocated.capacity.notificationthreshold",
@@ -201,42 +226,50 @@ POD_PRIVATE_IP_NOTIFICATION_THRESHOLD = _ratio(
     "have no settings of their own: set it for the zone)",
     _ZONE,
 )
-VM_ALLOCATION_ALGORITHM = ConfigKey(
-    "vm.allocation.algorithm",
-    str,
-    "random",
-    "Order in which hosts and pools are tried for a new VM",
-    component="DeploymentPlanningManager",
-    choices=(
+VM_ALLOCATION_ALGORITHM = _stored(
+    ConfigKey(
+        "vm.allocation.algorithm",
+        str,
         "random",
-        "firstfit",
-        "userdispersing",
-        "userconcentratedpod_random",
-        "userconcentratedpod_firstfit",
-        "firstfitleastconsumed",
-    ),
+        "Order in which hosts and pools are tried for a new VM",
+        component="DeploymentPlanningManager",
+        choices=(
+            "random",
+            "firstfit",
+            "userdispersing",
+            "userconcentratedpod_random",
+            "userconcentratedpod_firstfit",
+            "firstfitleastconsumed",
+        ),
+    )
 )
-HOST_CAPACITY_TYPE_TO_ORDER_CLUSTERS = ConfigKey(
-    "host.capacityType.to.order.clusters",
-    str,
-    "CPU",
-    "Capacity by which clusters are ordered for a new VM: CPU or RAM",
-    component="DeploymentPlanningManager",
-    choices=("CPU", "RAM"),
+HOST_CAPACITY_TYPE_TO_ORDER_CLUSTERS = _stored(
+    ConfigKey(
+        "host.capacityType.to.order.clusters",
+        str,
+        "CPU",
+        "Capacity by which clusters are ordered for a new VM: CPU or RAM",
+        component="DeploymentPlanningManager",
+        choices=("CPU", "RAM"),
+    )
 )
-CAPACITY_CHECK_PERIOD = _whole(
-    "capacity.check.period",
-    300000,
-    "Milliseconds between capacity recalculations and capacity alerts",
-    _CAPACITY,
-    category="Alert",
+CAPACITY_CHECK_PERIOD = _stored(
+    _whole(
+        "capacity.check.period",
+        300000,
+        "Milliseconds between capacity recalculations and capacity alerts",
+        _CAPACITY,
+        category="Alert",
+    )
 )
-CAPACITY_SKIP_COUNTING_HOURS = _whole(
-    "capacity.skipcounting.hours",
-    3600,
-    "Seconds (despite the name) a stopped VM keeps its capacity reserved on its last host",
-    _CAPACITY,
-    minimum=0,
+CAPACITY_SKIP_COUNTING_HOURS = _stored(
+    _whole(
+        "capacity.skipcounting.hours",
+        3600,
+        "Seconds (despite the name) a stopped VM keeps its capacity reserved on its last host",
+        _CAPACITY,
+        minimum=0,
+    )
 )
 
 # --- Storage -----------------------------------------------------------------------------------
@@ -245,7 +278,7 @@ STORAGE_MAX_VOLUME_SIZE = ConfigKey(
     "storage.max.volume.size",
     int,
     2000,
-    "The largest volume size a user may ask for, in GB",
+    "The largest size of a volume, in GB: no disk offering or root disk may be larger",
     category="Storage",
     component=_STORAGE,
     minimum=1,
@@ -254,8 +287,9 @@ CUSTOM_DISK_OFFERING_MIN_SIZE = ConfigKey(
     "custom.diskoffering.size.min",
     int,
     1,
-    "The smallest size of a volume of a custom-size disk offering, in GB",
-    category="Storage",
+    "The smallest size of a volume of a custom-size disk offering, in GB (listCapabilities "
+    "answers it as customdiskofferingminsize)",
+    category="Advanced",
     component=_STORAGE,
     minimum=1,
 )
@@ -263,111 +297,135 @@ CUSTOM_DISK_OFFERING_MAX_SIZE = ConfigKey(
     "custom.diskoffering.size.max",
     int,
     1024,
-    "The largest size of a volume of a custom-size disk offering, in GB",
-    category="Storage",
+    "The largest size of a volume of a custom-size disk offering, in GB (listCapabilities "
+    "answers it as customdiskofferingmaxsize)",
+    category="Advanced",
     component=_STORAGE,
     minimum=1,
 )
-STORAGE_CLEANUP_ENABLED = ConfigKey(
-    "storage.cleanup.enabled",
-    bool,
-    True,
-    "Whether the storage clean-up task runs (expunges destroyed volumes, unused copies)",
-    category="Storage",
-    component=_STORAGE,
+STORAGE_CLEANUP_ENABLED = _stored(
+    ConfigKey(
+        "storage.cleanup.enabled",
+        bool,
+        True,
+        "Whether the storage clean-up task runs (expunges destroyed volumes, unused copies)",
+        category="Storage",
+        component=_STORAGE,
+    )
 )
-STORAGE_CLEANUP_INTERVAL = _whole(
-    "storage.cleanup.interval",
-    86400,
-    "Seconds between runs of the storage clean-up task",
-    _STORAGE,
-    category="Storage",
+STORAGE_CLEANUP_INTERVAL = _stored(
+    _whole(
+        "storage.cleanup.interval",
+        86400,
+        "Seconds between runs of the storage clean-up task",
+        _STORAGE,
+        category="Storage",
+    )
 )
-STORAGE_CLEANUP_DELAY = _whole(
-    "storage.cleanup.delay",
-    86400,
-    "Seconds a destroyed volume is kept before the clean-up task expunges it",
-    _STORAGE,
-    category="Storage",
-    minimum=0,
+STORAGE_CLEANUP_DELAY = _stored(
+    _whole(
+        "storage.cleanup.delay",
+        86400,
+        "Seconds a destroyed volume is kept before the clean-up task expunges it",
+        _STORAGE,
+        category="Storage",
+        minimum=0,
+    )
 )
-STORAGE_TEMPLATE_CLEANUP_ENABLED = ConfigKey(
-    "storage.template.cleanup.enabled",
-    bool,
-    True,
-    "Whether unused template copies are removed from primary storage",
-    category="Storage",
-    component=_STORAGE,
+STORAGE_TEMPLATE_CLEANUP_ENABLED = _stored(
+    ConfigKey(
+        "storage.template.cleanup.enabled",
+        bool,
+        True,
+        "Whether unused template copies are removed from primary storage",
+        category="Storage",
+        component=_STORAGE,
+    )
 )
-PRIMARY_STORAGE_DOWNLOAD_WAIT = _whole(
-    "primary.storage.download.wait",
-    10800,
-    "Seconds a template copy to primary storage may take",
-    _STORAGE,
-    category="Storage",
+PRIMARY_STORAGE_DOWNLOAD_WAIT = _stored(
+    _whole(
+        "primary.storage.download.wait",
+        10800,
+        "Seconds a template copy to primary storage may take",
+        _STORAGE,
+        category="Storage",
+    )
 )
-DISK_PROVISIONING_TYPE_STRICTNESS = ConfigKey(
-    "disk.provisioning.type.strictness",
-    bool,
-    False,
-    "Whether a volume may only go to a pool that supports its provisioning type",
-    category="Storage",
-    component=_STORAGE,
-    scopes=(_ZONE,),
+DISK_PROVISIONING_TYPE_STRICTNESS = _stored(
+    ConfigKey(
+        "disk.provisioning.type.strictness",
+        bool,
+        False,
+        "Whether a volume may only go to a pool that supports its provisioning type",
+        category="Storage",
+        component=_STORAGE,
+        scopes=(_ZONE,),
+    )
 )
-PREFERRED_STORAGE_POOL = ConfigKey(
-    "preferred.storage.pool",
-    str,
-    "",
-    "The id of the primary storage pool an account's volumes should go to, when suitable",
-    category="Storage",
-    component=_STORAGE,
-    scopes=(_ACCOUNT,),
+PREFERRED_STORAGE_POOL = _stored(
+    ConfigKey(
+        "preferred.storage.pool",
+        str,
+        "",
+        "The id of the primary storage pool an account's volumes should go to, when suitable",
+        category="Storage",
+        component=_STORAGE,
+        scopes=(_ACCOUNT,),
+    )
 )
-SECONDARY_STORAGE_NFS_VERSION = ConfigKey(
-    "secstorage.nfs.version",
-    str,
-    "",
-    "NFS version used to mount an image store; empty lets the mount negotiate it",
-    category="Storage",
-    component=_STORAGE,
-    scopes=(_IMAGE_STORE,),
+SECONDARY_STORAGE_NFS_VERSION = _stored(
+    ConfigKey(
+        "secstorage.nfs.version",
+        str,
+        "",
+        "NFS version used to mount an image store; empty lets the mount negotiate it",
+        category="Storage",
+        component=_STORAGE,
+        scopes=(_IMAGE_STORE,),
+    )
 )
 
 # --- Virtual machines and networks -------------------------------------------------------------
 
-EXPUNGE_DELAY = _whole(
-    "expunge.delay",
-    86400,
-    "Seconds a destroyed VM is kept (and may be recovered) before it is expunged",
-    _VMS,
-    minimum=0,
+EXPUNGE_DELAY = _stored(
+    _whole(
+        "expunge.delay",
+        86400,
+        "Seconds a destroyed VM is kept (and may be recovered) before it is expunged",
+        _VMS,
+        minimum=0,
+    )
 )
-EXPUNGE_INTERVAL = _whole(
-    "expunge.interval", 86400, "Seconds between runs of the VM expunge task", _VMS
+EXPUNGE_INTERVAL = _stored(
+    _whole("expunge.interval", 86400, "Seconds between runs of the VM expunge task", _VMS)
 )
-EXPUNGE_WORKERS = _whole(
-    "expunge.workers", 1, "Number of workers expunging VMs", _VMS, is_dynamic=False
+EXPUNGE_WORKERS = _stored(
+    _whole("expunge.workers", 1, "Number of workers expunging VMs", _VMS, is_dynamic=False)
 )
 ALLOW_USER_EXPUNGE_RECOVER_VM = ConfigKey(
     "allow.user.expunge.recover.vm",
     bool,
     False,
-    "Whether users (not only admins) may expunge and recover their destroyed VMs",
+    "Whether users (not only admins) may expunge and recover their destroyed VMs "
+    "(listCapabilities answers it as allowuserexpungerecovervm)",
     component=_VMS,
     scopes=(_ACCOUNT,),
 )
-NETWORK_GC_INTERVAL = _whole(
-    "network.gc.interval",
-    600,
-    "Seconds between runs of the network garbage collector",
-    "NetworkManager",
+NETWORK_GC_INTERVAL = _stored(
+    _whole(
+        "network.gc.interval",
+        600,
+        "Seconds between runs of the network garbage collector",
+        "NetworkManager",
+    )
 )
-NETWORK_GC_WAIT = _whole(
-    "network.gc.wait",
-    600,
-    "Seconds an unused network waits before the garbage collector shuts it down",
-    "NetworkManager",
+NETWORK_GC_WAIT = _stored(
+    _whole(
+        "network.gc.wait",
+        600,
+        "Seconds an unused network waits before the garbage collector shuts it down",
+        "NetworkManager",
+    )
 )
 
 # --- Agents, jobs, API, events -----------------------------------------------------------------
@@ -381,14 +439,21 @@ PING_TIMEOUT = ConfigKey(
     component=_AGENT,
     minimum=1.0,
 )
-JOB_EXPIRE_MINUTES = _whole(
-    "job.expire.minutes", 1440, "Minutes a finished async job is kept before it is purged", _JOBS
+JOB_EXPIRE_MINUTES = _stored(
+    _whole(
+        "job.expire.minutes",
+        1440,
+        "Minutes a finished async job is kept before it is purged",
+        _JOBS,
+    )
 )
-JOB_CANCEL_THRESHOLD_MINUTES = _whole(
-    "job.cancel.threshold.minutes",
-    60,
-    "Minutes an async job may run before it is cancelled as stuck",
-    _JOBS,
+JOB_CANCEL_THRESHOLD_MINUTES = _stored(
+    _whole(
+        "job.cancel.threshold.minutes",
+        60,
+        "Minutes an async job may run before it is cancelled as stuck",
+        _JOBS,
+    )
 )
 JOB_WORKERS = _whole(
     "job.workers",
@@ -402,7 +467,8 @@ JOB_LEASE_SECONDS = _whole(
     "job.lease.seconds",
     60,
     "cirrostack: seconds a worker's claim on a job lasts without a heartbeat (heartbeats "
-    "come every third of it); a job whose lease ran out is taken over by the reaper",
+    "come every third of it); a job whose lease ran out is taken over by the reaper. Read "
+    "at each claim and heartbeat, so a new value applies without a restart",
     _JOBS,
     minimum=5,
 )
@@ -415,19 +481,23 @@ DEFAULT_PAGE_SIZE = ConfigKey(
     minimum=1,
     is_dynamic=False,
 )
-EVENT_PURGE_DELAY = ConfigKey(
-    "event.purge.delay",
-    int,
-    15,
-    "Days an event is kept before it is purged; 0 keeps events forever",
-    component="ManagementServer",
-    minimum=0,
+EVENT_PURGE_DELAY = _stored(
+    ConfigKey(
+        "event.purge.delay",
+        int,
+        15,
+        "Days an event is kept before it is purged; 0 keeps events forever",
+        component="ManagementServer",
+        minimum=0,
+    )
 )
-EVENT_PURGE_INTERVAL = _whole(
-    "event.purge.interval",
-    86400,
-    "Seconds between runs of the event purge task",
-    "ManagementServer",
+EVENT_PURGE_INTERVAL = _stored(
+    _whole(
+        "event.purge.interval",
+        86400,
+        "Seconds between runs of the event purge task",
+        "ManagementServer",
+    )
 )
 
 # --- Account defaults --------------------------------------------------------------------------
@@ -464,6 +534,47 @@ API_SESSIONKEY_COOKIE_SAMESITE = ConfigKey(
     "NoneAndSecure and Null.",
     component="ApiServer",
     choices=("Lax", "Strict", "NoneAndSecure", "Null"),
+)
+
+# --- configuration truth (config) -------------------------------------------------------------
+
+ALLOW_USER_VIEW_DESTROYED_VM = ConfigKey(
+    "allow.user.view.destroyed.vm",
+    bool,
+    False,
+    "Whether users can view their destroyed or expunging VMs (listCapabilities answers it as "
+    "allowuserviewdestroyedvm)",
+    component="QueryManager",
+    scopes=(_ACCOUNT,),
+)
+ALLOW_PUBLIC_USER_TEMPLATES = ConfigKey(
+    "allow.public.user.templates",
+    bool,
+    True,
+    "If false, users will not be able to create public templates (listCapabilities answers it "
+    "as userpublictemplateenabled)",
+    component="TemplateManager",
+    scopes=(_ACCOUNT,),
+)
+ALLOW_USER_CREATE_PROJECTS = ConfigKey(
+    "allow.user.create.projects",
+    bool,
+    True,
+    "If regular user can create a project; true by default (listCapabilities answers it as "
+    "allowusercreateprojects)",
+    category="Project Defaults",
+    component="management-server",
+    is_dynamic=False,
+)
+PROJECT_INVITE_REQUIRED = ConfigKey(
+    "project.invite.required",
+    bool,
+    False,
+    "If invitation confirmation is required when add account to project (listCapabilities "
+    "answers it as projectinviterequired)",
+    category="Project Defaults",
+    component="management-server",
+    is_dynamic=False,
 )
 
 ALL: tuple[ConfigKey[Any], ...] = (
@@ -526,6 +637,10 @@ ALL: tuple[ConfigKey[Any], ...] = (
     MAX_ACCOUNT_SECONDARY_STORAGE,
     API_SESSIONKEY_CHECK_LOCATIONS,
     API_SESSIONKEY_COOKIE_SAMESITE,
+    ALLOW_USER_VIEW_DESTROYED_VM,
+    ALLOW_PUBLIC_USER_TEMPLATES,
+    ALLOW_USER_CREATE_PROJECTS,
+    PROJECT_INVITE_REQUIRED,
 )
 
 REGISTRY = definitions.Registry(ALL)

@@ -1,4 +1,4 @@
-"""One ``configuration`` row per declared key, written at bootstrap.
+"""One ``configuration`` row per key of the catalogue, written at bootstrap.
 
 Called by ``accounts.bootstrap.ensure_cloud`` on every start. Idempotent: a missing row is
 inserted with the default as its value (as CloudStack's ConfigDepot does); an existing row gets
@@ -11,11 +11,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.config import definitions, keys, store
+from cirrostack.config import catalogue, definitions, store
 from cirrostack.db.models import configuration as models
 
 
-def ensure(session: Session, registry: definitions.Registry = keys.REGISTRY) -> None:
+def ensure(session: Session, registry: definitions.Registry = catalogue.REGISTRY) -> None:
     """Insert or refresh the row of every key in ``registry``; no commit."""
     existing = {
         row.name: row

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.config import definitions, errors, keys, settings, store
+from cirrostack.config import catalogue, definitions, errors, settings, store
 from cirrostack.db import query
 from cirrostack.db.models import configuration as models
 
@@ -45,7 +45,7 @@ def search(
     wanted: Filter,
     place: store.Place | None,
     page: query.Page,
-    registry: definitions.Registry = keys.REGISTRY,
+    registry: definitions.Registry = catalogue.REGISTRY,
 ) -> tuple[list[Entry], int]:
     """One page of configurations in name order, with the value in force at ``place``.
 
@@ -87,7 +87,7 @@ def update(
     text: str | None,
     place: store.Place | None,
     now: datetime.datetime,
-    registry: definitions.Registry = keys.REGISTRY,
+    registry: definitions.Registry = catalogue.REGISTRY,
 ) -> Entry:
     """Set ``name`` to ``text`` at ``place`` (None: globally); the entry with the value in force.
 
@@ -114,7 +114,7 @@ def reset(
     name: str,
     place: store.Place | None,
     now: datetime.datetime,
-    registry: definitions.Registry = keys.REGISTRY,
+    registry: definitions.Registry = catalogue.REGISTRY,
 ) -> Entry:
     """Undo an update: remove the override at ``place``, or restore the global default."""
     key = registry.require(name)

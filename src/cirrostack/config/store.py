@@ -138,7 +138,7 @@ def describe(row: models.Configuration, key: definitions.ConfigKey[Any]) -> None
     row.default_value = key.default_text
     row.category = key.category
     row.component = key.component
-    row.description = key.description
+    row.description = key.listed_description
     row.scope = ",".join(key.scope_names())
     row.is_dynamic = key.is_dynamic
     row.kind = "Select" if key.choices else None

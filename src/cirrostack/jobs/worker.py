@@ -2,11 +2,12 @@
 
 One claimer thread takes runnable jobs from the queue while the pool has free slots (at once
 when ``wake`` is called after a submit, else every ``poll`` seconds); a heartbeat thread renews
-the lease of every running job every third of the lease. A job whose lease cannot be renewed
-has been taken back by the reaper: its run is marked lost, and its final write is refused by
-the fence anyway. ``stop`` stops claiming, waits up to ``grace`` for running jobs, and hands the
-rest back to the queue so another server (or the next start) runs them without waiting for
-their leases to expire.
+the lease of every running job every third of the lease (read at each claim and beat when
+``PoolSettings.lease_of`` is given, so a new ``job.lease.seconds`` applies without a restart).
+A job whose lease cannot be renewed has been taken back by the reaper: its run is marked lost,
+and its final write is refused by the fence anyway. ``stop`` stops claiming, waits up to
+``grace`` for running jobs, and hands the rest back to the queue so another server (or the next
+start) runs them without waiting for their leases to expire.
 """
 
 from __future__ import annotations
@@ -34,12 +35,19 @@ def new_owner_id() -> int:
     return secrets.randbits(47) + 1
 
 
+#: Reads the lease a claim takes now, in the session given (``jobs.lease.configured``).
+LeaseOf = Callable[[Session], datetime.timedelta]
+
+
 @dataclass(frozen=True)
 class PoolSettings:
+    """``lease`` is the fixed lease, or the fallback when ``lease_of`` cannot be read."""
+
     size: int = 4
     lease: datetime.timedelta = datetime.timedelta(seconds=60)
     poll: float = 1.0
     grace: float = 10.0
+    lease_of: LeaseOf | None = None
 
 
 class WorkerPool:
@@ -112,7 +120,7 @@ class WorkerPool:
         if free <= 0 or self._executor is None:
             return
         with self.sessions() as session:
-            claims = queue.claim(session, self.owner, self.settings.lease, limit=free)
+            claims = queue.claim(session, self.owner, self._lease(session), limit=free)
             session.commit()
         for claim in claims:
             with self._lock:
@@ -131,9 +139,23 @@ class WorkerPool:
                 self._active.pop(claim.job_id, None)
             self._wakeup.set()
 
+    def _lease(self, session: Session) -> datetime.timedelta:
+        """The lease in force now (read at each claim and beat, so it may change while running)."""
+        if self.settings.lease_of is None:
+            return self.settings.lease
+        return self.settings.lease_of(session)
+
+    def _beat_interval(self) -> float:
+        """A third of the lease in force; the fixed lease if the setting cannot be read."""
+        try:
+            with self.sessions() as session:
+                return self._lease(session).total_seconds() / 3
+        except Exception:
+            log.exception("reading the job lease failed; beating at a third of the fallback")
+            return self.settings.lease.total_seconds() / 3
+
     def _heartbeat_loop(self) -> None:
-        interval = self.settings.lease.total_seconds() / 3
-        while not self._stopping.wait(interval):
+        while not self._stopping.wait(self._beat_interval()):
             with self._lock:
                 claims = list(self._active.values())
             for claim in claims:
@@ -142,7 +164,7 @@ class WorkerPool:
     def _renew(self, claim: queue.Claim) -> None:
         try:
             with self.sessions() as session:
-                kept = queue.renew(session, claim, self.settings.lease)
+                kept = queue.renew(session, claim, self._lease(session))
                 session.commit()
         except Exception:
             log.exception("renewing the lease of job %d failed", claim.job_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import access
+from cirrostack.config import keys, settings
 from cirrostack.db import query
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import infrastructure
@@ -97,6 +98,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Dis
     return offering
 
 
+def size_of(session: Session, gigabytes: int, parameter: str) -> int:
+    """``gigabytes`` in bytes, at most ``storage.max.volume.size`` (read now, so a new value
+    applies at once); raises InvalidParameterValue naming ``parameter``."""
+    maximum = settings.Settings(session).get(keys.STORAGE_MAX_VOLUME_SIZE)
+    return storage.size_in_bytes(gigabytes, parameter, maximum)
+
+
 def new_row(
     name: str,
     display_text: str,
@@ -132,7 +140,7 @@ def create(session: Session, caller: access.Caller, new: NewDiskOffering) -> mod
         raise errors.InvalidParameterValue(
             "disksize is required for a disk offering that is not customized"
         )
-    size = 0 if new.disk_size_gb is None else storage.size_in_bytes(new.disk_size_gb, "disksize")
+    size = 0 if new.disk_size_gb is None else size_of(session, new.disk_size_gb, "disksize")
     row = new_row(
         checked_text(new.name, "name"),
         checked_text(new.display_text, "displaytext"),

@@ -201,7 +201,7 @@ def _hidden_disk(session: Session, new: NewServiceOffering) -> models.DiskOfferi
     disk = disk_offerings.new_row(
         new.name,
         new.display_text,
-        0 if size is None else storage.size_in_bytes(size, "rootdisksize"),
+        0 if size is None else disk_offerings.size_of(session, size, "rootdisksize"),
         new.storage,
         compute_only=True,
     )

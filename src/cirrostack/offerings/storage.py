@@ -19,9 +19,6 @@ from cirrostack import errors
 from cirrostack.db.models import offerings as models
 
 GIB = 1024**3
-#: The default of CloudStack's ``custom.diskoffering.size.max`` (GB): no disk offering or root
-#: disk may be larger. A module constant until the configuration accessor is wired to offerings.
-MAX_DISK_SIZE_GB = 1024
 
 
 class ProvisioningType(enum.StrEnum):
@@ -70,16 +67,19 @@ def clean_tags(text: str | None) -> str | None:
     return ",".join(tags) or None
 
 
-def size_in_bytes(gigabytes: int, parameter: str) -> int:
-    """``gigabytes`` (1 .. MAX_DISK_SIZE_GB) in bytes; raises InvalidParameterValue otherwise."""
+def size_in_bytes(gigabytes: int, parameter: str, maximum: int) -> int:
+    """``gigabytes`` (1 .. ``maximum``) in bytes; raises InvalidParameterValue otherwise.
+
+    ``maximum`` is ``storage.max.volume.size``, which CloudStack checks offerings against.
+    """
     if gigabytes <= 0:
         raise errors.InvalidParameterValue(
             f"Invalid {parameter} {gigabytes}: specify a disk size of at least 1 GB"
         )
-    if gigabytes > MAX_DISK_SIZE_GB:
+    if gigabytes > maximum:
         raise errors.InvalidParameterValue(
             f"Invalid {parameter} {gigabytes}: the maximum size for a disk is "
-            f"{MAX_DISK_SIZE_GB} GB (custom.diskoffering.size.max)"
+            f"{maximum} GB (storage.max.volume.size)"
         )
     return gigabytes * GIB
 

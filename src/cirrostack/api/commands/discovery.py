@@ -13,6 +13,7 @@ from cirrostack import CLOUDSTACK_API_VERSION
 from cirrostack.accounts import roles
 from cirrostack.api import errors, paging, registry, responses
 from cirrostack.api.commands.common import P, T
+from cirrostack.config import keys, settings
 
 _SUCCESS_FIELDS = (
     registry.Field("success", "boolean", "true if operation is executed successfully"),
@@ -81,21 +82,29 @@ def list_apis(call: registry.Call) -> responses.Reply:
 
 
 def list_capabilities(call: registry.Call) -> responses.Reply:
+    values = settings.Settings(call.session)
+    account = call.who.account_id
     return responses.Single(
         "capability",
         {
             "cloudstackversion": CLOUDSTACK_API_VERSION,
             "securitygroupsenabled": False,
-            "userpublictemplateenabled": True,
+            "userpublictemplateenabled": values.get(
+                keys.ALLOW_PUBLIC_USER_TEMPLATES, account_id=account
+            ),
             "supportELB": "false",
-            "projectinviterequired": False,
-            "allowusercreateprojects": True,
-            "customdiskofferingminsize": 1,
-            "customdiskofferingmaxsize": 1024,
+            "projectinviterequired": values.get(keys.PROJECT_INVITE_REQUIRED),
+            "allowusercreateprojects": values.get(keys.ALLOW_USER_CREATE_PROJECTS),
+            "customdiskofferingminsize": values.get(keys.CUSTOM_DISK_OFFERING_MIN_SIZE),
+            "customdiskofferingmaxsize": values.get(keys.CUSTOM_DISK_OFFERING_MAX_SIZE),
             "kvmsnapshotenabled": True,
             "regionsecondaryenabled": False,
-            "allowuserviewdestroyedvm": False,
-            "allowuserexpungerecovervm": False,
+            "allowuserviewdestroyedvm": values.get(
+                keys.ALLOW_USER_VIEW_DESTROYED_VM, account_id=account
+            ),
+            "allowuserexpungerecovervm": values.get(
+                keys.ALLOW_USER_EXPUNGE_RECOVER_VM, account_id=account
+            ),
             "dynamicrolesenabled": True,
             "defaultuipagesize": 20,
             "apilimitinterval": 1,

@@ -1,0 +1,65 @@
+"""job.lease.seconds is dynamic: a running pool claims and renews with the value in force now
+(issue 6, finding 12), on every backend."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from cirrostack.accounts import bootstrap
+from cirrostack.config import keys, service
+from cirrostack.jobs import clock, lease, queue, worker
+from tests.conftest import Database
+
+
+def set_lease(database: Database, seconds: int) -> None:
+    with database.sessions() as session:
+        now = clock.database_now(session)
+        service.update(session, keys.JOB_LEASE_SECONDS.name, str(seconds), None, now)
+        session.commit()
+
+
+def remaining(database: Database, job_id: int) -> float:
+    """Seconds until the job's lease runs out (database time)."""
+    with database.sessions() as session:
+        job = session.get(queue.Job, job_id)
+        assert job is not None and job.lease_expires is not None
+        return (job.lease_expires - clock.database_now(session)).total_seconds()
+
+
+def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_a_new_lease_applies_to_claims_and_beats_without_a_restart(database: Database) -> None:
+    with database.sessions() as session:
+        bootstrap.ensure_cloud(session)
+        submission = queue.Submission(
+            user_id=2, account_id=2, command="deleteAccount", parameters={}
+        )
+        job_id = queue.submit(session, submission).id
+        session.commit()
+    set_lease(database, 6)
+    release = threading.Event()
+    pool = worker.WorkerPool(
+        database.sessions,
+        lambda claim: release.wait(30),
+        owner=worker.new_owner_id(),
+        # The fixed lease (60 s) is only the fallback: the setting decides.
+        settings=worker.PoolSettings(size=1, poll=0.05, lease_of=lease.configured),
+    )
+    pool.start()
+    try:
+        pool.wake()
+        eventually(lambda: pool.running() == 1)
+        assert 0 < remaining(database, job_id) <= 6.5
+        set_lease(database, 120)
+        # The next heartbeat (a third of 6 s) renews with the new value.
+        eventually(lambda: remaining(database, job_id) > 60)
+    finally:
+        release.set()
+        pool.stop()
