@@ -87,6 +87,9 @@ class User(base.Base, base.Entity):
     is_registered: Mapped[bool] = mapped_column(Boolean, default=False)
     default: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(40), default="UNKNOWN")
+    #: Wrong passwords since the last good login (CloudStack's column); at
+    #: ``incorrect.login.attempts.allowed`` the user is disabled.
+    incorrect_login_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiSession(base.Base, base.IdMixin, base.CreatedMixin):
