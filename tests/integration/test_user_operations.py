@@ -10,6 +10,7 @@ ends the user's other sessions.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -346,3 +347,23 @@ def test_enable_user_lets_a_locked_out_user_in_again(cloud: Cloud) -> None:
         row = session.scalars(sa.select(models.User).where(models.User.uuid == member.user_id))
         assert row.one().incorrect_login_attempts == 0
     assert cloud.login(member.username, member.domain_id).status == 200
+
+
+def test_parallel_choices_of_one_api_key_leave_one_winner(cloud: Cloud) -> None:
+    members = [cloud.member(f"racer{number}", cloud.root_id) for number in range(6)]
+    chosen = Keys("contested-api-key-" + "c" * 40, "contested-secret-" + "d" * 40)
+
+    def choose(member: Member) -> int:
+        answer = cloud.call(
+            cloud.admin.keys,
+            "updateUser",
+            id=member.user_id,
+            userapikey=chosen.api_key,
+            usersecretkey=chosen.secret_key,
+        )
+        return answer.status
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(choose, members))
+    assert statuses == [200, 431, 431, 431, 431, 431]
+    assert cloud.call(chosen, "listCapabilities").status == 200

@@ -229,17 +229,21 @@ def _set_password(
 
 
 def _set_keys(session: Session, caller: access.Caller, owner: Owner, changes: UserChanges) -> None:
-    """updateUser userapikey + usersecretkey: a chosen pair (the API key is unique)."""
+    """updateUser userapikey + usersecretkey: a chosen pair. The unique key on user.api_key
+    decides between two users choosing the same key at once (a savepoint keeps the refusal
+    clean)."""
     api_key, secret_key = (changes.api_key or "").strip(), (changes.secret_key or "").strip()
     if not api_key or not secret_key:
         raise errors.InvalidParameterValue("Please provide a userApiKey/userSecretKey pair")
     check_operation(session, caller, owner)
-    holder = by_api_key(session, api_key)
-    if holder is not None and holder.id != owner.user.id:
+    try:
+        with session.begin_nested():
+            _store_keys(owner.user, keys.KeyPair(api_key, secret_key))
+            session.flush()
+    except sa.exc.IntegrityError as exc:
         raise errors.InvalidParameterValue(
             f"The API key [{api_key}] already exists in the system. Please provide a unique key."
-        )
-    _store_keys(owner.user, keys.KeyPair(api_key, secret_key))
+        ) from exc
 
 
 def _store_keys(user: models.User, pair: keys.KeyPair) -> None:
