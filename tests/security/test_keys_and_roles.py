@@ -5,9 +5,11 @@
 - CVE-2025-47713 / CVE-2025-47849: a ROOT-domain domain admin could reset admin passwords and
   read admin keys.
 
-The rule (``access.check_key_access``): only the user itself, or a caller whose role type
-strictly outranks the target's, may read or reset keys or set a password; secret keys and
-password hashes never appear in any other answer. The world::
+The rule (``access.check_user_operation``): only the user itself, the default admin account, a
+caller whose role type strictly outranks the target's, or another user of the same account
+(allow.operations.on.users.in.same.account) may read or reset keys or set a password; a user
+who is not an admin gives the current password too; secret keys and password hashes never
+appear in any other answer. The world::
 
     ROOT   admin, admin2 (root admins), rootda (domain admin)
     ├── D1 da, da2 (domain admins), u, u2 (users)
@@ -94,7 +96,8 @@ KEY_RULES = [
     ("rootda", "admin", False),
     ("rootda", "admin2", False),
     ("rootda", "da", False),
-    ("admin", "admin2", False),
+    # The default admin account may (CloudStack's rule); another root admin may not.
+    ("admin", "admin2", True),
     ("admin2", "admin", False),
     ("u", "u2", False),
     ("u", "da", False),
@@ -142,19 +145,31 @@ def test_register_user_keys(world: World) -> None:
     assert not problems, "\n".join(problems)
 
 
+USERS = {"u", "u2", "c"}
+
+
 def test_set_password(world: World) -> None:
     cloud = world.cloud
     problems = []
+    current = {name: PASSWORD for name in USERS}
     for caller_name, target_name, allowed in KEY_RULES:
         caller, target = getattr(world, caller_name), getattr(world, target_name)
         password = f"n3w-Password-by-{caller_name}"
         before = cloud.rows()
-        answer = cloud.call(caller.keys, "updateUser", id=target.user_id, password=password)
+        # Admins set passwords without the current one; a user gives the target's.
+        extra = {"currentpassword": current.get(target_name, "")} if caller_name in USERS else {}
+        answer = cloud.call(
+            caller.keys, "updateUser", id=target.user_id, password=password, **extra
+        )
+        unchanged = cloud.rows() == before
         logged_in = cloud.login(target.username, target.domain_id, password).status
         label = f"{caller_name} on {target_name}"
         if allowed and (answer.status, logged_in) != (200, 200):
             problems.append(f"{label}: {answer.status} {answer.body}, login {logged_in}")
-        if not allowed and ((answer.status, logged_in) != (531, 531) or cloud.rows() != before):
+        if allowed and target_name in USERS:
+            current[target_name] = password
+        refused = (answer.status, logged_in) == (531, 531) and unchanged
+        if not allowed and (not refused or "key" in json.dumps(answer.body)):
             problems.append(f"{label}: {answer.status} {answer.body}, login {logged_in}")
     assert not problems, "\n".join(problems)
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -142,3 +143,24 @@ def test_hashing_stays_within_the_login_budget() -> None:
     elapsed = time.perf_counter() - started
     # Budget 50-100 ms on the development machine; allow slack for a loaded CI runner.
     assert elapsed < 0.5
+
+
+def _seconds(check: Callable[[], object], rounds: int = 5) -> float:
+    """The best of ``rounds`` timings of ``check`` (the least disturbed by other work)."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        check()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_an_unknown_user_costs_as_much_as_a_known_one() -> None:
+    # Login calls verify_or_waste with None when no user has the name: it must take as long as
+    # checking a real hash, or the time of a failed login tells which usernames exist.
+    known = _seconds(lambda: passwords.verify_or_waste("guess", STORED))
+    unknown = _seconds(lambda: passwords.verify_or_waste("guess", None))
+    assert not passwords.verify_or_waste("guess", None)
+    assert passwords.verify_or_waste("correct horse battery staple", STORED)
+    assert unknown > known / 2, (known, unknown)
+    assert not passwords.verify_or_waste("", None) and not passwords.verify_or_waste("", STORED)

@@ -6,9 +6,9 @@ Called by every service that reads or writes an owned resource. The rules (Cloud
 - a domain admin (or resource admin) on its own domain and every domain below it;
 - a user on its own account only.
 
-Secret material has a stricter rule (``check_key_access``): only the user itself, or a caller
-whose role type strictly outranks the target's, may read or reset API keys (CVE-2016-6813,
-CVE-2024-42062, CVE-2025-47849).
+Passwords, API keys and a user's state have a stricter rule (``check_user_operation``): the user
+itself, the default admin account, a caller whose role type strictly outranks the target's, or
+another user of the same account (CVE-2016-6813, CVE-2024-42062, CVE-2025-47713, CVE-2025-47849).
 """
 
 from __future__ import annotations
@@ -110,22 +110,53 @@ def _role_type_of(account: models.Account) -> roles.RoleType:
     return roles.ROLE_TYPE_OF_ACCOUNT_TYPE.get(kind, roles.RoleType.ADMIN)
 
 
-def check_key_access(
+#: The default admin account (CloudStack's ACCOUNT_ID_ADMIN) and the system account.
+DEFAULT_ADMIN_ACCOUNT_ID, SYSTEM_ACCOUNT_ID = 2, 1
+
+
+def check_user_operation(
     caller: Caller,
     user: models.User,
     role_type: roles.RoleType,
     account: models.Account,
     domain: models.Domain,
+    *,
+    same_account_allowed: bool = True,
 ) -> None:
-    """Raise PermissionDenied unless the caller may read or reset ``user``'s API keys."""
+    """Raise PermissionDenied unless the caller may set ``user``'s password or API keys, read
+    its keys, or lock, disable or enable it (CloudStack's verifyCallerPrivilegeFor-
+    UserOrAccountOperations, CVE-2025-47713 and CVE-2025-47849).
+
+    Allowed: the user itself; within reach (``check_account``), the default admin account, a
+    caller whose role type strictly outranks the target's, and another user of the caller's own
+    account unless ``same_account_allowed`` (allow.operations.on.users.in.same.account) is
+    False. Refused: another account of the same role type (CloudStack allows it for the types
+    in role.types.allowed.for.operations.on.accounts.of.same.role.type; cirrostack does not,
+    so one root admin cannot take over another), and any higher role type.
+    """
     if user.id == caller.user_id:
         return
     check_account(caller, account, domain)
-    if not caller.role_type.outranks(role_type):
+    if caller.account_id in (DEFAULT_ADMIN_ACCOUNT_ID, SYSTEM_ACCOUNT_ID):
+        return
+    if caller.role_type.outranks(role_type):
+        return
+    calling = f"[{caller.account_name}, {caller.account_uuid}]"
+    if role_type is caller.role_type and account.id == caller.account_id:
+        if same_account_allowed:
+            return
         raise errors.PermissionDenied(
-            f"Account {caller.account_name} may not access the keys of user {user.uuid}: "
-            "only the user itself or a strictly higher role may"
+            "The user operations are not allowed by the users in the same account"
         )
+    if role_type is caller.role_type:
+        raise errors.PermissionDenied(
+            f"The calling account {calling} is not allowed to perform this operation on users "
+            "from other accounts of the same role type"
+        )
+    raise errors.PermissionDenied(
+        f"The calling account {calling} has a lower role type than the user account "
+        f"[{account.account_name}, {account.uuid}]"
+    )
 
 
 def check_may_grant(caller: Caller, role_type: roles.RoleType) -> None:

@@ -113,7 +113,7 @@ def create(
     _check_name_length(name)
     if not name.strip():
         raise errors.InvalidParameterValue("Account name must not be empty")
-    users.check_new(new.user)
+    users.check_new(session, new.user, new.domain.id)
     password_hash = passwords.hash_password(new.user.password)  # slow: before any lock
     domain = locks.domain_chain(session, new.domain.id, exclusive=True)
     account = models.Account(

@@ -1,9 +1,10 @@
 """Password hashing for user logins.
 
 Called when a user is created or changes password (:func:`hash_password`) and at ``login``
-(:func:`verify_password`). The stored form is ``pbkdf2_sha256$<iterations>$<salt>$<hash>``
-(PBKDF2-HMAC-SHA256, 16-byte random salt, 32-byte hash, both URL-safe base64 without padding),
-so the cost can be raised later: :func:`needs_rehash` tells the login path when to re-hash.
+(:func:`verify_password`, or :func:`verify_or_waste` when the user may not exist). The stored
+form is ``pbkdf2_sha256$<iterations>$<salt>$<hash>`` (PBKDF2-HMAC-SHA256, 16-byte random salt,
+32-byte hash, both URL-safe base64 without padding), so the cost can be raised later:
+:func:`needs_rehash` tells the login path when to re-hash.
 
 Cost: :data:`ITERATIONS` = 200,000 took 62 ms per hash on the development machine (best of 15;
 median 72 ms with other test runs sharing its 2 vCPUs; Python 3.11.7 / OpenSSL), inside the
@@ -15,6 +16,8 @@ Guarantees: hashes are compared with :func:`hmac.compare_digest`; an empty passw
 hashed (:class:`EmptyPassword`) and never verifies (CVE-2014-7807: an empty password passed on
 became an unauthenticated LDAP bind); :func:`verify_password` returns False, never raises, for a
 stored value it cannot read (unknown scheme, corrupt fields, absurd iteration counts).
+:func:`verify_or_waste` costs one full PBKDF2 derivation whether or not there is a stored hash,
+so an unknown username answers as slowly as a known one (no user enumeration by timing).
 
 Exceptions::
 
@@ -73,6 +76,23 @@ def verify_password(plain: str, stored: str) -> bool:
         return False
     candidate = _derive(plain, parsed.salt, parsed.iterations)
     return hmac.compare_digest(candidate, parsed.digest)
+
+
+#: What an unknown user's password is checked against: today's cost, matching nothing.
+_NOTHING = _Stored(ITERATIONS, b"\0" * SALT_BYTES, b"\0" * HASH_BYTES)
+
+
+def verify_or_waste(plain: str, stored: str | None) -> bool:
+    """:func:`verify_password` when there is a ``stored`` hash; otherwise False, after deriving
+    a hash of ``plain`` at today's cost, as long as verifying a real user's password takes.
+
+    Called by login for every attempt, so that known and unknown usernames cost the same.
+    """
+    if stored is not None or not plain:  # "" is refused at once either way
+        return verify_password(plain, stored or "")
+    candidate = _derive(plain, _NOTHING.salt, _NOTHING.iterations)
+    hmac.compare_digest(candidate, _NOTHING.digest)
+    return False
 
 
 def needs_rehash(stored: str) -> bool:

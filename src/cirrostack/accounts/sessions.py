@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import domains, keys, passwords, users
+from cirrostack.accounts import domains, keys, login_attempts, passwords, users
 from cirrostack.db import query
 from cirrostack.db.models import accounts as models
 
@@ -49,26 +49,64 @@ def login(
     domain: models.Domain | None,
     now: datetime.datetime,
 ) -> Login:
-    """Check the credentials and open a session; raises LoginFailed."""
+    """Check the credentials and open a session; raises LoginFailed.
+
+    The steps are separate functions so that the slow one can run outside a transaction:
+    :func:`candidate` (read), ``passwords.verify_or_waste`` (slow, no database), then
+    :func:`count_failure` or :func:`open_session` (short writes). A refused login has still
+    written its failure count: the caller must commit before answering the refusal.
+    """
     domain = domain or domains.by_path(session, "/")
-    user = _user_named(session, username, domain) if domain is not None else None
-    if user is None or not passwords.verify_password(password, user.password):
+    owner = candidate(session, username, domain) if domain is not None else None
+    verified = passwords.verify_or_waste(password, owner.user.password if owner else None)
+    if owner is None or not verified:
+        if owner is not None:
+            count_failure(session, owner)
         raise LoginFailed(_failure_text(username, domain))
-    owner = users.owner_of(session, user)
     if not _active(owner):
         raise LoginFailed(_failure_text(username, domain))
+    return open_session(session, owner, now)
+
+
+def candidate(session: Session, username: str, domain: models.Domain) -> users.Owner | None:
+    """The live user (with account, domain, role) a login names, or None: no password check."""
+    user = _user_named(session, username, domain)
+    return users.owner_of(session, user) if user is not None else None
+
+
+def open_session(session: Session, owner: users.Owner, now: datetime.datetime) -> Login:
+    """After a good password: reset the failure count and store a new session."""
+    login_attempts.reset(session, owner.user)
     created = Login(keys.new_session_key(), keys.new_session_key(), owner)
     session.add(
         models.ApiSession(
             session_key_hash=digest(created.session_key),
             jsessionid_hash=digest(created.jsessionid),
-            user_id=user.id,
+            user_id=owner.user.id,
             last_access=now,
             created=now,
         )
     )
     session.flush()
     return created
+
+
+def count_failure(session: Session, owner: users.Owner) -> None:
+    """After a wrong password for a user that exists: count it, maybe disable the user."""
+    if login_attempts.count_failure(session, owner):
+        end_sessions(session, owner.user.id)
+
+
+def end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> int:
+    """End every session of the user, except the one holding session key ``keep``; how many.
+
+    Called when a password is set (the other sessions end, CloudStack's advice after a reset)
+    and when a user is disabled or locked.
+    """
+    statement = sa.delete(models.ApiSession).where(models.ApiSession.user_id == user_id)
+    if keep:
+        statement = statement.where(models.ApiSession.session_key_hash != digest(keep))
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def _failure_text(username: str, domain: models.Domain | None) -> str:

@@ -1,20 +1,22 @@
 """Users: the logins of an account, with passwords and API key pairs.
 
 Secret keys are only ever returned by ``keys_of`` and ``register_keys``, both guarded by
-``access.check_key_access``; list answers never carry them. Service functions take the session
+``access.check_user_operation``; list answers never carry them. Service functions take the session
 first and never commit; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, keys, locks, passwords, roles
+from cirrostack.accounts import access, keys, locks, password_policy, passwords, roles
+from cirrostack.config import keys as config_keys
+from cirrostack.config import settings
 from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts as models
 
@@ -42,6 +44,10 @@ class UserChanges:
 
     username: str | None = None
     password: str | None = None
+    #: The target's current password: required when a non-admin sets a password.
+    current_password: str | None = field(default=None, repr=False)
+    api_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     email: str | None = None
     firstname: str | None = None
     lastname: str | None = None
@@ -128,7 +134,6 @@ def add(
     computed by the caller before it took any lock. The unique key refuses a second live user
     of the same username in the domain, in any case: InvalidParameterValue, as CloudStack
     answers."""
-    check_new(new)
     user = models.User(
         username=new.username,
         password=password_hash,
@@ -144,10 +149,12 @@ def add(
     return user
 
 
-def check_new(new: NewUser) -> None:
-    """Refuse a blank username or an over-long timezone (InvalidParameterValue)."""
+def check_new(session: Session, new: NewUser, domain_id: int) -> None:
+    """Refuse a blank username, an over-long timezone or a password the domain's password
+    policy refuses (InvalidParameterValue); called before the password is hashed."""
     _check_username(new.username)
     _check_timezone(new.timezone)
+    password_policy.check(session, new.password, new.username, domain_id)
 
 
 def _check_username(username: str) -> None:
@@ -171,7 +178,7 @@ def create(
     """
     domain = session.get_one(models.Domain, account.domain_id)
     access.check_account(caller, account, domain)
-    check_new(new)
+    check_new(session, new, domain.id)
     password_hash = passwords.hash_password(new.password)
     account = locks.account(session, account.id)
     return add(session, account, domain, new, password_hash)
@@ -180,23 +187,85 @@ def create(
 def update(
     session: Session, caller: access.Caller, user: models.User, changes: UserChanges
 ) -> models.User:
-    """updateUser; a password may be changed by the user itself or a strictly higher role."""
+    """updateUser. A new password or key pair needs ``check_user_operation``; a password must
+    meet the password policy and, unless the caller is a root or domain admin, come with the
+    target's current password. The command ends the user's other sessions after a new password.
+    Raises InvalidParameterValue or PermissionDenied; nothing is written then.
+    """
     owner = owner_of(session, user)
     access.check_account(caller, owner.account, owner.domain)
-    if changes.password is not None:
-        access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
-        user.password = passwords.hash_password(changes.password)
     _check_timezone(changes.timezone)
+    if changes.api_key is not None or changes.secret_key is not None:
+        _set_keys(session, caller, owner, changes)
     if changes.username is not None and changes.username != user.username:
         _check_username(changes.username)
         with unique.refusing(session, NAME_KEY, _name_taken(changes.username, owner.domain)):
             user.username = changes.username
+    if changes.password is not None:
+        _set_password(session, caller, owner, changes)
     for name in ("email", "firstname", "lastname", "timezone"):
         value = getattr(changes, name)
         if value is not None:
             setattr(user, name, value)
     session.flush()
     return user
+
+
+def check_operation(session: Session, caller: access.Caller, owner: Owner) -> None:
+    """``access.check_user_operation`` with allow.operations.on.users.in.same.account read at
+    the caller's domain, as CloudStack reads it."""
+    same_account = settings.Settings(session).get(
+        config_keys.ALLOW_OPERATIONS_ON_USERS_IN_SAME_ACCOUNT, domain_id=caller.domain_id
+    )
+    access.check_user_operation(
+        caller,
+        owner.user,
+        owner.role_type,
+        owner.account,
+        owner.domain,
+        same_account_allowed=same_account,
+    )
+
+
+def _set_password(
+    session: Session, caller: access.Caller, owner: Owner, changes: UserChanges
+) -> None:
+    new = changes.password or ""
+    if not new.strip():
+        raise errors.InvalidParameterValue("Password cannot be empty or blank.")
+    check_operation(session, caller, owner)
+    password_policy.check(session, new, owner.user.username, owner.domain.id)
+    if not (caller.is_root_admin or caller.is_domain_admin):
+        if not (changes.current_password or "").strip():
+            raise errors.InvalidParameterValue(
+                "To set a new password the current password must be provided."
+            )
+        if not passwords.verify_password(changes.current_password or "", owner.user.password):
+            raise errors.InvalidParameterValue("Current password is incorrect.")
+    owner.user.password = passwords.hash_password(new)
+
+
+def _set_keys(session: Session, caller: access.Caller, owner: Owner, changes: UserChanges) -> None:
+    """updateUser userapikey + usersecretkey: a chosen pair. The unique key on user.api_key
+    decides between two users choosing the same key at once (a savepoint keeps the refusal
+    clean)."""
+    api_key, secret_key = (changes.api_key or "").strip(), (changes.secret_key or "").strip()
+    if not api_key or not secret_key:
+        raise errors.InvalidParameterValue("Please provide a userApiKey/userSecretKey pair")
+    check_operation(session, caller, owner)
+    try:
+        with session.begin_nested():
+            _store_keys(owner.user, keys.KeyPair(api_key, secret_key))
+            session.flush()
+    except sa.exc.IntegrityError as exc:
+        raise errors.InvalidParameterValue(
+            f"The API key [{api_key}] already exists in the system. Please provide a unique key."
+        ) from exc
+
+
+def _store_keys(user: models.User, pair: keys.KeyPair) -> None:
+    """The one place a user's key pair is written (registerUserKeys, updateUser)."""
+    user.api_key, user.secret_key = pair.api_key, pair.secret_key
 
 
 def delete(session: Session, caller: access.Caller, user: models.User) -> None:
@@ -214,18 +283,16 @@ def delete(session: Session, caller: access.Caller, user: models.User) -> None:
 
 def register_keys(session: Session, caller: access.Caller, user: models.User) -> keys.KeyPair:
     """registerUserKeys: a fresh key pair replaces the old one, which stops working at once."""
-    owner = owner_of(session, user)
-    access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
+    check_operation(session, caller, owner_of(session, user))
     pair = keys.new_key_pair()
-    user.api_key, user.secret_key = pair.api_key, pair.secret_key
+    _store_keys(user, pair)
     session.flush()
     return pair
 
 
 def keys_of(session: Session, caller: access.Caller, user: models.User) -> keys.KeyPair | None:
     """getUserKeys: the user's current pair, or None when it has none."""
-    owner = owner_of(session, user)
-    access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
+    check_operation(session, caller, owner_of(session, user))
     if user.api_key is None or user.secret_key is None:
         return None
     return keys.KeyPair(user.api_key, user.secret_key)

@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 
 from cirrostack import events
-from cirrostack.accounts import access, domains, sessions
+from cirrostack.accounts import access, domains, passwords, sessions
 from cirrostack.api import errors, registry, responses
 from cirrostack.api.commands.common import P, T
 from cirrostack.config import keys as config_keys
@@ -35,6 +35,9 @@ def login(call: registry.Call) -> responses.Reply:
             call.session, call.get("username"), call.get("password"), domain=domain, now=call.now
         )
     except sessions.LoginFailed as exc:
+        # A refused login still counts against the user (incorrect.login.attempts.allowed):
+        # keep that count although the answer is an error, which would roll it back.
+        call.session.commit()
         raise errors.ApiError(errors.ErrorCode.ACCOUNT_ERROR, str(exc), cs_code=None) from exc
     owner_actor = access.caller_of(call.session, opened.owner.user)
     events.record(
@@ -92,6 +95,7 @@ def _login_domain(call: registry.Call) -> models.Domain:
     else:
         found = domains.by_path(call.session, domains.normalise_path(call.get("domain")))
     if found is None:
+        passwords.verify_or_waste(call.get("password"), None)  # as slow as any other refusal
         raise sessions.LoginFailed(
             f"Failed to authenticate user {call.get('username')}: unknown domain; "
             "please provide valid credentials"

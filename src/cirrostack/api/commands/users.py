@@ -1,10 +1,11 @@
-"""createUser, listUsers, updateUser, deleteUser, getUser, registerUserKeys, getUserKeys."""
+"""createUser, listUsers, updateUser, deleteUser, getUser, registerUserKeys, getUserKeys,
+lockUser, disableUser (async, as in CloudStack), enableUser."""
 
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts, users
-from cirrostack.api import paging, registry, responses
+from cirrostack.accounts import access, accounts, sessions, user_state, users
+from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
 from cirrostack.api.commands.common import (
     ISRECURSIVE,
@@ -68,6 +69,9 @@ def update_user(call: registry.Call) -> responses.Reply:
     changes = users.UserChanges(
         username=call.get("username"),
         password=call.get("password"),
+        current_password=call.get("currentpassword"),
+        api_key=call.get("userapikey"),
+        secret_key=call.get("usersecretkey"),
         email=call.get("email"),
         firstname=call.get("firstname"),
         lastname=call.get("lastname"),
@@ -75,7 +79,46 @@ def update_user(call: registry.Call) -> responses.Reply:
     )
     target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
     user = users.update(call.session, call.who, target, changes)
+    if changes.password is not None:
+        # A new password ends the user's other sessions; the caller's own one goes on.
+        sessions.end_sessions(call.session, user.id, keep=_session_key_of(call))
     return responses.Single("user", _user_item(call, user))
+
+
+def _session_key_of(call: registry.Call) -> str | None:
+    """The session key the request came with (parameter or cookie), if any."""
+    request = call.request
+    if request is None:
+        return None
+    return request.first("sessionkey") or request.cookies.get("sessionkey") or None
+
+
+def lock_user(call: registry.Call) -> responses.Reply:
+    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    return responses.Single(
+        "user", _user_item(call, user_state.lock(call.session, call.who, target))
+    )
+
+
+def disable_user(call: registry.Call) -> responses.Reply:
+    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    user = user_state.disable(call.session, call.who, target)
+    return responses.Single("user", _user_item(call, user))
+
+
+def enable_user(call: registry.Call) -> responses.Reply:
+    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    user = user_state.enable(call.session, call.who, target)
+    return responses.Single("user", _user_item(call, user))
+
+
+def reachable_user(call: registry.Call) -> jobs.Instance:
+    """disableUser at submit: the user exists and the caller may disable it (at once otherwise)."""
+    user = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    user_state.check_state_change(
+        call.session, call.who, users.owner_of(call.session, user), "disabling"
+    )
+    return jobs.Instance("User", user.id, user.uuid)
 
 
 def delete_user(call: registry.Call) -> responses.Reply:
@@ -146,6 +189,22 @@ COMMANDS = (
             _ID,
             P("username", T.STRING, "Unique username"),
             P("password", T.STRING, "Clear text password of the user"),
+            P(
+                "currentpassword",
+                T.STRING,
+                "Current password of the user; required when a user who is not an admin "
+                "sets a new password",
+            ),
+            P(
+                "userapikey",
+                T.STRING,
+                "The API key for the user. Must be specified with usersecretkey",
+            ),
+            P(
+                "usersecretkey",
+                T.STRING,
+                "The secret key for the user. Must be specified with userapikey",
+            ),
             P("email", T.STRING, "email"),
             P("firstname", T.STRING, "first name"),
             P("lastname", T.STRING, "last name"),
@@ -184,5 +243,35 @@ COMMANDS = (
         "This command allows the user to query the secret and API keys for the account",
         (_ID,),
         identity.USERKEYS,
+    ),
+    registry.Command(
+        "lockUser",
+        lock_user,
+        "Locks a user account",
+        (P("id", T.UUID, "Locks user by user ID.", required=True, related=("listUsers",)),),
+        identity.USER,
+        authorized=registry.DOMAIN_ADMINS,
+        event="USER.LOCK",
+    ),
+    registry.Command(
+        "disableUser",
+        disable_user,
+        "Disables a user account",
+        (P("id", T.UUID, "Disables user by user ID.", required=True, related=("listUsers",)),),
+        identity.USER,
+        is_async=True,
+        authorized=registry.DOMAIN_ADMINS,
+        instance_type="User",
+        event="USER.DISABLE",
+        prepare=reachable_user,
+    ),
+    registry.Command(
+        "enableUser",
+        enable_user,
+        "Enables a user account",
+        (P("id", T.UUID, "Enables user by user ID.", required=True, related=("listUsers",)),),
+        identity.USER,
+        authorized=registry.DOMAIN_ADMINS,
+        event="USER.ENABLE",
     ),
 )

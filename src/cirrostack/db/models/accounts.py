@@ -98,6 +98,9 @@ class User(base.Base, base.Entity):
     #: keeps usernames unique per domain, as CloudStack's login requires; accounts never move.
     domain_id: Mapped[int | None] = mapped_column(base.BigId, ForeignKey("domain.id"))
     live_name: Mapped[str | None] = base.live_name("username")
+    #: Wrong passwords since the last good login (CloudStack's column); at
+    #: ``incorrect.login.attempts.allowed`` the user is disabled.
+    incorrect_login_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiSession(base.Base, base.IdMixin, base.CreatedMixin):
