@@ -40,6 +40,15 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """The user a login names, with the stored password hash to check (no ORM object, so it
+    outlives the short transaction that found it)."""
+
+    user_id: int
+    stored: str
+
+
 def login(
     session: Session,
     username: str,
@@ -48,14 +57,47 @@ def login(
     domain: models.Domain | None,
     now: datetime.datetime,
 ) -> Login:
-    """Check the credentials and open a session; raises LoginFailed."""
+    """Check the credentials and open a session, all in ``session``; raises LoginFailed.
+
+    The API does the same in three steps so that the password hash is checked with no
+    transaction open: ``candidate`` (read), ``verified`` (no transaction), ``open_session``.
+    """
     domain = domain or domains.by_path(session, "/")
+    found = candidate(session, username, domain)
+    if not verified(found, password):
+        raise LoginFailed(failure_text(username, domain))
+    assert found is not None
+    return open_session(session, found, username, domain, now=now)
+
+
+def candidate(session: Session, username: str, domain: models.Domain | None) -> Candidate | None:
+    """The live user ``username`` of ``domain`` (None: no such user or no domain)."""
     user = _user_named(session, username, domain) if domain is not None else None
-    if user is None or not passwords.verify_password(password, user.password):
-        raise LoginFailed(_failure_text(username, domain))
+    return Candidate(user.id, user.password) if user is not None else None
+
+
+def verified(found: Candidate | None, password: str) -> bool:
+    """Whether ``password`` is ``found``'s (PBKDF2: slow; call with no transaction open)."""
+    return found is not None and passwords.verify_password(password, found.stored)
+
+
+def open_session(
+    session: Session,
+    found: Candidate,
+    username: str,
+    domain: models.Domain | None,
+    *,
+    now: datetime.datetime,
+) -> Login:
+    """Open a session for a verified candidate; raises LoginFailed when the user is gone or
+    it or its account is not enabled, or its password changed since it was checked (all
+    checked again here, in the writing transaction)."""
+    user = session.get(models.User, found.user_id)
+    if user is None or user.removed is not None or user.password != found.stored:
+        raise LoginFailed(failure_text(username, domain))
     owner = users.owner_of(session, user)
     if not _active(owner):
-        raise LoginFailed(_failure_text(username, domain))
+        raise LoginFailed(failure_text(username, domain))
     created = Login(keys.new_session_key(), keys.new_session_key(), owner)
     session.add(
         models.ApiSession(
@@ -70,7 +112,7 @@ def login(
     return created
 
 
-def _failure_text(username: str, domain: models.Domain | None) -> str:
+def failure_text(username: str, domain: models.Domain | None) -> str:
     where = domain.id if domain is not None else "unknown"
     return (
         f"Failed to authenticate user {username} in domain {where}; "

@@ -27,7 +27,7 @@ class NewUser:
     """What createAccount/createUser asked for."""
 
     username: str
-    password: str
+    password: str | passwords.Prepared
     email: str | None = None
     firstname: str | None = None
     lastname: str | None = None
@@ -39,7 +39,7 @@ class UserChanges:
     """What updateUser asked to change; None leaves a field as it is."""
 
     username: str | None = None
-    password: str | None = None
+    password: str | passwords.Prepared | None = None
     email: str | None = None
     firstname: str | None = None
     lastname: str | None = None
@@ -122,7 +122,7 @@ def add(
     _check_timezone(new.timezone)
     user = models.User(
         username=new.username,
-        password=passwords.hash_password(new.password),
+        password=passwords.stored_form(new.password),
         account_id=account.id,
         email=new.email,
         firstname=new.firstname,
@@ -169,7 +169,7 @@ def update(
     access.check_account(caller, owner.account, owner.domain)
     if changes.password is not None:
         access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
-        user.password = passwords.hash_password(changes.password)
+        user.password = passwords.stored_form(changes.password)
     _check_timezone(changes.timezone)
     if changes.username is not None and changes.username != user.username:
         _check_username(session, changes.username, owner.domain)

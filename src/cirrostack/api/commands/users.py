@@ -5,6 +5,7 @@ from __future__ import annotations
 from cirrostack import errors
 from cirrostack.accounts import access, accounts, users
 from cirrostack.api import paging, registry, responses
+from cirrostack.api.commands import common
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
 from cirrostack.api.commands.common import (
     ISRECURSIVE,
@@ -120,6 +121,7 @@ COMMANDS = (
         identity.USER,
         authorized=registry.DOMAIN_ADMINS,
         event="USER.CREATE",
+        before=common.hash_password,
     ),
     registry.Command(
         "listUsers",
@@ -153,6 +155,7 @@ COMMANDS = (
         ),
         identity.USER,
         event="USER.UPDATE",
+        before=common.hash_password,
     ),
     registry.Command(
         "deleteUser",
