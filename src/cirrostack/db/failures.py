@@ -67,16 +67,22 @@ def retryable(exc: BaseException) -> bool:
 
 
 def _by_code(orig: BaseException | None) -> Kind:
-    sqlstate = getattr(orig, "sqlstate", None)
-    if isinstance(sqlstate, str):
-        return _postgresql(sqlstate)
-    sqlite_code = getattr(orig, "sqlite_errorcode", None)
-    if isinstance(sqlite_code, int):
-        return _sqlite(sqlite_code)
-    args: tuple[object, ...] = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):
-        return _mariadb(args[0])
+    source = driver(orig)
+    if source == "psycopg":
+        sqlstate = getattr(orig, "sqlstate", None)
+        return _postgresql(sqlstate) if isinstance(sqlstate, str) else Kind.OTHER
+    if source == "sqlite3":
+        code = getattr(orig, "sqlite_errorcode", None)
+        return _sqlite(code) if isinstance(code, int) else Kind.OTHER
+    if source == "pymysql":
+        args: tuple[object, ...] = getattr(orig, "args", ())
+        return _mariadb(args[0]) if args and isinstance(args[0], int) else Kind.OTHER
     return Kind.OTHER
+
+
+def driver(orig: BaseException | None) -> str:
+    """The DBAPI module that raised ``orig``: psycopg, pymysql or sqlite3."""
+    return type(orig).__module__.split(".")[0] if orig is not None else ""
 
 
 def _postgresql(sqlstate: str) -> Kind:
@@ -111,12 +117,11 @@ def _sqlite(code: int) -> Kind:
 
 
 def _is_unique(orig: BaseException | None) -> bool:
-    sqlstate = getattr(orig, "sqlstate", None)
-    if isinstance(sqlstate, str):
-        return sqlstate == "23505"
-    sqlite_code = getattr(orig, "sqlite_errorcode", None)
-    if isinstance(sqlite_code, int):
+    source = driver(orig)
+    if source == "psycopg":
+        return getattr(orig, "sqlstate", None) == "23505"
+    if source == "sqlite3":
         # SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY
-        return sqlite_code in (2067, 1555)
+        return getattr(orig, "sqlite_errorcode", None) in (2067, 1555)
     args: tuple[object, ...] = getattr(orig, "args", ())
-    return bool(args) and args[0] == 1062
+    return source == "pymysql" and bool(args) and args[0] == 1062

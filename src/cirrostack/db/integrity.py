@@ -58,7 +58,7 @@ def duplicate_of(exc: BaseException) -> Duplicate | None:
 
 def constraint_name(exc: sa_exc.IntegrityError) -> str | None:
     """The name of the unique key ``exc`` names, on any backend; None when it cannot tell."""
-    diag = getattr(exc.orig, "diag", None)
+    diag = getattr(exc.orig, "diag", None) if failures.driver(exc.orig) == "psycopg" else None
     if diag is not None:
         found = getattr(diag, "constraint_name", None)
         return found if isinstance(found, str) else None
