@@ -18,7 +18,9 @@ from cirrostack.api import auth, dispatch, errors, params, registry, responses
 from cirrostack.db import engine as db_engine
 from cirrostack.db import failures, integrity, transactions
 from cirrostack.db.models import configuration, infrastructure
+from cirrostack.jobs import queue
 from tests import rows
+from tests.cloud import Cloud, signed_request
 from tests.databases import Database
 
 SERVERS = ("postgresql", "mariadb")
@@ -198,3 +200,34 @@ def test_every_listed_duplicate_key_exists_in_the_schema() -> None:
         if key.name
     }
     assert set(integrity.DUPLICATES) <= names
+
+
+def test_the_job_runner_runs_a_deadlocked_job_again(database: Database) -> None:
+    if database.backend not in SERVERS:
+        pytest.skip("SQLite has one writer: its transactions cannot deadlock")
+    cloud = Cloud(database.sessions)
+    _seed(database)
+    meet, runs = threading.Barrier(2, timeout=20), []
+
+    def cross(call: registry.Call) -> responses.Reply:
+        first, second = ROWS if call.get("order") == "ab" else tuple(reversed(ROWS))
+        _crossing(first, second, meet, runs)(call.session)
+        return responses.Fields({"success": "true"})
+
+    order = params.Param("order", params.ParamType.STRING, "order")
+    crossing = registry.Command(
+        "crossJob", cross, "locks two rows", (order,), is_async=True, event="CROSS.JOB"
+    )
+    dispatcher = dispatch.Dispatcher(registry.Registry([crossing]), database.sessions)
+
+    def send(order: str) -> None:
+        answer = dispatcher.handle(signed_request(cloud.admin.keys, "crossJob", [("order", order)]))
+        assert answer.status == 200, answer.body
+
+    assert _in_parallel(lambda: send("ab"), lambda: send("ba")) == []
+    with database.sessions() as session:
+        jobs = session.scalars(sa.select(queue.Job).where(queue.Job.job_cmd == "crossJob")).all()
+    assert [(job.job_status, job.job_result_code) for job in jobs] == [(1, 0), (1, 0)], [
+        job.job_result for job in jobs
+    ]
+    assert len(runs) == 3

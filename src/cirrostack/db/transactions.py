@@ -55,8 +55,13 @@ def run(
             if attempt >= attempts or not conflict(exc):
                 raise
             log.info("%s: %s; running it again (attempt %d)", name, _short(exc), attempt + 1)
-        time.sleep(random.uniform(0, BASE_PAUSE * 2 ** (attempt - 1)))
+        pause(attempt)
         attempt += 1
+
+
+def pause(attempt: int) -> None:
+    """Wait a short random time before run ``attempt + 1`` (so racing runs spread out)."""
+    time.sleep(random.uniform(0, BASE_PAUSE * 2 ** (attempt - 1)))
 
 
 def conflict(exc: BaseException) -> bool:
