@@ -70,7 +70,11 @@ def _by_code(orig: BaseException | None) -> Kind:
     source = driver(orig)
     if source == "psycopg":
         sqlstate = getattr(orig, "sqlstate", None)
-        return _postgresql(sqlstate) if isinstance(sqlstate, str) else Kind.OTHER
+        if isinstance(sqlstate, str):
+            return _postgresql(sqlstate)
+        # libpq's own failures (no server answer: refused, reset, rejected at connect)
+        # carry no SQLSTATE.
+        return Kind.UNAVAILABLE if type(orig).__name__ == "OperationalError" else Kind.OTHER
     if source == "sqlite3":
         code = getattr(orig, "sqlite_errorcode", None)
         return _sqlite(code) if isinstance(code, int) else Kind.OTHER

@@ -1,0 +1,123 @@
+"""A database outage and a full disk: 503 with a clear text, one log line, reads, recovery.
+
+Before issue 6 both answered 530 with a traceback per request in the log. The outages here are
+real: SQLite's ``max_page_count`` makes the file full (a genuine SQLITE_FULL, as a full disk
+gives), and a PostgreSQL database that refuses connections and has its sessions terminated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from cirrostack.api import errors
+from cirrostack.db import engine as db_engine
+from tests import databases
+from tests.cloud import Cloud, content
+from tests.databases import Database
+
+DISPATCH_LOGGER = "cirrostack.api.dispatch"
+
+
+def _outage_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == DISPATCH_LOGGER and record.levelno >= logging.WARNING
+    ]
+
+
+@pytest.fixture
+def small_file(sqlite_database: Database) -> Iterator[tuple[Cloud, dict[str, int], sa.Engine]]:
+    """A cloud on an SQLite file whose size is capped at ``limit["pages"]`` when set."""
+    limit: dict[str, int] = {}
+    engine = db_engine.make_engine(sqlite_database.url)
+
+    @event.listens_for(engine, "connect")
+    def cap(dbapi_connection: object, _record: object) -> None:
+        if "pages" in limit:
+            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute(f"PRAGMA max_page_count={limit['pages']}")
+            cursor.close()
+
+    yield Cloud(db_engine.make_sessionmaker(engine)), limit, engine
+    engine.dispose()
+
+
+def test_a_full_disk_answers_503_keeps_serving_reads_logs_once_and_recovers(
+    small_file: tuple[Cloud, dict[str, int], sa.Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    cloud, limit, engine = small_file
+    limit["pages"] = 1  # SQLite raises it to the file's current size: no page may be added
+    engine.dispose()
+    caplog.set_level(logging.INFO)
+    refused = [cloud.call(cloud.admin.keys, "createDomain", name=f"d{n}") for n in range(60)]
+    full = [answer for answer in refused if answer.status != 200]
+    assert len(full) >= 10, "the file never filled up"
+    for answer in full:
+        assert answer.status == errors.ErrorCode.SERVICE_UNAVAILABLE
+        assert content(answer)["errortext"] == errors.FULL_TEXT
+    assert cloud.ok(cloud.admin.keys, "listDomains", listall="true")["count"] >= 1
+    assert cloud.ok(cloud.admin.keys, "listCapabilities")
+    lines = _outage_lines(caplog)
+    assert len(lines) == 1 and "disk is full" in lines[0], lines
+    assert not any(record.exc_info for record in caplog.records)
+
+    del limit["pages"]
+    engine.dispose()
+    assert cloud.ok(cloud.admin.keys, "createDomain", name="after")["domain"]["name"] == "after"
+    assert _outage_lines(caplog)[1:] == ["API: the database answers again"]
+
+
+@pytest.fixture
+def postgresql_cloud(database: Database) -> Cloud:
+    if database.backend != "postgresql":
+        pytest.skip("the outage is made by PostgreSQL's ALLOW_CONNECTIONS")
+    return Cloud(database.sessions)
+
+
+def _allow_connections(database: Database, allowed: bool) -> None:
+    admin = db_engine.make_engine(databases.server_url("postgresql"), isolation_level="AUTOCOMMIT")
+    name = database.url.database
+    try:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(allowed).lower()}')
+            )
+            if not allowed:
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+    finally:
+        admin.dispose()
+
+
+def test_an_unreachable_database_answers_503_logs_once_and_recovers(
+    postgresql_cloud: Cloud, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    cloud = postgresql_cloud
+    assert cloud.ok(cloud.admin.keys, "listZones") is not None
+    caplog.set_level(logging.INFO)
+    _allow_connections(database, False)
+    try:
+        answers = [cloud.call(cloud.admin.keys, "listZones") for _ in range(5)]
+        answers.append(cloud.call(cloud.admin.keys, "createDomain", name="during"))
+    finally:
+        _allow_connections(database, True)
+    for answer in answers:
+        assert answer.status == errors.ErrorCode.SERVICE_UNAVAILABLE, answer.body
+        assert content(answer)["errortext"] == errors.UNAVAILABLE_TEXT
+    lines = _outage_lines(caplog)
+    assert len(lines) == 1 and "cannot be reached" in lines[0], lines
+    assert not any(record.exc_info for record in caplog.records)
+
+    assert cloud.ok(cloud.admin.keys, "createDomain", name="after")["domain"]["name"] == "after"
+    assert _outage_lines(caplog)[1:] == ["API: the database answers again"]
