@@ -101,11 +101,6 @@ class Dispatcher:
         caller = None if command.public else self._authorised(command, request, now)
         plain, maps = params.collect(request.pairs)
         args = params.parse_all(command.name, command.params, plain, maps)
-        prepared = None
-        if command.before is not None:
-            prepared = command.before(
-                registry.Before(args, now, self.sessions, caller=caller, request=request)
-            )
         template = registry.Call(
             session=_NO_SESSION,
             caller=caller,
@@ -114,9 +109,8 @@ class Dispatcher:
             now=now,
             services=self.services,
             request=request,
-            prepared=prepared,
         )
-        done = self._transaction(template)
+        done = self._transaction(self._before(template))
         if command.is_async:
             self.handoff()
         headers = [("Set-Cookie", cookie) for cookie in done.cookies]
@@ -141,6 +135,26 @@ class Dispatcher:
         if not allowed:
             raise _unknown_command(command.name)
         return caller
+
+    def _before(self, template: registry.Call) -> registry.Call:
+        """Run the command's ``before`` step (no transaction open); a failure is recorded as
+        the action's ERROR event, as a failure of its transaction is."""
+        command = template.command
+        if command.before is None:
+            return template
+        step = registry.Before(
+            template.args,
+            template.now,
+            self.sessions,
+            caller=template.caller,
+            request=template.request,
+            services=self.services,
+        )
+        try:
+            return dataclasses.replace(template, prepared=command.before(step))
+        except Exception as exc:
+            self._record_failure(template, errors.from_exception(exc))
+            raise
 
     def _transaction(self, template: registry.Call) -> _Done:
         """Run the command in its own transaction (read-only ones take no SQLite write lock),

@@ -92,6 +92,8 @@ class Before:
     sessions: sessionmaker[Session]
     caller: access.Caller | None = None
     request: auth.Request | None = None
+    #: Services the composition root wired in (as ``Call.services``).
+    services: dict[str, Any] = field(default_factory=dict)
 
     def reading(self) -> Session:
         """A session for a short read-only lookup (no SQLite write lock)."""
