@@ -114,25 +114,34 @@ def test_the_dispatcher_runs_a_deadlocked_command_again(database: Database) -> N
     assert [answer.status for answer in answers] == [200, 200], [a.body for a in answers]
 
 
-def test_sqlite_a_read_that_turns_into_a_write_after_another_commit_is_run_again(
-    sqlite_database: Database,
-) -> None:
-    """A DEFERRED transaction whose snapshot went stale cannot take the write lock
-    (SQLITE_BUSY_SNAPSHOT, at once): the helper runs it again with a fresh snapshot."""
+def test_sqlite_busy_is_a_conflict_worth_running_again(sqlite_database: Database) -> None:
+    """SQLite's "database is locked" (the busy timeout ran out) is run again, like a deadlock."""
+    holder = sa.create_engine(sqlite_database.url, connect_args={"timeout": 0})
+    waiter = sa.create_engine(sqlite_database.url, connect_args={"timeout": 0})
+    try:
+        with holder.connect() as held:
+            held.exec_driver_sql("BEGIN IMMEDIATE")
+            with waiter.connect() as blocked, pytest.raises(sa.exc.OperationalError) as raised:
+                blocked.exec_driver_sql("BEGIN IMMEDIATE")
+            held.exec_driver_sql("ROLLBACK")
+    finally:
+        holder.dispose()
+        waiter.dispose()
+    assert failures.kind(raised.value) is failures.Kind.CONFLICT
+    assert transactions.conflict(raised.value)
+
+
+def test_sqlite_a_read_only_transaction_refuses_to_write(sqlite_database: Database) -> None:
+    """A command wrongly declared read-only fails loudly instead of racing for the lock."""
     _seed(sqlite_database)
-    runs: list[int] = []
-
-    def work(session: Session) -> None:
-        runs.append(1)
-        session.scalars(sa.select(configuration.Configuration.value)).all()
-        if len(runs) == 1:
-            with sqlite_database.sessions() as other:
-                _set(other, "race.a", "other")
-                other.commit()
-        _set(session, "race.b", "mine")
-
-    transactions.run(sqlite_database.sessions, work, read=True)
-    assert len(runs) == 2
+    with (
+        db_engine.reading(sqlite_database.sessions) as reader,
+        pytest.raises(sa.exc.OperationalError, match="readonly"),
+    ):
+        _set(reader, "race.a", "written")
+    with sqlite_database.sessions() as writer:
+        _set(writer, "race.a", "written")
+        writer.commit()
 
 
 def test_other_errors_are_not_run_again(sqlite_database: Database) -> None:

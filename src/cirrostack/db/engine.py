@@ -59,8 +59,8 @@ def reading(sessions: sessionmaker[Session]) -> Session:
     """A session for work that only reads: on SQLite its transactions begin DEFERRED.
 
     Called by transaction owners for read-only commands and lookups (authentication). It takes
-    no write lock, so it runs beside a writer; writing in it is a bug (on SQLite the upgrade
-    may fail at once with "database is locked"). Other backends are unaffected.
+    no write lock, so it runs beside a writer; writing in it is refused on SQLite ("attempt to
+    write a readonly database"). Other backends are unaffected.
     """
     bind = sessions.kw.get("bind")
     if not isinstance(bind, Engine):
@@ -82,7 +82,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN DEFERRED")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction is also made query_only, so that a command wrongly declared
+    # read-only fails loudly at its first write instead of racing for the lock upgrade.
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
