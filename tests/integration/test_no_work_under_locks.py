@@ -36,13 +36,15 @@ class Wire:
         self.refuse_startups = False
         self._in_flight = 0
         self._lock = threading.Lock()
+        self._probing = threading.Lock()
 
     def send(self, to: endpoint.Endpoint, command: messages.Command) -> messages.Answer:
         with self._lock:
             self._in_flight += 1
             self.most_at_once = max(self.most_at_once, self._in_flight)
         try:
-            self.lock_free.append(_write_lock_free(self.path))
+            with self._probing:  # probes of parallel sends must not take the lock from each other
+                self.lock_free.append(_write_lock_free(self.path))
             time.sleep(DELAY)
             if self.refuse_startups and isinstance(command, commands.StartupRoutingCommand):
                 raise transport_errors.AgentUnavailable(f"{to} does not answer")
