@@ -16,11 +16,14 @@ from sqlalchemy import event
 
 from cirrostack.api import errors
 from cirrostack.db import engine as db_engine
+from cirrostack.db import outage
+from cirrostack.infrastructure import monitor
 from tests import databases
 from tests.cloud import Cloud, content
 from tests.databases import Database
 
 DISPATCH_LOGGER = "cirrostack.api.dispatch"
+MONITOR_LOGGER = "cirrostack.infrastructure.monitor"
 
 
 def _outage_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -121,3 +124,22 @@ def test_an_unreachable_database_answers_503_logs_once_and_recovers(
 
     assert cloud.ok(cloud.admin.keys, "createDomain", name="after")["domain"]["name"] == "after"
     assert _outage_lines(caplog)[1:] == ["API: the database answers again"]
+
+
+def test_the_host_monitor_logs_an_outage_once_not_once_per_round(
+    postgresql_cloud: Cloud, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    watch = outage.Watch(logging.getLogger(MONITOR_LOGGER), "host monitor")
+    caplog.set_level(logging.INFO)
+    _allow_connections(database, False)
+    try:
+        for _ in range(3):
+            monitor.sweep(database.sessions, postgresql_cloud.agents, monitor.Timings(), watch)
+    finally:
+        _allow_connections(database, True)
+    monitor.sweep(database.sessions, postgresql_cloud.agents, monitor.Timings(), watch)
+    lines = [r.getMessage() for r in caplog.records if r.name == MONITOR_LOGGER]
+    assert len(lines) == 2, lines
+    assert "cannot be reached" in lines[0]
+    assert lines[1] == "host monitor: the database answers again"
+    assert not any(record.exc_info for record in caplog.records)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.config import keys, settings
-from cirrostack.db import base, engine, transactions
+from cirrostack.db import base, engine, outage, transactions
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents as agents_module
 from cirrostack.infrastructure import capacity
@@ -88,18 +88,27 @@ class _Watched:
     connected: bool
 
 
-def sweep(sessions: sessionmaker[Session], agents: agents_module.Agents, timings: Timings) -> None:
+def sweep(
+    sessions: sessionmaker[Session],
+    agents: agents_module.Agents,
+    timings: Timings,
+    watch: outage.Watch | None = None,
+) -> None:
     """One round over every watched host; never raises (failures are logged).
 
     The hosts are read in one short transaction; every ping or reconnect then runs in
     parallel with no transaction open (one silent agent delays no other and holds no lock);
-    each host's outcome is written in a short transaction of its own.
+    each host's outcome is written in a short transaction of its own. ``watch`` logs a
+    database outage once, not once per round.
     """
     try:
         watched = _watched(sessions, agents)
     except Exception as exc:
-        log.warning("host monitor: cannot read the hosts this round: %s", exc)
+        if watch is None or watch.failed(exc) is None:
+            log.warning("host monitor: cannot read the hosts this round: %s", exc)
         return
+    if watch is not None:
+        watch.succeeded(wrote=False)
     if not watched:
         return
     with ThreadPoolExecutor(min(PARALLEL, len(watched)), thread_name_prefix="host-ping") as pool:
@@ -236,6 +245,7 @@ class HostMonitor:
         self.timings = timings
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._outage = outage.Watch(log, "host monitor")
 
     def start(self) -> None:
         """Start the monitoring thread; the first round runs at once."""
@@ -255,13 +265,14 @@ class HostMonitor:
     def _run(self) -> None:
         while not self._stopping.is_set():
             timings = self.timings or self._configured()
-            sweep(self.sessions, self.agents, timings)
+            sweep(self.sessions, self.agents, timings, self._outage)
             self._stopping.wait(timings.interval)
 
     def _configured(self) -> Timings:
         try:
             with self.sessions() as session:
                 return Timings.configured(session)
-        except Exception:
-            log.exception("cannot read ping.interval/ping.timeout; using the defaults")
+        except Exception as exc:
+            if self._outage.failed(exc) is None:
+                log.exception("cannot read ping.interval/ping.timeout; using the defaults")
             return Timings()
