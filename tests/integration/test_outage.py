@@ -8,18 +8,22 @@ gives), and a PostgreSQL database that refuses connections and has its sessions 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from cirrostack.api import errors
+from cirrostack.api import auth, errors
 from cirrostack.db import engine as db_engine
 from cirrostack.db import outage
 from cirrostack.infrastructure import monitor
 from tests import databases
-from tests.cloud import Cloud, content
+from tests.cloud import PASSWORD, Cloud, content, session_request
 from tests.databases import Database
 
 DISPATCH_LOGGER = "cirrostack.api.dispatch"
@@ -143,3 +147,61 @@ def test_the_host_monitor_logs_an_outage_once_not_once_per_round(
     assert "cannot be reached" in lines[0]
     assert lines[1] == "host monitor: the database answers again"
     assert not any(record.exc_info for record in caplog.records)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 32 MiB tmpfs (root only): a disk that really fills up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mountpoint)], check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def _fill(path: Path) -> None:
+    with path.open("wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+
+
+def test_a_really_full_disk_still_serves_signed_and_session_reads(
+    sqlite_database: Database, tiny_disk: Path
+) -> None:
+    copy = tiny_disk / "cloud.db"
+    shutil.copyfile(str(sqlite_database.url.database), copy)
+    engine = db_engine.make_engine(sqlite_database.url.set(database=str(copy)))
+    try:
+        cloud = Cloud(db_engine.make_sessionmaker(engine))
+        bob = cloud.member("bob", cloud.root_id)
+        login = cloud.dispatcher.handle(
+            auth.Request(
+                "POST",
+                (("command", "login"), ("username", bob.username), ("password", PASSWORD)),
+                {},
+            )
+        )
+        assert login.status == 200, login.body
+        _fill(tiny_disk / "filler")
+        refused = cloud.call(cloud.admin.keys, "createDomain", name="full")
+        assert refused.status == errors.ErrorCode.SERVICE_UNAVAILABLE, refused.body
+        assert content(refused)["errortext"] == errors.FULL_TEXT
+        assert cloud.ok(bob.keys, "listZones") is not None
+        by_session = cloud.dispatcher.handle(session_request(login, "listZones"))
+        assert by_session.status == 200, by_session.body
+        (tiny_disk / "filler").unlink()
+        assert cloud.ok(cloud.admin.keys, "createDomain", name="after")["domain"]["name"]
+    finally:
+        engine.dispose()

@@ -138,7 +138,12 @@ def _active(owner: users.Owner) -> bool:
 
 
 def resume(
-    session: Session, session_key: str, jsessionid: str | None, *, now: datetime.datetime
+    session: Session,
+    session_key: str,
+    jsessionid: str | None,
+    *,
+    now: datetime.datetime,
+    touch: bool = True,
 ) -> users.Owner | None:
     """The owner of a live session, refreshing its idle timer; None when it is not valid.
 
@@ -162,7 +167,8 @@ def resume(
     owner = users.owner_of(session, user)
     if not _active(owner):
         return None
-    row.last_access = now
+    if touch:  # False only while the database cannot store anything (a full disk)
+        row.last_access = now
     return owner
 
 

@@ -48,16 +48,21 @@ class Identity:
     secret_key: str | None = None
 
 
-def identify(session: Session, request: Request, now: datetime.datetime) -> Identity:
+def identify(
+    session: Session, request: Request, now: datetime.datetime, *, touch: bool = True
+) -> Identity:
     """The user a session or API key names; raises ApiError 401 when there is none.
 
     Called by the dispatcher in a short transaction of its own: a read-only one for a key,
     a writing one for a session (``resume`` refreshes the session's idle timer; see
-    ``writes_on_identify``). No slow work here: the signature is checked afterwards.
+    ``writes_on_identify``), unless ``touch`` is False (the dispatcher's fallback while the
+    disk is full: the session is then read, not refreshed). No slow work here: the signature
+    is checked afterwards.
     """
     session_key = _session_key(request)
     if session_key is not None:
-        owner = sessions.resume(session, session_key, request.cookies.get("JSESSIONID"), now=now)
+        cookie = request.cookies.get("JSESSIONID")
+        owner = sessions.resume(session, session_key, cookie, now=now, touch=touch)
         if owner is None:
             raise errors.unauthenticated()
         return Identity(owner.user.id)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.accounts import access, roles
 from cirrostack.api import audit, auth, errors, jobs, params, registry, responses
-from cirrostack.db import base, outage, transactions
+from cirrostack.db import base, failures, outage, transactions
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +125,34 @@ class Dispatcher:
         holds no lock; the role decision is taken in the lookup but acted on only after the
         signature held, so a forged request cannot learn what the key's role may run.
         """
-        identity, caller, allowed = transactions.run(
-            self.sessions,
-            lambda session: _who(session, command, request, now),
-            read=not auth.writes_on_identify(request),
-            name="authentication",
-        )
+        writes = auth.writes_on_identify(request)
+        try:
+            identity, caller, allowed = self._lookup(command, request, now, touch=writes)
+        except Exception as exc:
+            if not writes or outage.outage_of(exc) is not failures.Kind.FULL:
+                raise
+            # The disk is full: a session is still read (not refreshed), so reads are served.
+            identity, caller, allowed = self._lookup(command, request, now, touch=False)
         auth.check(identity, request, now)
         if not allowed:
             raise _unknown_command(command.name)
         return caller
+
+    def _lookup(
+        self,
+        command: registry.Command,
+        request: auth.Request,
+        now: datetime.datetime,
+        *,
+        touch: bool,
+    ) -> tuple[auth.Identity, access.Caller, bool]:
+        """``_who`` in a short transaction: writing only to refresh a session (``touch``)."""
+        return transactions.run(
+            self.sessions,
+            lambda session: _who(session, command, request, now, touch=touch),
+            read=not touch,
+            name="authentication",
+        )
 
     def _before(self, template: registry.Call) -> registry.Call:
         """Run the command's ``before`` step (no transaction open); a failure is recorded as
@@ -212,10 +230,15 @@ _NO_SESSION: Any = None
 
 
 def _who(
-    session: Session, command: registry.Command, request: auth.Request, now: datetime.datetime
+    session: Session,
+    command: registry.Command,
+    request: auth.Request,
+    now: datetime.datetime,
+    *,
+    touch: bool,
 ) -> tuple[auth.Identity, access.Caller, bool]:
     """The identity, caller and role decision of a request (called in a short transaction)."""
-    identity = auth.identify(session, request, now)
+    identity = auth.identify(session, request, now, touch=touch)
     owner = auth.owner(session, identity)
     caller = access.caller_of(session, owner.user)
     allowed = caller.role_type in command.authorized and roles.rules_allow(
