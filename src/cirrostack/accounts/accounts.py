@@ -114,7 +114,7 @@ def create(
     if not name.strip():
         raise errors.InvalidParameterValue("Account name must not be empty")
     users.check_new(session, new.user, new.domain.id)
-    password_hash = passwords.hash_password(new.user.password)  # slow: before any lock
+    password_hash = passwords.stored_form(new.user.password)  # hashed before any lock
     domain = locks.domain_chain(session, new.domain.id, exclusive=True)
     account = models.Account(
         account_name=name,

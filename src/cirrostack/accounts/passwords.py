@@ -1,10 +1,11 @@
 """Password hashing for user logins.
 
-Called when a user is created or changes password (:func:`hash_password`) and at ``login``
-(:func:`verify_password`, or :func:`verify_or_waste` when the user may not exist). The stored
-form is ``pbkdf2_sha256$<iterations>$<salt>$<hash>`` (PBKDF2-HMAC-SHA256, 16-byte random salt,
-32-byte hash, both URL-safe base64 without padding), so the cost can be raised later:
-:func:`needs_rehash` tells the login path when to re-hash.
+Called when a user is created or changes password (:func:`hash_password`, or :func:`prepare`
+before the transaction and :func:`stored_form` inside it) and at ``login`` (:func:`verify_password`,
+or :func:`verify_or_waste` when the user may not exist, with no transaction open). The stored form
+is ``pbkdf2_sha256$<iterations>$<salt>$<hash>`` (PBKDF2-HMAC-SHA256, 16-byte random salt, 32-byte
+hash, both URL-safe base64 without padding), so the cost can be raised later: :func:`needs_rehash`
+tells the login path when to re-hash.
 
 Cost: :data:`ITERATIONS` = 200,000 took 62 ms per hash on the development machine (best of 15;
 median 72 ms with other test runs sharing its 2 vCPUs; Python 3.11.7 / OpenSSL), inside the
@@ -32,7 +33,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SCHEME = "pbkdf2_sha256"
 ITERATIONS = 200_000
@@ -67,6 +68,33 @@ def hash_password(plain: str) -> str:
     salt = secrets.token_bytes(SALT_BYTES)
     digest = _derive(plain, salt, ITERATIONS)
     return "$".join((SCHEME, str(ITERATIONS), _b64(salt), _b64(digest)))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A password hashed before the transaction that stores it (no lock held while hashing).
+
+    Called by the API's ``before`` steps; services store ``stored`` and may still check the
+    plain text against a password policy.
+    """
+
+    plain: str = field(repr=False)
+    stored: str = field(repr=False)
+
+
+def prepare(plain: str) -> Prepared:
+    """Hash ``plain`` now; raises EmptyPassword for ``""``."""
+    return Prepared(plain, hash_password(plain))
+
+
+def stored_form(password: str | Prepared) -> str:
+    """What the ``user.password`` column keeps: a prepared hash, or ``password`` hashed now."""
+    return password.stored if isinstance(password, Prepared) else hash_password(password)
+
+
+def plain_text(password: str | Prepared) -> str:
+    """The plain text of ``password`` (for a password policy), prepared or not."""
+    return password.plain if isinstance(password, Prepared) else password
 
 
 def verify_password(plain: str, stored: str) -> bool:

@@ -41,6 +41,15 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """The user a login names, with the stored password hash to check (no ORM object, so it
+    outlives the short transaction that found it)."""
+
+    user_id: int
+    stored: str
+
+
 def login(
     session: Session,
     username: str,
@@ -49,33 +58,54 @@ def login(
     domain: models.Domain | None,
     now: datetime.datetime,
 ) -> Login:
-    """Check the credentials and open a session; raises LoginFailed.
+    """Check the credentials and open a session, all in ``session``; raises LoginFailed.
 
-    The steps are separate functions so that the slow one can run outside a transaction:
-    :func:`candidate` (read), ``passwords.verify_or_waste`` (slow, no database), then
-    :func:`count_failure` or :func:`open_session` (short writes). A refused login has still
-    written its failure count: the caller must commit before answering the refusal.
+    The API does the same in steps so that the password hash is checked with no transaction
+    open: :func:`candidate` (read), :func:`verified` (slow, no database), then
+    :func:`count_failure` (a short write, committed although the login is refused) or
+    :func:`open_session`. A refused login has written its failure count: the caller must
+    commit before answering the refusal.
     """
     domain = domain or domains.by_path(session, "/")
-    owner = candidate(session, username, domain) if domain is not None else None
-    verified = passwords.verify_or_waste(password, owner.user.password if owner else None)
-    if owner is None or not verified:
-        if owner is not None:
-            count_failure(session, owner)
-        raise LoginFailed(_failure_text(username, domain))
+    found = candidate(session, username, domain)
+    if not verified(found, password):
+        if found is not None:
+            count_failure(session, found)
+        raise LoginFailed(failure_text(username, domain))
+    assert found is not None
+    return open_session(session, found, username, domain, now=now)
+
+
+def candidate(session: Session, username: str, domain: models.Domain | None) -> Candidate | None:
+    """The live user ``username`` of ``domain`` (None: no such user or no domain)."""
+    user = _user_named(session, username, domain) if domain is not None else None
+    return Candidate(user.id, user.password) if user is not None else None
+
+
+def verified(found: Candidate | None, password: str) -> bool:
+    """Whether ``password`` is ``found``'s (PBKDF2: slow; call with no transaction open). An
+    unknown user costs one derivation all the same, so timing tells no usernames."""
+    stored = found.stored if found is not None else None
+    return passwords.verify_or_waste(password, stored) and found is not None
+
+
+def open_session(
+    session: Session,
+    found: Candidate,
+    username: str,
+    domain: models.Domain | None,
+    *,
+    now: datetime.datetime,
+) -> Login:
+    """Open a session for a verified candidate; raises LoginFailed when the user is gone or
+    it or its account is not enabled, or its password changed since it was checked (all
+    checked again here, in the writing transaction). Resets the failure count."""
+    user = session.get(models.User, found.user_id)
+    if user is None or user.removed is not None or user.password != found.stored:
+        raise LoginFailed(failure_text(username, domain))
+    owner = users.owner_of(session, user)
     if not _active(owner):
-        raise LoginFailed(_failure_text(username, domain))
-    return open_session(session, owner, now)
-
-
-def candidate(session: Session, username: str, domain: models.Domain) -> users.Owner | None:
-    """The live user (with account, domain, role) a login names, or None: no password check."""
-    user = _user_named(session, username, domain)
-    return users.owner_of(session, user) if user is not None else None
-
-
-def open_session(session: Session, owner: users.Owner, now: datetime.datetime) -> Login:
-    """After a good password: reset the failure count and store a new session."""
+        raise LoginFailed(failure_text(username, domain))
     login_attempts.reset(session, owner.user)
     created = Login(keys.new_session_key(), keys.new_session_key(), owner)
     session.add(
@@ -91,8 +121,12 @@ def open_session(session: Session, owner: users.Owner, now: datetime.datetime) -
     return created
 
 
-def count_failure(session: Session, owner: users.Owner) -> None:
+def count_failure(session: Session, found: Candidate) -> None:
     """After a wrong password for a user that exists: count it, maybe disable the user."""
+    user = session.get(models.User, found.user_id)
+    if user is None:
+        return
+    owner = users.owner_of(session, user)
     if login_attempts.count_failure(session, owner):
         end_sessions(session, owner.user.id)
 
@@ -109,7 +143,7 @@ def end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> 
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def _failure_text(username: str, domain: models.Domain | None) -> str:
+def failure_text(username: str, domain: models.Domain | None) -> str:
     where = domain.id if domain is not None else "unknown"
     return (
         f"Failed to authenticate user {username} in domain {where}; "
@@ -135,7 +169,12 @@ def _active(owner: users.Owner) -> bool:
 
 
 def resume(
-    session: Session, session_key: str, jsessionid: str | None, *, now: datetime.datetime
+    session: Session,
+    session_key: str,
+    jsessionid: str | None,
+    *,
+    now: datetime.datetime,
+    touch: bool = True,
 ) -> users.Owner | None:
     """The owner of a live session, refreshing its idle timer; None when it is not valid.
 
@@ -159,7 +198,8 @@ def resume(
     owner = users.owner_of(session, user)
     if not _active(owner):
         return None
-    row.last_access = now
+    if touch:  # False only while the database cannot store anything (a full disk)
+        row.last_access = now
     return owner
 
 

@@ -31,7 +31,7 @@ class NewUser:
     """What createAccount/createUser asked for."""
 
     username: str
-    password: str
+    password: str | passwords.Prepared
     email: str | None = None
     firstname: str | None = None
     lastname: str | None = None
@@ -43,7 +43,7 @@ class UserChanges:
     """What updateUser asked to change; None leaves a field as it is."""
 
     username: str | None = None
-    password: str | None = None
+    password: str | passwords.Prepared | None = None
     #: The target's current password: required when a non-admin sets a password.
     current_password: str | None = field(default=None, repr=False)
     api_key: str | None = None
@@ -154,7 +154,7 @@ def check_new(session: Session, new: NewUser, domain_id: int) -> None:
     policy refuses (InvalidParameterValue); called before the password is hashed."""
     _check_username(new.username)
     _check_timezone(new.timezone)
-    password_policy.check(session, new.password, new.username, domain_id)
+    password_policy.check(session, passwords.plain_text(new.password), new.username, domain_id)
 
 
 def _check_username(username: str) -> None:
@@ -179,7 +179,7 @@ def create(
     domain = session.get_one(models.Domain, account.domain_id)
     access.check_account(caller, account, domain)
     check_new(session, new, domain.id)
-    password_hash = passwords.hash_password(new.password)
+    password_hash = passwords.stored_form(new.password)
     account = locks.account(session, account.id)
     return add(session, account, domain, new, password_hash)
 
@@ -230,7 +230,7 @@ def check_operation(session: Session, caller: access.Caller, owner: Owner) -> No
 def _set_password(
     session: Session, caller: access.Caller, owner: Owner, changes: UserChanges
 ) -> None:
-    new = changes.password or ""
+    new = passwords.plain_text(changes.password or "")
     if not new.strip():
         raise errors.InvalidParameterValue("Password cannot be empty or blank.")
     check_operation(session, caller, owner)
@@ -242,7 +242,7 @@ def _set_password(
             )
         if not passwords.verify_password(changes.current_password or "", owner.user.password):
             raise errors.InvalidParameterValue("Current password is incorrect.")
-    owner.user.password = passwords.hash_password(new)
+    owner.user.password = passwords.stored_form(changes.password or new)
 
 
 def _set_keys(session: Session, caller: access.Caller, owner: Owner, changes: UserChanges) -> None:

@@ -1,13 +1,18 @@
 """Who sent a request: a signed API key, or a login session.
 
-Called by the dispatcher for every command except ``login``. Any failure is the same 401 with
-CloudStack's text: the client learns nothing about which part was wrong.
+Called by the dispatcher for every command except ``login``, in three steps so that no lock
+is held while a signature is checked::
+
+    identify (short transaction) ─► check (no transaction: HMAC) ─► owner (command's transaction)
+
+Any failure is the same 401 with CloudStack's text: the client learns nothing about which part
+was wrong.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -16,6 +21,7 @@ from cirrostack.accounts import sessions, users
 from cirrostack.api import errors, signing
 from cirrostack.config import keys as config_keys
 from cirrostack.config import settings as config_settings
+from cirrostack.db.models import accounts as account_models
 
 
 @dataclass(frozen=True)
@@ -32,16 +38,80 @@ class Request:
         return next((value for key, value in self.pairs if key.lower() == wanted), None)
 
 
-def authenticate(session: Session, request: Request, now: datetime.datetime) -> users.Owner:
-    """The owner of a valid key signature or session; raises ApiError 401 otherwise."""
+@dataclass(frozen=True)
+class Identity:
+    """Who a request's credentials name, found by ``identify``.
+
+    For a key, the signature is still to be checked (``check``) with the user's secret key;
+    a session is already proven (``secret_key`` None).
+    """
+
+    user_id: int
+    secret_key: str | None = None
+
+
+def identify(
+    session: Session, request: Request, now: datetime.datetime, *, touch: bool = True
+) -> Identity:
+    """The user a session or API key names; raises ApiError 401 when there is none.
+
+    Called by the dispatcher in a short transaction of its own: a read-only one for a key,
+    a writing one for a session (``resume`` refreshes the session's idle timer; see
+    ``writes_on_identify``), unless ``touch`` is False (the dispatcher's fallback while the
+    disk is full: the session is then read, not refreshed). No slow work here: the signature
+    is checked afterwards.
+    """
     session_key = _session_key(session, request)
     if session_key is not None:
-        owner = sessions.resume(session, session_key, request.cookies.get("JSESSIONID"), now=now)
-    else:
-        owner = _by_signature(session, request.pairs, request.first("apikey"), now)
-    if owner is None or not _active(owner):
+        cookie = request.cookies.get("JSESSIONID")
+        owner = sessions.resume(session, session_key, cookie, now=now, touch=touch)
+        if owner is None:
+            raise errors.unauthenticated()
+        return Identity(owner.user.id)
+    api_key = request.first("apikey")
+    user = users.by_api_key(session, api_key) if api_key else None
+    secret = secret_key_of(user) if user is not None else None
+    if user is None or secret is None:
         raise errors.unauthenticated()
-    return owner
+    return Identity(user.id, secret)
+
+
+def writes_on_identify(request: Request) -> bool:
+    """True when ``identify`` writes (a session's idle timer), so it needs a writing
+    transaction; a key lookup only reads."""
+    return bool(request.first("sessionkey") or request.cookies.get("sessionkey"))
+
+
+def secret_key_of(user: account_models.User) -> str | None:
+    """The secret key that signs ``user``'s requests (None: the user has no key pair)."""
+    return user.secret_key
+
+
+def check(identity: Identity, request: Request, now: datetime.datetime) -> None:
+    """Verify a key's signature; raises ApiError 401 when it does not hold.
+
+    Called by the dispatcher with no transaction open: the canonical forms over up to
+    10,000 parameters cost real CPU and must hold no lock.
+    """
+    if identity.secret_key is None:
+        return
+    try:
+        # Stored times are naive UTC; the signature module compares aware datetimes.
+        signing.verify(request.pairs, identity.secret_key, now=now.replace(tzinfo=datetime.UTC))
+    except signing.SignatureError as exc:
+        raise errors.unauthenticated() from exc
+
+
+def owner(session: Session, identity: Identity) -> users.Owner:
+    """The identified user with its account, in the command's transaction; raises ApiError
+    401 when the user is gone or it or its account is not enabled (any more)."""
+    user = session.get(account_models.User, identity.user_id)
+    if user is None or user.removed is not None:
+        raise errors.unauthenticated()
+    found = users.owner_of(session, user)
+    if not _active(found):
+        raise errors.unauthenticated()
+    return found
 
 
 def _session_key(session: Session, request: Request) -> str | None:
@@ -60,25 +130,6 @@ def _session_key(session: Session, request: Request) -> str | None:
     if (needs_parameter and not parameter) or (needs_cookie and not cookie):
         return None
     return parameter or cookie
-
-
-def _by_signature(
-    session: Session,
-    pairs: Sequence[tuple[str, str]],
-    api_key: str | None,
-    now: datetime.datetime,
-) -> users.Owner | None:
-    if not api_key:
-        return None
-    user = users.by_api_key(session, api_key)
-    if user is None or user.secret_key is None:
-        return None
-    try:
-        # Stored times are naive UTC; the signature module compares aware datetimes.
-        signing.verify(pairs, user.secret_key, now=now.replace(tzinfo=datetime.UTC))
-    except signing.SignatureError:
-        return None
-    return users.owner_of(session, user)
 
 
 def _active(owner: users.Owner) -> bool:

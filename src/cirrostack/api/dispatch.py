@@ -1,13 +1,21 @@
 """From a parsed request to an answer: the one path every API command takes.
 
-    find the command ─► authenticate ─► role rules ─► parse parameters ─► run in a transaction
-         │ 401                │ 401          │ 401          │ 430/431          │ mapped error
-         ▼                    ▼              ▼              ▼                  ▼
+    find ─► identify + role rules ─► signature ─► parameters ─► before ─► the command's
+     │      (short transaction)      (none open)                (none open)  transaction
+     │ 401       │ 401/503              │ 401       │ 430/431     │ mapped     │ mapped error
+     ▼           ▼                      ▼           ▼             ▼            ▼
                           CloudStack error envelope, HTTP status = errorcode
 
 Called by the HTTP edge (``api.app``) in a worker thread. Nothing here knows about HTTP beyond
-method, pairs and cookies, so tests can drive it directly. No input reaches an unhandled
-exception: anything unexpected is logged with its traceback and answered as a 530, and the
+method, pairs and cookies, so tests can drive it directly.
+
+No slow work runs inside a transaction: the signature (HMAC over up to 12 canonical forms) is
+checked after the lookup's transaction ended, and a command's ``before`` step (password hashing,
+a login's password check) runs with none open. A read-only command's transaction takes no
+SQLite write lock. Each transaction runs again after a lost race (``db.transactions``).
+
+No input reaches an unhandled exception: a database outage is answered 503 and logged once per
+outage; anything unexpected is logged with its traceback and answered as a 530, and the
 transaction is rolled back, so nothing is half-written.
 """
 
@@ -24,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.accounts import access, roles
 from cirrostack.api import audit, auth, errors, jobs, params, registry, responses
-from cirrostack.db import base
+from cirrostack.db import base, failures, outage, transactions
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,7 @@ class Dispatcher:
         self.services = {"registry": commands, **(services or {})}
         inline = jobs.Inline(sessions, jobs.Runner(commands, sessions, self.services))
         self.handoff = handoff or inline.submitted
+        self.outage = outage.Watch(log, "API")
 
     def handle(self, request: auth.Request) -> Answer:
         """Answer one request; never raises."""
@@ -68,12 +77,19 @@ class Dispatcher:
         if command is None:
             return _error_answer(ERROR_KEY, _unknown_command(name))
         try:
-            return self._run(command, request)
-        except errors.ApiError as exc:
-            return _error_answer(ERROR_KEY if exc.auth_failure else command.key, exc)
-        except Exception:
-            log.exception("command %s failed unexpectedly", command.name)
-            return _error_answer(command.key, errors.from_exception(RuntimeError()))
+            answer = self._run(command, request)
+        except Exception as exc:
+            error = self._failure(command, exc)
+            return _error_answer(ERROR_KEY if error.auth_failure else command.key, error)
+        self.outage.succeeded(wrote=not command.read_only)
+        return answer
+
+    def _failure(self, command: registry.Command, exc: Exception) -> errors.ApiError:
+        """The answer to a failed request; an outage is logged once, a bug with its traceback."""
+        if isinstance(exc, errors.ApiError):
+            return exc
+        self.outage.failed(exc)
+        return _mapped(command, exc)
 
     def _run(self, command: registry.Command, request: auth.Request) -> Answer:
         if command.post_only and request.method != "POST":
@@ -82,32 +98,115 @@ class Dispatcher:
                 f"Please use HTTP POST to call {command.name}",
             )
         now = self.clock()
-        with self.sessions() as session:
-            call: registry.Call | None = None
-            try:
-                call = self._prepare(session, command, request, now)
-                body = self._execute(session, call)
-                session.commit()
-            except Exception as exc:
-                session.rollback()
-                error = _mapped(command, exc)
-                if call is not None:
-                    self._record_failure(call, error)
-                raise error from exc
+        caller = None if command.public else self._authorised(command, request, now)
+        plain, maps = params.collect(request.pairs)
+        args = params.parse_all(command.name, command.params, plain, maps)
+        template = registry.Call(
+            session=_NO_SESSION,
+            caller=caller,
+            args=args,
+            command=command,
+            now=now,
+            services=self.services,
+            request=request,
+        )
+        done = self._transaction(self._before(template))
         if command.is_async:
             self.handoff()
-        headers = [("Set-Cookie", cookie) for cookie in call.cookies]
-        return Answer(200, responses.envelope(command.key, body), headers)
+        headers = [("Set-Cookie", cookie) for cookie in done.cookies]
+        return Answer(200, responses.envelope(command.key, done.answer), headers)
+
+    def _authorised(
+        self, command: registry.Command, request: auth.Request, now: datetime.datetime
+    ) -> access.Caller:
+        """The caller, found in one short transaction and proven with none open.
+
+        The signature is checked after the lookup's transaction has ended, so its CPU cost
+        holds no lock; the role decision is taken in the lookup but acted on only after the
+        signature held, so a forged request cannot learn what the key's role may run.
+        """
+        writes = auth.writes_on_identify(request)
+        try:
+            identity, caller, allowed = self._lookup(command, request, now, touch=writes)
+        except Exception as exc:
+            if not writes or outage.outage_of(exc) is not failures.Kind.FULL:
+                raise
+            # The disk is full: a session is still read (not refreshed), so reads are served.
+            identity, caller, allowed = self._lookup(command, request, now, touch=False)
+        auth.check(identity, request, now)
+        if not allowed:
+            raise _unknown_command(command.name)
+        return caller
+
+    def _lookup(
+        self,
+        command: registry.Command,
+        request: auth.Request,
+        now: datetime.datetime,
+        *,
+        touch: bool,
+    ) -> tuple[auth.Identity, access.Caller, bool]:
+        """``_who`` in a short transaction: writing only to refresh a session (``touch``)."""
+        return transactions.run(
+            self.sessions,
+            lambda session: _who(session, command, request, now, touch=touch),
+            read=not touch,
+            name="authentication",
+        )
+
+    def _before(self, template: registry.Call) -> registry.Call:
+        """Run the command's ``before`` step (no transaction open); a failure is recorded as
+        the action's ERROR event, as a failure of its transaction is."""
+        command = template.command
+        if command.before is None:
+            return template
+        step = registry.Before(
+            template.args,
+            template.now,
+            self.sessions,
+            caller=template.caller,
+            request=template.request,
+            services=self.services,
+        )
+        try:
+            return dataclasses.replace(template, prepared=command.before(step))
+        except Exception as exc:
+            self._record_failure(template, errors.from_exception(exc))
+            raise
+
+    def _transaction(self, template: registry.Call) -> _Done:
+        """Run the command in its own transaction (read-only ones take no SQLite write lock),
+        again after a lost race; a failure is recorded as the action's ERROR event."""
+        calls: list[registry.Call] = []
+
+        def work(session: Session) -> _Done:
+            call = dataclasses.replace(template, session=session, cookies=[])
+            calls.append(call)
+            return _Done(self._execute(session, call), call.cookies)
+
+        try:
+            return transactions.run(
+                self.sessions, work, read=template.command.read_only, name=template.command.name
+            )
+        except Exception as exc:
+            if calls:
+                self._record_failure(calls[-1], errors.from_exception(exc))
+            raise
 
     def _record_failure(self, call: registry.Call, error: errors.ApiError) -> None:
         """An authenticated action that failed still leaves its ERROR event (the action's own
         transaction was rolled back, so the event gets one of its own)."""
+        if call.command.event is None or call.caller is None:
+            return
+        if error.code == errors.ErrorCode.SERVICE_UNAVAILABLE:
+            return  # the database cannot take it; the outage is logged once elsewhere
         try:
             with self.sessions() as session:
                 audit.record(dataclasses.replace(call, session=session), error)
                 session.commit()
-        except Exception:
-            log.exception("could not record the failure event of %s", call.command.name)
+        except Exception as exc:
+            if outage.outage_of(exc) is None:
+                log.exception("could not record the failure event of %s", call.command.name)
 
     def _execute(self, session: Session, call: registry.Call) -> dict[str, Any]:
         """Run a sync command's handler, or submit an async command's job."""
@@ -117,27 +216,35 @@ class Dispatcher:
         audit.record(call, None)
         return body
 
-    def _prepare(
-        self,
-        session: Session,
-        command: registry.Command,
-        request: auth.Request,
-        now: datetime.datetime,
-    ) -> registry.Call:
-        caller = None
-        if not command.public:
-            caller = _authorised(session, command, request, now)
-        plain, maps = params.collect(request.pairs)
-        args = params.parse_all(command.name, command.params, plain, maps)
-        return registry.Call(
-            session=session,
-            caller=caller,
-            args=args,
-            command=command,
-            now=now,
-            services=self.services,
-            request=request,
-        )
+
+@dataclass(frozen=True)
+class _Done:
+    """A committed command: its answer body and the cookies it set."""
+
+    answer: dict[str, Any]
+    cookies: list[str]
+
+
+#: The placeholder session of a call template; each run of the transaction gets its own.
+_NO_SESSION: Any = None
+
+
+def _who(
+    session: Session,
+    command: registry.Command,
+    request: auth.Request,
+    now: datetime.datetime,
+    *,
+    touch: bool,
+) -> tuple[auth.Identity, access.Caller, bool]:
+    """The identity, caller and role decision of a request (called in a short transaction)."""
+    identity = auth.identify(session, request, now, touch=touch)
+    owner = auth.owner(session, identity)
+    caller = access.caller_of(session, owner.user)
+    allowed = caller.role_type in command.authorized and roles.rules_allow(
+        session, caller.role_id, command.name
+    )
+    return identity, caller, allowed
 
 
 def _mapped(command: registry.Command, exc: Exception) -> errors.ApiError:
@@ -149,18 +256,6 @@ def _mapped(command: registry.Command, exc: Exception) -> errors.ApiError:
     ):
         log.error("command %s failed unexpectedly", command.name, exc_info=exc)
     return error
-
-
-def _authorised(
-    session: Session, command: registry.Command, request: auth.Request, now: datetime.datetime
-) -> access.Caller:
-    owner = auth.authenticate(session, request, now)
-    caller = access.caller_of(session, owner.user)
-    if caller.role_type not in command.authorized or not roles.rules_allow(
-        session, caller.role_id, command.name
-    ):
-        raise _unknown_command(command.name)
-    return caller
 
 
 def _unknown_command(name: str | None) -> errors.ApiError:

@@ -3,6 +3,8 @@
     ApiError (errorcode, cserrorcode, text)  raised by the api package itself
     cirrostack.errors.CloudError subclasses   raised by services, mapped by ``from_exception``
     cirrostack.states.errors.StateError       a transition that is missing or lost a race
+    database errors (``db.failures``)          a known duplicate key → 431, a conflict left
+                                               after retries → 530/4300, an outage → 503
 
 The HTTP status of an error answer is its ``errorcode`` (CloudStack sends 431, 530, ... as-is).
 """
@@ -13,6 +15,7 @@ import enum
 from dataclasses import dataclass, field
 
 from cirrostack import errors
+from cirrostack.db import failures, integrity, outage
 from cirrostack.states import errors as state_errors
 
 
@@ -21,6 +24,7 @@ class ErrorCode(enum.IntEnum):
 
     UNAUTHORIZED = 401
     METHOD_NOT_ALLOWED = 405
+    SERVICE_UNAVAILABLE = 503
     MALFORMED_PARAMETER_ERROR = 430
     PARAM_ERROR = 431
     UNSUPPORTED_ACTION_ERROR = 432
@@ -96,18 +100,42 @@ _MAPPING: tuple[tuple[type[Exception], ErrorCode, CsErrorCode], ...] = (
 )
 
 
+UNAVAILABLE_TEXT = "The database is unavailable at the moment; please try again later"
+FULL_TEXT = (
+    "The database cannot store more data (its disk is full); reads are still served, "
+    "please try again later"
+)
+CONFLICT_TEXT = "Another operation changed the same resources at the same time; please try again"
+
+
 def from_exception(exc: Exception) -> ApiError:
     """The API error for an exception a command raised; unknown exceptions become a 530."""
     if isinstance(exc, ApiError):
         return exc
+    duplicate = integrity.duplicate_of(exc)
+    if duplicate is not None:
+        return ApiError(ErrorCode.PARAM_ERROR, str(duplicate), CsErrorCode.INVALID_PARAMETER_VALUE)
     for kind, code, cs_code in _MAPPING:
         if isinstance(exc, kind):
             return ApiError(code, str(exc), cs_code)
-    return ApiError(
+    return _database_error(exc) or ApiError(
         ErrorCode.INTERNAL_ERROR,
         "Internal error executing command, please contact your system administrator",
         CsErrorCode.CLOUD_RUNTIME,
     )
+
+
+def _database_error(exc: Exception) -> ApiError | None:
+    """An outage answers 503 (CloudStack's SERVICE_UNAVAILABLE), a race lost after the
+    retries 530 ConcurrentOperation; None for anything else."""
+    found = outage.outage_of(exc)
+    if found is failures.Kind.FULL:
+        return ApiError(ErrorCode.SERVICE_UNAVAILABLE, FULL_TEXT)
+    if found is failures.Kind.UNAVAILABLE:
+        return ApiError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_TEXT)
+    if failures.retryable(exc):
+        return ApiError(ErrorCode.INTERNAL_ERROR, CONFLICT_TEXT, CsErrorCode.CONCURRENT_OPERATION)
+    return None
 
 
 def body(error: ApiError) -> dict[str, object]:

@@ -16,6 +16,7 @@ through the same claim/run/finish path.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cirrostack import events
 from cirrostack.accounts import access
 from cirrostack.api import audit, errors, params, registry, responses
-from cirrostack.db import base
+from cirrostack.db import base, transactions
 from cirrostack.db.models import accounts as account_models
 from cirrostack.jobs import queue, reaper
 
@@ -77,6 +78,8 @@ class JobContext:
         self.claim = claim
         self._sessions = sessions
         self._session = session
+        #: Whether a checkpoint committed part of this run (it cannot simply run again).
+        self.checkpointed = False
 
     def checkpoint(self) -> None:
         """Commit what the run wrote so far and end its transaction (no locks held after).
@@ -86,6 +89,7 @@ class JobContext:
         if not queue.renew(self._session, self.claim, _CHECKPOINT_LEASE):
             raise queue.LeaseLost(f"job {self.claim.job_id} is no longer this run's")
         self._session.commit()
+        self.checkpointed = True
 
     def fence(self) -> sa.ColumnElement[bool]:
         """The condition for the gate's ``fence``: writes only while this run owns the job."""
@@ -159,9 +163,27 @@ class Runner:
             self._fail(claim, failure)
 
     def _run(self, claim: queue.Claim) -> errors.ApiError | None:
+        """Run the handler and finish the job in one transaction; a lost race (deadlock,
+        serialisation failure) runs it again, unless a checkpoint already committed part of
+        the work (the reaper's recovery handles such a run, as after a crash)."""
+        attempt = 1
+        while True:
+            contexts: list[JobContext] = []
+            try:
+                return self._once(claim, contexts)
+            except Exception as exc:
+                checkpointed = any(context.checkpointed for context in contexts)
+                again = transactions.conflict(exc) and not checkpointed
+                if not again or attempt >= transactions.ATTEMPTS:
+                    return _as_api_error(exc)
+            transactions.pause(attempt)
+            attempt += 1
+
+    def _once(self, claim: queue.Claim, contexts: list[JobContext]) -> errors.ApiError | None:
         with self.sessions() as session:
             try:
                 call = self._call(session, claim)
+                contexts.append(call.job)
                 reply = call.command.handler(call)
                 audit.record(call, None, start_id=self._info(session, claim).get("event") or 0)
                 queue.finish(session, claim, queue.Status.SUCCEEDED, 0, responses.content(reply))
@@ -171,22 +193,23 @@ class Runner:
                 session.rollback()
                 log.warning("job %d attempt %d lost its lease; its work was undone", *_ids(claim))
                 return None
-            except Exception as exc:
+            except Exception:
                 session.rollback()
-                return _as_api_error(exc)
+                raise
 
     def _fail(self, claim: queue.Claim, failure: errors.ApiError) -> None:
-        with self.sessions() as session:
-            try:
-                job = session.get_one(queue.Job, claim.job_id)
-                body = {"errorcode": int(failure.code), "errortext": failure.text}
-                queue.finish(session, claim, queue.Status.FAILED, int(failure.code), body)
-                if job.instance_type and job.instance_id:
-                    reaper.recover_instance(session, job.instance_type, job.instance_id)
-                self._record_failure(session, claim, failure)
-                session.commit()
-            except queue.LeaseLost:
-                session.rollback()
+        """Finish the job as failed and recover its resource (run again after a lost race)."""
+
+        def work(session: Session) -> None:
+            job = session.get_one(queue.Job, claim.job_id)
+            body = {"errorcode": int(failure.code), "errortext": failure.text}
+            queue.finish(session, claim, queue.Status.FAILED, int(failure.code), body)
+            if job.instance_type and job.instance_id:
+                reaper.recover_instance(session, job.instance_type, job.instance_id)
+            self._record_failure(session, claim, failure)
+
+        with contextlib.suppress(queue.LeaseLost):  # another run owns the job now
+            transactions.run(self.sessions, work, name=f"job {claim.job_id}")
 
     def _record_failure(
         self, session: Session, claim: queue.Claim, failure: errors.ApiError

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.accounts import access, roles
 from cirrostack.api import auth, params, responses
+from cirrostack.db import engine
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Call:
     acted_on: tuple[str, int, str] | None = None
     #: When running as a job: the fence, progress and cancellation (``api.jobs.JobContext``).
     job: Any = None
+    #: What the command's ``before`` step returned (None without one).
+    prepared: Any = None
 
     @property
     def who(self) -> access.Caller:
@@ -76,6 +79,26 @@ class Call:
 
 
 Handler = Callable[[Call], responses.Reply]
+
+
+@dataclass(frozen=True)
+class Before:
+    """What a command's ``before`` step gets. It runs after authentication and parameter
+    parsing, with no transaction open, so slow work (password hashing, a login's password
+    check) holds no lock; it may open short transactions of its own."""
+
+    args: dict[str, Any]
+    now: datetime.datetime
+    sessions: sessionmaker[Session]
+    caller: access.Caller | None = None
+    request: auth.Request | None = None
+    #: Services the composition root wired in (as ``Call.services``).
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def reading(self) -> Session:
+        """A session for a short read-only lookup (no SQLite write lock)."""
+        return engine.reading(self.sessions)
+
 
 ALL_ROLES = frozenset(roles.RoleType)
 ADMINS = frozenset({roles.RoleType.ADMIN})
@@ -110,6 +133,19 @@ class Command:
     prepare: Callable[[Call], Any] | None = None
     #: For async commands: a create-type command answers the new resource's ``id`` at once.
     creates: bool = False
+    #: Slow work done before the command's transaction, with none open; its result is the
+    #: handler's ``call.prepared``. It runs once, even when the transaction is run again.
+    before: Callable[[Before], Any] | None = None
+    #: Whether the handler writes; None derives it: a command that records no event, is not
+    #: async and not public (login) only reads.
+    writes: bool | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """Its transaction only reads: on SQLite it takes no write lock."""
+        if self.writes is not None:
+            return not self.writes
+        return self.event is None and not self.is_async and not self.public
 
     @property
     def key(self) -> str:

@@ -3,7 +3,9 @@
 Called at the composition root (server start-up, CLI, tests). A URL picks the backend:
 
 - ``sqlite:///path/cloud.db``: the embedded default; WAL journal, foreign keys on, and a busy
-  timeout so that several threads of one server share the file;
+  timeout so that several threads of one server share the file. A transaction that may write
+  begins IMMEDIATE (it takes the only write lock at once); one opened by ``reading`` begins
+  DEFERRED and never waits for, nor blocks, a writer (WAL readers see their snapshot);
 - ``postgresql+psycopg://user@host/db`` (``postgresql://`` is accepted and means psycopg 3);
 - ``mysql+pymysql://user@host/db`` or ``mariadb+pymysql://...`` (``mysql://`` means PyMySQL).
 """
@@ -15,6 +17,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+#: The execution option that marks a read-only transaction (``reading``).
+READ_ONLY = "cirrostack_read_only"
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -50,6 +55,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def reading(sessions: sessionmaker[Session]) -> Session:
+    """A session for work that only reads: on SQLite its transactions begin DEFERRED.
+
+    Called by transaction owners for read-only commands and lookups (authentication). It takes
+    no write lock, so it runs beside a writer; writing in it is refused on SQLite ("attempt to
+    write a readonly database"). Other backends are unaffected.
+    """
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return sessions()
+    return sessions(bind=bind.execution_options(**{READ_ONLY: True}))
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling is switched off so that "begin" below is the only
     # BEGIN; IMMEDIATE takes the write lock at once, which turns SQLite's lock-upgrade
@@ -64,4 +82,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction is also made query_only, so that a command wrongly declared
+    # read-only fails loudly at its first write instead of racing for the lock upgrade.
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

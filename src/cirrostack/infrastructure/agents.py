@@ -11,8 +11,11 @@ their host rows and details, and links start over.
     StartupRoutingCommand → report ─► AgentConnected (Connecting), resources and capacity written
     ReadyCommand → ready          ─► Ready (Up)
 
-``ping`` is one PingCommand and its bookkeeping. Both run in the caller's transaction; every
-status change goes through the state gate.
+``ping`` is one PingCommand and its bookkeeping. Each is split in two so that no transaction
+is open while an agent is waited on: ``target_of`` (a short read), ``start``/``probe`` (the
+exchange, no database), ``record_startup``/``record_ping`` (a short write). ``connect`` and
+``ping`` chain the three in one session for callers that hold no lock worth keeping short.
+Every status change goes through the state gate.
 """
 
 from __future__ import annotations
@@ -95,52 +98,124 @@ def ping_stamp() -> int:
     return int(time.time() * 1000) >> 10
 
 
-def connect(session: Session, agents: Agents, host: models.Host) -> None:
-    """Run the startup exchange with the host's agent and bring the host Up.
+@dataclass(frozen=True)
+class Target:
+    """What an exchange with a host's agent needs, read from the host row beforehand, so
+    the exchange itself runs with no transaction open (and no ORM object in hand)."""
 
-    A simulated host is booted first if this process does not run it yet. Raises a transport
-    error (AgentUnavailable, BadAnswer) with nothing written when the startup gets no valid
-    report; when the ready step fails the host has gone Connecting and is moved on to Alert
-    (AgentDisconnected) before the error is raised. State errors of the gate pass through.
+    host_id: int
+    uuid: str
+    name: str
+    guid: str
+    hypervisor_type: str | None
+    #: The simulated host to boot if this process does not run it yet (None: not simulated).
+    spec: simulator.Spec | None
+    #: Why a simulated host's stored knobs cannot be booted (None: they can).
+    unbootable: str | None = None
+
+    @property
+    def endpoint(self) -> endpoint.Endpoint:
+        return endpoint.Endpoint(self.host_id, self.guid, self.name)
+
+
+@dataclass(frozen=True)
+class Startup:
+    """The startup exchange's outcome: the agent's report, and how the ready step failed
+    (None: it succeeded)."""
+
+    report: answers.StartupRoutingAnswer
+    ready_failure: errors.TransportError | None = None
+
+
+def target_of(session: Session, host: models.Host) -> Target:
+    """The exchange target of ``host`` (a short read); raises ValueError without a guid."""
+    if host.guid is None:
+        raise ValueError(f"host {host.uuid} has no agent (no guid)")
+    spec, unbootable = None, None
+    if host.hypervisor_type == hypervisors.HypervisorType.Simulator:
+        try:
+            spec = simulator_spec(session, host)
+        except agent_errors.InvalidKnob as exc:
+            unbootable = str(exc)
+    return Target(host.id, host.uuid, host.name, host.guid, host.hypervisor_type, spec, unbootable)
+
+
+def start(agents: Agents, target: Target) -> Startup:
+    """The startup exchange (StartupRoutingCommand, then ReadyCommand), with no database.
+
+    Called with no transaction open (addHost between its two transactions, the host monitor
+    in parallel for every host). A simulated host is booted first. Raises a transport error
+    (AgentUnavailable, BadAnswer) when the startup gets no valid report; a failed ready step
+    is returned, for ``record_startup`` to write.
     """
-    boot(session, agents, host)
-    to = endpoint.of(host)
-    greeting = commands.StartupRoutingCommand(host_id=host.id, host_uuid=host.uuid)
+    _boot(agents, target)
+    to = target.endpoint
+    greeting = commands.StartupRoutingCommand(host_id=target.host_id, host_uuid=target.uuid)
     report = base.exchange(agents.transport, to, greeting, answers.StartupRoutingAnswer)
-    _check_report(host, report)
-    gate.transition(
-        session, host, machines.HostStatusEvent.AgentConnected, values=_resources(report)
+    _check_report(target, report)
+    ready = commands.ReadyCommand(
+        host_id=target.host_id, host_uuid=target.uuid, host_name=target.name
     )
-    capacity.write(session, host, clusters.overcommit(session, host.cluster_id))
-    ready = commands.ReadyCommand(host_id=host.id, host_uuid=host.uuid, host_name=host.name)
     try:
         base.exchange(agents.transport, to, ready, answers.ReadyAnswer)
     except errors.TransportError as exc:
-        gate.transition(
-            session, host, machines.HostStatusEvent.AgentDisconnected, description=str(exc)
-        )
-        agents.lost(to.guid)
-        raise
-    gate.transition(session, host, machines.HostStatusEvent.Ready)
-    agents.answered(to.guid)
+        return Startup(report, exc)
+    return Startup(report)
 
 
-def ping(session: Session, agents: Agents, host: models.Host) -> None:
-    """Ping the host's agent; on an answer record it (Ping) with ``last_ping``.
-
-    Raises AgentUnavailable or BadAnswer when the agent does not answer properly (nothing
-    written: deciding what silence means is the monitor's job).
+def record_startup(session: Session, agents: Agents, host: models.Host, startup: Startup) -> None:
+    """Write a startup's outcome: AgentConnected (Connecting) with the reported resources and
+    capacity, then Ready (Up). When the ready step failed the host goes on to Alert
+    (AgentDisconnected) and that failure is raised. State errors of the gate pass through.
     """
-    to = endpoint.of(host)
-    answer = base.exchange(
-        agents.transport, to, commands.PingCommand(host_id=host.id), answers.PingAnswer
+    assert host.guid is not None
+    gate.transition(
+        session, host, machines.HostStatusEvent.AgentConnected, values=_resources(startup.report)
     )
-    if answer.guid != host.guid:
+    capacity.write(session, host, clusters.overcommit(session, host.cluster_id))
+    if startup.ready_failure is not None:
+        gate.transition(
+            session,
+            host,
+            machines.HostStatusEvent.AgentDisconnected,
+            description=str(startup.ready_failure),
+        )
+        agents.lost(host.guid)
+        raise startup.ready_failure
+    gate.transition(session, host, machines.HostStatusEvent.Ready)
+    agents.answered(host.guid)
+
+
+def connect(session: Session, agents: Agents, host: models.Host) -> None:
+    """``start`` and ``record_startup`` in the caller's transaction (for callers that hold
+    no lock worth keeping short); raises as they do."""
+    record_startup(session, agents, host, start(agents, target_of(session, host)))
+
+
+def probe(agents: Agents, target: Target) -> None:
+    """One PingCommand, with no database; raises AgentUnavailable or BadAnswer when the agent
+    does not answer properly (deciding what silence means is the monitor's job)."""
+    to = target.endpoint
+    answer = base.exchange(
+        agents.transport, to, commands.PingCommand(host_id=target.host_id), answers.PingAnswer
+    )
+    if answer.guid != target.guid:
         raise errors.BadAnswer(f"{to} answered a ping as {answer.guid}")
+
+
+def record_ping(session: Session, agents: Agents, host: models.Host) -> None:
+    """Write an answered ping: the Ping self-transition with ``last_ping``."""
+    assert host.guid is not None
     gate.transition(
         session, host, machines.HostStatusEvent.Ping, values={"last_ping": ping_stamp()}
     )
-    agents.answered(to.guid)
+    agents.answered(host.guid)
+
+
+def ping(session: Session, agents: Agents, host: models.Host) -> None:
+    """``probe`` and ``record_ping`` in the caller's transaction; raises as ``probe``."""
+    probe(agents, target_of(session, host))
+    record_ping(session, agents, host)
 
 
 def simulator_spec(session: Session, host: models.Host) -> simulator.Spec:
@@ -161,19 +236,31 @@ def boot(session: Session, agents: Agents, host: models.Host) -> None:
         return
     if agents.fleet.get(host.guid) is not None:
         return
-    try:
-        agents.fleet.boot(simulator_spec(session, host))
-    except agent_errors.InvalidKnob as exc:
-        raise errors.AgentUnavailable(f"cannot start simulated host {host.name}: {exc}") from exc
+    _boot(agents, target_of(session, host))
 
 
-def _check_report(host: models.Host, report: answers.StartupRoutingAnswer) -> None:
-    if report.guid != host.guid:
-        raise errors.BadAnswer(f"host {host.name}: agent {report.guid} answered for {host.guid}")
-    if report.hypervisor_type != host.hypervisor_type:
+def _boot(agents: Agents, target: Target) -> None:
+    if agents.fleet.get(target.guid) is not None:
+        return
+    reason = target.unbootable
+    if target.spec is not None and reason is None:
+        try:
+            agents.fleet.boot(target.spec)
+        except agent_errors.InvalidKnob as exc:
+            reason = str(exc)
+    if reason is not None:
+        raise errors.AgentUnavailable(f"cannot start simulated host {target.name}: {reason}")
+
+
+def _check_report(target: Target, report: answers.StartupRoutingAnswer) -> None:
+    if report.guid != target.guid:
         raise errors.BadAnswer(
-            f"host {host.name} reports hypervisor {report.hypervisor_type}, "
-            f"expected {host.hypervisor_type}"
+            f"host {target.name}: agent {report.guid} answered for {target.guid}"
+        )
+    if report.hypervisor_type != target.hypervisor_type:
+        raise errors.BadAnswer(
+            f"host {target.name} reports hypervisor {report.hypervisor_type}, "
+            f"expected {target.hypervisor_type}"
         )
 
 

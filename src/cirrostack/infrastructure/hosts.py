@@ -79,12 +79,33 @@ def add(
     pod: models.HostPod,
     new: NewHost,
 ) -> models.Host:
-    """Insert, connect and enable a host; returns it Up.
+    """Insert, connect and enable a host in one session; returns it Up.
 
-    Raises InvalidParameterValue for a bad value, ResourceUnavailable when the hypervisor has no
-    agent yet, the pod has no free address, or the agent does not complete the startup.
+    The API runs the same three steps in three transactions so that no transaction is open
+    while the agent is waited on: ``insert``, ``agents.start`` (no database), ``finish`` (or
+    ``discard`` when the startup failed). Raises as those do.
+    """
+    host = insert(session, zone, pod, new)
+    try:
+        startup = start(connections, agents.target_of(session, host))
+    except errors.ResourceUnavailable:
+        assert host.guid is not None
+        connections.forget(host.guid)
+        raise
+    return finish(session, connections, host, startup, new)
+
+
+def insert(
+    session: Session, zone: models.DataCenter, pod: models.HostPod, new: NewHost
+) -> models.Host:
+    """Validate ``new`` and insert its host Creating/Creating with its details and tags.
+
+    Raises InvalidParameterValue for a bad value, ResourceUnavailable when the hypervisor has
+    no agent yet or the pod has no free address.
     """
     kind = _addable(new.hypervisor)
+    if new.allocation_state is not None:
+        _wants_disabled(new.allocation_state)  # refuse a bad value before anything is written
     if pod.data_center_id != zone.id:
         raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
     cluster = _cluster_for(session, pod, new, kind)
@@ -92,12 +113,41 @@ def add(
     host = _insert(session, zone, pod, cluster, new, _address(session, pod, machine))
     details.set_for_host(session, host.id, knobs.to_details())
     details.set_tags(session, host.id, new.host_tags)
-    _connect_new(session, connections, host)
+    return host
+
+
+def start(connections: agents.Agents, target: agents.Target) -> agents.Startup:
+    """The new host's startup exchange, with no database; raises ResourceUnavailable when
+    the agent does not complete it (ready step included)."""
+    try:
+        startup = agents.start(connections, target)
+        if startup.ready_failure is not None:
+            raise startup.ready_failure
+    except transport_errors.TransportError as exc:
+        raise errors.ResourceUnavailable(f"Unable to add the host {target.name}: {exc}") from exc
+    return startup
+
+
+def finish(
+    session: Session,
+    connections: agents.Agents,
+    host: models.Host,
+    startup: agents.Startup,
+    new: NewHost,
+) -> models.Host:
+    """Record a new host's successful startup and enable it (or disable, when asked)."""
+    agents.record_startup(session, connections, host, startup)
     gate.transition(session, host, _RE.InternalCreated)
     if new.allocation_state is not None and _wants_disabled(new.allocation_state):
         gate.transition(session, host, _RE.Disable)
     capacity.set_state(session, host)
     return host
+
+
+def discard(session: Session, host_id: int) -> None:
+    """Remove a host ``insert`` made whose startup failed (its details, tags and row)."""
+    details.remove_all(session, host_id)
+    session.execute(sa.delete(models.Host).where(models.Host.id == host_id))
 
 
 def update(session: Session, host: models.Host, changes: HostChanges) -> models.Host:
@@ -387,15 +437,6 @@ def _insert(
     session.add(host)
     session.flush()
     return host
-
-
-def _connect_new(session: Session, connections: agents.Agents, host: models.Host) -> None:
-    try:
-        agents.connect(session, connections, host)
-    except transport_errors.TransportError as exc:
-        assert host.guid is not None
-        connections.forget(host.guid)
-        raise errors.ResourceUnavailable(f"Unable to add the host {host.name}: {exc}") from exc
 
 
 def _free_name(session: Session, zone: models.DataCenter, name: str) -> str:

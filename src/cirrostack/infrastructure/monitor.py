@@ -8,8 +8,11 @@ Every ``interval`` seconds (and once at start) it looks at each live routing hos
   Up again (AgentConnected → Connecting, Ready → Up). A host that cannot be reached goes Alert
   after ``timeout`` if it was Up or Connecting, and Down (HostDown) after ``down_after``.
 
-Each host is handled in its own transaction, so one host's trouble never blocks another's; a
-lost race with an API command (StateConflict) just waits for the next round. The monitor owns
+No agent is waited on inside a transaction: a round reads the hosts (one short read), then
+pings or reconnects all of them in parallel with no transaction open, then writes each host's
+outcome in a short transaction of its own, so one host's trouble never blocks another's; a
+lost race with an API command (StateConflict) just waits for the next round, a deadlock is run
+again (``db.transactions``). The monitor owns
 the hosts of its database: with several management servers on one database, each would ping
 every host (one owner per host, by ``mgmt_server_id``, is future work).
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -25,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.config import keys, settings
-from cirrostack.db import base
+from cirrostack.db import base, engine, outage, transactions
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents as agents_module
 from cirrostack.infrastructure import capacity
@@ -69,37 +73,104 @@ class Timings:
         return cls.every(float(values.get(keys.PING_INTERVAL)), values.get(keys.PING_TIMEOUT))
 
 
-def sweep(sessions: sessionmaker[Session], agents: agents_module.Agents, timings: Timings) -> None:
-    """One round over every watched host; never raises (failures are logged)."""
-    for host_id in _watched(sessions):
-        try:
-            with sessions() as session:
-                host = session.get(models.Host, host_id)
-                if host is not None and host.removed is None:
-                    check(session, agents, host, timings)
-                session.commit()
-        except (state_errors.StateError, SQLAlchemyError) as exc:
-            log.info("host %s: skipped this round: %s", host_id, exc)
-        except Exception:
-            log.exception("host %s: the monitor failed on it", host_id)
+#: Hosts exchanged with at once in a round.
+PARALLEL = 16
+
+#: An exchange's outcome: an answered ping (None), a startup, or how the agent failed.
+Outcome = agents_module.Startup | transport_errors.TransportError | None
 
 
-def check(
-    session: Session, agents: agents_module.Agents, host: models.Host, timings: Timings
+@dataclass(frozen=True)
+class _Watched:
+    """A host of this round: where its agent is, and whether it was connected."""
+
+    target: agents_module.Target
+    connected: bool
+
+
+def sweep(
+    sessions: sessionmaker[Session],
+    agents: agents_module.Agents,
+    timings: Timings,
+    watch: outage.Watch | None = None,
 ) -> None:
-    """Ping or reconnect one host and move its status as silence demands (no commit)."""
-    guid = host.guid
-    if guid is None:
+    """One round over every watched host; never raises (failures are logged).
+
+    The hosts are read in one short transaction; every ping or reconnect then runs in
+    parallel with no transaction open (one silent agent delays no other and holds no lock);
+    each host's outcome is written in a short transaction of its own. ``watch`` logs a
+    database outage once, not once per round.
+    """
+    try:
+        watched = _watched(sessions, agents)
+    except Exception as exc:
+        if watch is None or watch.failed(exc) is None:
+            log.warning("host monitor: cannot read the hosts this round: %s", exc)
         return
-    if agents.link(guid).connected:
-        try:
-            agents_module.ping(session, agents, host)
-        except transport_errors.TransportError as exc:
-            if agents.silent_for(guid) >= timings.timeout:
-                _lose(session, agents, host, _EVENT.PingTimeout, str(exc))
+    if watch is not None:
+        watch.succeeded(wrote=False)
+    if not watched:
+        return
+    with ThreadPoolExecutor(min(PARALLEL, len(watched)), thread_name_prefix="host-ping") as pool:
+        outcomes = list(pool.map(lambda host: _exchange(agents, host), watched))
+    for host, outcome in zip(watched, outcomes, strict=True):
+        _record(sessions, agents, host, outcome, timings)
+
+
+def _exchange(agents: agents_module.Agents, watched: _Watched) -> Outcome:
+    """Ping a connected host, else try its startup; no database (runs in a pool thread)."""
+    try:
+        if watched.connected:
+            agents_module.probe(agents, watched.target)
+            return None
+        return agents_module.start(agents, watched.target)
+    except transport_errors.TransportError as exc:
+        return exc
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    agents: agents_module.Agents,
+    watched: _Watched,
+    outcome: Outcome,
+    timings: Timings,
+) -> None:
+    host_id = watched.target.host_id
+
+    def work(session: Session) -> None:
+        host = session.get(models.Host, host_id)
+        if host is not None and host.removed is None:
+            record(session, agents, host, watched.connected, outcome, timings)
+
+    try:
+        transactions.run(sessions, work, name=f"host {host_id}")
+    except (state_errors.StateError, SQLAlchemyError) as exc:
+        log.info("host %s: skipped this round: %s", host_id, exc)
+    except Exception:
+        log.exception("host %s: the monitor failed on it", host_id)
+
+
+def record(
+    session: Session,
+    agents: agents_module.Agents,
+    host: models.Host,
+    connected: bool,
+    outcome: Outcome,
+    timings: Timings,
+) -> None:
+    """Write one host's outcome and move its status as silence demands (no commit)."""
+    assert host.guid is not None
+    if connected:
+        if outcome is None:
+            agents_module.record_ping(session, agents, host)
+        elif agents.silent_for(host.guid) >= timings.timeout:
+            _lose(session, agents, host, _EVENT.PingTimeout, str(outcome))
+        return
+    if not isinstance(outcome, agents_module.Startup):
+        _unreachable(session, agents, host, timings, str(outcome))
         return
     try:
-        agents_module.connect(session, agents, host)
+        agents_module.record_startup(session, agents, host, outcome)
     except transport_errors.TransportError as exc:
         _unreachable(session, agents, host, timings, str(exc))
         return
@@ -143,20 +214,20 @@ def _lose(
     )
 
 
-def _watched(sessions: sessionmaker[Session]) -> list[int]:
-    with sessions() as session:
-        return list(
-            session.scalars(
-                sa.select(models.Host.id)
-                .where(
-                    models.Host.removed.is_(None),
-                    models.Host.type == "Routing",
-                    models.Host.guid.is_not(None),
-                    models.Host.status != machines.HostStatus.Removed.value,
-                )
-                .order_by(models.Host.id)
+def _watched(sessions: sessionmaker[Session], agents: agents_module.Agents) -> list[_Watched]:
+    with engine.reading(sessions) as session:
+        hosts = session.scalars(
+            sa.select(models.Host)
+            .where(
+                models.Host.removed.is_(None),
+                models.Host.type == "Routing",
+                models.Host.guid.is_not(None),
+                models.Host.status != machines.HostStatus.Removed.value,
             )
-        )
+            .order_by(models.Host.id)
+        ).all()
+        targets = [agents_module.target_of(session, host) for host in hosts]
+    return [_Watched(target, agents.link(target.guid).connected) for target in targets]
 
 
 class HostMonitor:
@@ -174,6 +245,7 @@ class HostMonitor:
         self.timings = timings
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._outage = outage.Watch(log, "host monitor")
 
     def start(self) -> None:
         """Start the monitoring thread; the first round runs at once."""
@@ -193,13 +265,14 @@ class HostMonitor:
     def _run(self) -> None:
         while not self._stopping.is_set():
             timings = self.timings or self._configured()
-            sweep(self.sessions, self.agents, timings)
+            sweep(self.sessions, self.agents, timings, self._outage)
             self._stopping.wait(timings.interval)
 
     def _configured(self) -> Timings:
         try:
             with self.sessions() as session:
                 return Timings.configured(session)
-        except Exception:
-            log.exception("cannot read ping.interval/ping.timeout; using the defaults")
+        except Exception as exc:
+            if self._outage.failed(exc) is None:
+                log.exception("cannot read ping.interval/ping.timeout; using the defaults")
             return Timings()

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from cirrostack.db import outage
 from cirrostack.jobs import queue
 from cirrostack.states import errors as state_errors
 from cirrostack.states import gate, recovery
@@ -119,6 +120,7 @@ class Reaper:
         self.max_attempts = max_attempts
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._outage = outage.Watch(log, "job reaper")
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="job-reaper", daemon=True)
@@ -133,7 +135,9 @@ class Reaper:
         while True:
             try:
                 sweep(self.sessions, max_attempts=self.max_attempts)
-            except Exception:
-                log.exception("reaper pass failed; retrying")
+                self._outage.succeeded(wrote=False)
+            except Exception as exc:
+                if self._outage.failed(exc) is None:
+                    log.exception("reaper pass failed; retrying")
             if self._stopping.wait(self.interval):
                 return

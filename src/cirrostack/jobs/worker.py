@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from cirrostack.db import outage
 from cirrostack.jobs import queue
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class WorkerPool:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._executor: ThreadPoolExecutor | None = None
+        self._outage = outage.Watch(log, "job workers")
 
     def start(self) -> None:
         self._executor = ThreadPoolExecutor(self.settings.size, thread_name_prefix="job")
@@ -110,8 +112,10 @@ class WorkerPool:
         while not self._stopping.is_set():
             try:
                 self._claim_and_run()
-            except Exception:
-                log.exception("claiming jobs failed; retrying")
+                self._outage.succeeded(wrote=False)
+            except Exception as exc:
+                if self._outage.failed(exc) is None:
+                    log.exception("claiming jobs failed; retrying")
             self._wakeup.wait(self.settings.poll)
             self._wakeup.clear()
 
@@ -166,8 +170,9 @@ class WorkerPool:
             with self.sessions() as session:
                 kept = queue.renew(session, claim, self._lease(session))
                 session.commit()
-        except Exception:
-            log.exception("renewing the lease of job %d failed", claim.job_id)
+        except Exception as exc:
+            if self._outage.failed(exc) is None:
+                log.exception("renewing the lease of job %d failed", claim.job_id)
             return
         if not kept:
             log.warning("job %d attempt %d lost its lease", claim.job_id, claim.attempt)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from cirrostack import errors
 from cirrostack.accounts import access, accounts, roles, users
 from cirrostack.api import jobs, paging, registry, responses
+from cirrostack.api.commands import common
 from cirrostack.api.commands.common import (
     ISRECURSIVE,
     LISTALL,
@@ -173,6 +174,7 @@ COMMANDS = (
         identity.ACCOUNT,
         authorized=registry.DOMAIN_ADMINS,
         event="ACCOUNT.CREATE",
+        before=common.hash_password,
     ),
     registry.Command(
         "listAccounts",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import domains, roles
+from cirrostack.accounts import domains, passwords, roles
 from cirrostack.api import params, registry
 from cirrostack.db.models import accounts as models
 
@@ -41,3 +41,13 @@ def account_type_filter(call: registry.Call) -> int | None:
             "3 (resource domain admin), 4 (read-only admin) or 5 (project)"
         )
     return int(value)
+
+
+def hash_password(before: registry.Before) -> None:
+    """The ``before`` step of commands that store a password (createAccount, createUser,
+    updateUser): hash it with no transaction open, so PBKDF2 holds no lock. The handler
+    then finds a ``passwords.Prepared`` under ``password``; an empty one is left for the
+    service to refuse."""
+    plain = before.args.get("password")
+    if isinstance(plain, str) and plain:
+        before.args["password"] = passwords.prepare(plain)

@@ -4,20 +4,26 @@ cancelHostMaintenance, and the simulator's configureSimulator."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import P, T
 from cirrostack.api.views import infrastructure as views
-from cirrostack.db import base
+from cirrostack.db import base, transactions
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation, zones
 
 
 def _agents(call: registry.Call) -> agents.Agents:
     """The server's agents, wired in by the composition root (``server.create_app``)."""
-    found = call.services.get("agents")
+    return _agents_of(call.services)
+
+
+def _agents_of(services: dict[str, Any]) -> agents.Agents:
+    found = services.get("agents")
     if not isinstance(found, agents.Agents):
         raise RuntimeError("this server was built without agents (services['agents'])")
     return found
@@ -32,18 +38,51 @@ def _host(call: registry.Call, host: models.Host) -> responses.Reply:
     return responses.Single("host", views.host_item(call.session, host))
 
 
-def add_host(call: registry.Call) -> responses.Reply:
-    zone = zones.by_uuid(call.session, call.get("zoneid"), "zoneid")
-    pod = pods.by_uuid(call.session, call.get("podid"), "podid")
-    new = hosts.NewHost(
-        url=call.get("url"),
-        hypervisor=call.get("hypervisor"),
-        cluster_id=call.get("clusterid"),
-        cluster_name=call.get("clustername"),
-        host_tags=call.get("hosttags", []),
-        allocation_state=call.get("allocationstate"),
+def _new_host(args: dict[str, Any]) -> hosts.NewHost:
+    return hosts.NewHost(
+        url=args["url"],
+        hypervisor=args["hypervisor"],
+        cluster_id=args.get("clusterid"),
+        cluster_name=args.get("clustername"),
+        host_tags=args.get("hosttags") or [],
+        allocation_state=args.get("allocationstate"),
     )
-    host = _acted_on(call, hosts.add(call.session, _agents(call), zone, pod, new))
+
+
+@dataclass(frozen=True)
+class _Started:
+    """What addHost's ``before`` step left: the inserted host and its agent's startup."""
+
+    host_id: int
+    startup: agents.Startup
+
+
+def start_host(before: registry.Before) -> _Started:
+    """addHost's ``before`` step: insert the host (a short transaction), then run the startup
+    exchange with no transaction open; a failed startup removes the host again (another short
+    transaction) and raises ResourceUnavailable."""
+    connections = _agents_of(before.services)
+    new = _new_host(before.args)
+
+    def insert(session: Session) -> agents.Target:
+        zone = zones.by_uuid(session, before.args["zoneid"], "zoneid")
+        pod = pods.by_uuid(session, before.args["podid"], "podid")
+        return agents.target_of(session, hosts.insert(session, zone, pod, new))
+
+    target = transactions.run(before.sessions, insert, name="addHost")
+    try:
+        startup = hosts.start(connections, target)
+    except Exception:
+        connections.forget(target.guid)
+        transactions.run(before.sessions, lambda s: hosts.discard(s, target.host_id))
+        raise
+    return _Started(target.host_id, startup)
+
+
+def add_host(call: registry.Call) -> responses.Reply:
+    started: _Started = call.prepared
+    host = _acted_on(call, call.session.get_one(models.Host, started.host_id))
+    hosts.finish(call.session, _agents(call), host, started.startup, _new_host(call.args))
     # CloudStack answers addHost with a list; Ansible reads host[0].
     return responses.Listing("host", [views.host_item(call.session, host)], 1)
 
@@ -167,6 +206,7 @@ COMMANDS = (
         views.HOST,
         authorized=registry.ADMINS,
         event="HOST.CREATE",
+        before=start_host,
     ),
     registry.Command(
         "listHosts",

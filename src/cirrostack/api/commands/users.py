@@ -6,6 +6,7 @@ from __future__ import annotations
 from cirrostack import errors
 from cirrostack.accounts import access, accounts, sessions, user_state, users
 from cirrostack.api import jobs, paging, registry, responses
+from cirrostack.api.commands import common
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
 from cirrostack.api.commands.common import (
     ISRECURSIVE,
@@ -163,6 +164,7 @@ COMMANDS = (
         identity.USER,
         authorized=registry.DOMAIN_ADMINS,
         event="USER.CREATE",
+        before=common.hash_password,
     ),
     registry.Command(
         "listUsers",
@@ -212,6 +214,7 @@ COMMANDS = (
         ),
         identity.USER,
         event="USER.UPDATE",
+        before=common.hash_password,
     ),
     registry.Command(
         "deleteUser",
