@@ -106,8 +106,28 @@ def check_account(caller: Caller, account: models.Account, domain: models.Domain
 
 
 def _role_type_of(account: models.Account) -> roles.RoleType:
-    kind = roles.AccountType(account.type)
+    return _role_type_of_kind(roles.AccountType(account.type))
+
+
+def _role_type_of_kind(kind: roles.AccountType) -> roles.RoleType:
+    # A kind without a role type of its own (read-only admin, project) counts as the highest.
     return roles.ROLE_TYPE_OF_ACCOUNT_TYPE.get(kind, roles.RoleType.ADMIN)
+
+
+def reachable_account_types(caller: Caller) -> tuple[int, ...] | None:
+    """The ``account.type`` values whose accounts the caller may reach in its subtree.
+
+    Called by the SQL side of the reach rule (``accounts.scope``), which must agree with
+    ``check_account``: None for a root admin (every type), else the types whose role type
+    does not outrank the caller's (a domain admin of ROOT does not reach the root admins).
+    """
+    if caller.is_root_admin:
+        return None
+    return tuple(
+        int(kind)
+        for kind in roles.AccountType
+        if not _role_type_of_kind(kind).outranks(caller.role_type)
+    )
 
 
 def check_key_access(

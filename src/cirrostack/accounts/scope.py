@@ -9,6 +9,10 @@ volumes, snapshots). The result is a SQL condition on the resource's account id 
   its subtree; user: its own account);
 - neither, ``listall`` false: the caller's own account only, even for a root admin.
 
+Within a domain or subtree a domain admin reaches only the accounts whose role type does not
+outrank its own (``access.reachable_account_types``, the rule ``access.check_account`` keeps
+for one account): a domain admin of ROOT lists no root admin's jobs or events.
+
 A domain or account the caller may not see raises PermissionDenied.
 """
 
@@ -54,13 +58,14 @@ def condition(
         return sa.and_(account_id == _named_account(session, caller, wanted).id)
     if wanted.domain is not None:
         access.check_domain(caller, wanted.domain)
-        return sa.and_(account_id.in_(_accounts_of(wanted.domain, recursive=wanted.isrecursive)))
+        within = _accounts_of(caller, wanted.domain, recursive=wanted.isrecursive)
+        return sa.and_(account_id.in_(within))
     if not wanted.listall:
         return sa.and_(account_id == caller.account_id)
     if caller.is_root_admin:
         return sa.true()
     own = session.get_one(models.Domain, caller.domain_id)
-    return sa.and_(account_id.in_(_accounts_of(own, recursive=True)))
+    return sa.and_(account_id.in_(_accounts_of(caller, own, recursive=True)))
 
 
 def _named_account(session: Session, caller: access.Caller, wanted: Wanted) -> models.Account:
@@ -74,10 +79,20 @@ def _named_account(session: Session, caller: access.Caller, wanted: Wanted) -> m
     return found
 
 
-def _accounts_of(domain: models.Domain, *, recursive: bool) -> sa.Select[Any]:
+def _accounts_of(
+    caller: access.Caller, domain: models.Domain, *, recursive: bool
+) -> sa.Select[Any]:
+    """The ids of the accounts in ``domain`` (or its subtree) that the caller reaches."""
     statement = sa.select(models.Account.id).join(
         models.Domain, models.Domain.id == models.Account.domain_id
     )
     if recursive:
-        return statement.where(query.under_path(models.Domain.path, domain.path))
-    return statement.where(models.Account.domain_id == domain.id)
+        statement = statement.where(query.under_path(models.Domain.path, domain.path))
+    else:
+        statement = statement.where(models.Account.domain_id == domain.id)
+    types = access.reachable_account_types(caller)
+    if types is None:
+        return statement
+    return statement.where(
+        sa.or_(models.Account.type.in_(types), models.Account.id == caller.account_id)
+    )
