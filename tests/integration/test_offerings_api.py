@@ -21,6 +21,7 @@ from cirrostack.db import engine as db_engine
 from cirrostack.db.models import events as event_models
 from cirrostack.db.models import infrastructure
 from cirrostack.db.models import offerings as models
+from tests import databases
 from tests.cloud import Cloud, Member, content
 from tests.conftest import Database, MigratedUrl
 
@@ -42,7 +43,7 @@ def shared_cloud(
     copy = tmp_path_factory.mktemp("offerings") / "cloud.db"
     shutil.copyfile(str(template.database), copy)
     engine = db_engine.make_engine(template.set(database=str(copy)))
-    yield Cloud(db_engine.make_sessionmaker(engine))
+    yield Cloud(databases.sessions_for(engine))
     engine.dispose()
 
 

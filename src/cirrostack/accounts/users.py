@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, keys, passwords, roles
+from cirrostack.accounts import access, keys, passwords, roles, vault
 from cirrostack.db import base, query
 from cirrostack.db.models import accounts as models
 
@@ -200,7 +200,7 @@ def register_keys(session: Session, caller: access.Caller, user: models.User) ->
     owner = owner_of(session, user)
     access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
     pair = keys.new_key_pair()
-    user.api_key, user.secret_key = pair.api_key, pair.secret_key
+    user.api_key, user.secret_key = pair.api_key, vault.of(session).seal(pair.secret_key)
     session.flush()
     return pair
 
@@ -211,7 +211,7 @@ def keys_of(session: Session, caller: access.Caller, user: models.User) -> keys.
     access.check_key_access(caller, user, owner.role_type, owner.account, owner.domain)
     if user.api_key is None or user.secret_key is None:
         return None
-    return keys.KeyPair(user.api_key, user.secret_key)
+    return keys.KeyPair(user.api_key, vault.of(session).open(user.secret_key))
 
 
 def search(

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from cirrostack.accounts import sessions, users
+from cirrostack.accounts import sessions, users, vault
 from cirrostack.api import errors, signing
+from cirrostack.db.models import accounts as models
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,20 @@ def _by_signature(
     if not api_key:
         return None
     user = users.by_api_key(session, api_key)
-    if user is None or user.secret_key is None:
+    secret = None if user is None else _secret_of(session, user)
+    if user is None or secret is None:
         return None
     try:
         # Stored times are naive UTC; the signature module compares aware datetimes.
-        signing.verify(pairs, user.secret_key, now=now.replace(tzinfo=datetime.UTC))
+        signing.verify(pairs, secret, now=now.replace(tzinfo=datetime.UTC))
     except signing.SignatureError:
         return None
     return users.owner_of(session, user)
+
+
+def _secret_of(session: Session, user: models.User) -> str | None:
+    """The user's plain secret key (stored sealed with the server key), or None: no key."""
+    return vault.opened(session, user.secret_key)
 
 
 def _active(owner: users.Owner) -> bool:
