@@ -78,6 +78,20 @@ def sees_domain(caller: Caller, domain: models.Domain) -> bool:
     return caller.is_root_admin or domain.path.startswith(caller.domain_path)
 
 
+def knows_domain(caller: Caller, domain: models.Domain) -> bool:
+    """Whether the caller may know ``domain`` exists: one it sees, or one above its own."""
+    return sees_domain(caller, domain) or caller.domain_path.startswith(domain.path)
+
+
+def reaches_account(caller: Caller, account: models.Account, domain: models.Domain) -> bool:
+    """Whether ``check_account`` lets the caller act on ``account`` (in ``domain``)."""
+    try:
+        check_account(caller, account, domain)
+    except errors.PermissionDenied:
+        return False
+    return True
+
+
 def check_domain(caller: Caller, domain: models.Domain) -> None:
     """Raise PermissionDenied unless the caller may act in ``domain``."""
     if not sees_domain(caller, domain):

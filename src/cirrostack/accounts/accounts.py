@@ -63,8 +63,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Acc
         )
     ).first()
     if account is None:
-        raise errors.InvalidParameterValue(f"Unable to find account by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return account
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for an account id nobody has, or one the caller may not reach (``reach``)."""
+    return errors.InvalidParameterValue(f"Unable to find account by {parameter} {uuid}")
 
 
 def by_name(session: Session, name: str, domain: models.Domain) -> models.Account | None:

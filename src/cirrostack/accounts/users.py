@@ -81,8 +81,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Use
         sa.select(models.User).where(models.User.uuid == uuid, models.User.removed.is_(None))
     ).first()
     if user is None:
-        raise errors.InvalidParameterValue(f"Unable to find user by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return user
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for a user id nobody has, or one the caller may not reach (``reach``)."""
+    return errors.InvalidParameterValue(f"Unable to find user by {parameter} {uuid}")
 
 
 def by_api_key(session: Session, api_key: str) -> models.User | None:

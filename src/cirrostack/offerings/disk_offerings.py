@@ -93,8 +93,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Dis
         )
     ).first()
     if offering is None:
-        raise errors.InvalidParameterValue(f"Unable to find disk offering by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return offering
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for a disk offering id nobody has, or one the caller may not see."""
+    return errors.InvalidParameterValue(f"Unable to find disk offering by {parameter} {uuid}")
 
 
 def new_row(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts, users
+from cirrostack.accounts import accounts, reach, users
 from cirrostack.api import paging, registry, responses
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
 from cirrostack.api.commands.common import (
@@ -29,7 +29,7 @@ def _user_item(call: registry.Call, user: models.User) -> dict[str, object]:
 
 def create_user(call: registry.Call) -> responses.Reply:
     domain = domain_arg(call) or call.session.get_one(models.Domain, call.who.domain_id)
-    account = accounts.by_name(call.session, call.get("account"), domain)
+    account = reach.account_by_name(call.session, call.who, call.get("account"), domain)
     if account is None:
         raise errors.InvalidParameterValue(
             f"Unable to find account {call.get('account')} in domain {domain.uuid}"
@@ -50,7 +50,7 @@ def list_users(call: registry.Call) -> responses.Reply:
         if account is None:
             return responses.Listing("user", [], 0)
     wanted = users.UserFilter(
-        id=users.by_uuid(call.session, call.get("id")).id if call.get("id") else None,
+        id=reach.user(call.session, call.who, call.get("id")).id if call.get("id") else None,
         username=call.get("username"),
         account=account,
         account_type=account_type_filter(call),
@@ -73,35 +73,34 @@ def update_user(call: registry.Call) -> responses.Reply:
         lastname=call.get("lastname"),
         timezone=call.get("timezone"),
     )
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     user = users.update(call.session, call.who, target, changes)
     return responses.Single("user", _user_item(call, user))
 
 
 def delete_user(call: registry.Call) -> responses.Reply:
     users.delete(
-        call.session, call.who, _acted_on(call, users.by_uuid(call.session, call.get("id")))
+        call.session, call.who, _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     )
     return responses.Success()
 
 
 def get_user(call: registry.Call) -> responses.Reply:
-    user = users.by_api_key(call.session, call.get("userapikey"))
+    # A key of a user out of reach is answered as an unknown one: keys are not an oracle.
+    user = reach.user_by_api_key(call.session, call.who, call.get("userapikey"))
     if user is None:
         raise errors.InvalidParameterValue("Unable to find a user with the given api key")
-    owner = users.owner_of(call.session, user)
-    access.check_account(call.who, owner.account, owner.domain)
-    return responses.Single("user", identity.user_item(owner))
+    return responses.Single("user", identity.user_item(users.owner_of(call.session, user)))
 
 
 def register_user_keys(call: registry.Call) -> responses.Reply:
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     pair = users.register_keys(call.session, call.who, target)
     return responses.Single("userkeys", identity.keys_item(pair))
 
 
 def get_user_keys(call: registry.Call) -> responses.Reply:
-    pair = users.keys_of(call.session, call.who, users.by_uuid(call.session, call.get("id")))
+    pair = users.keys_of(call.session, call.who, reach.user(call.session, call.who, call.get("id")))
     return responses.Single("userkeys", identity.keys_item(pair))
 
 
