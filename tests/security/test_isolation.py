@@ -146,6 +146,9 @@ def test_list_accounts_sees_only_what_the_caller_may(world: World) -> None:
         ListCase("da", {"accounttype": "1", "listall": "true"}, set()),
         ListCase("da2", {"listall": "true"}, accounts(w.da2, w.c)),
         ListCase("da2", {"domainid": w.d1s}, UNKNOWN),
+        ListCase("rda", {"listall": "true"}, everyone - accounts(w.admin)),
+        ListCase("rda", {"domainid": w.root}, accounts(w.rda)),
+        ListCase("rda", {"accounttype": "1", "listall": "true"}, set()),
         ListCase("admin", {}, accounts(w.admin, w.rda)),
         ListCase("admin", {"listall": "true"}, everyone),
         ListCase("admin", {"domainid": w.d2}, accounts(w.da2, w.c)),
@@ -184,6 +187,9 @@ def test_list_users_sees_only_what_the_caller_may(world: World) -> None:
         ListCase("da", {"accounttype": "1", "listall": "true"}, set()),
         ListCase("da2", {"listall": "true"}, users(w.da2, w.c)),
         ListCase("da2", {"id": w.a.user_id}, UNKNOWN),
+        ListCase("rda", {"listall": "true"}, everyone - users(w.admin)),
+        ListCase("rda", {"domainid": w.root}, users(w.rda)),
+        ListCase("rda", {"username": "admin", "listall": "true"}, set()),
         ListCase("admin", {"listall": "true"}, everyone),
         ListCase("admin", {"domainid": w.d1s}, users(w.s)),
     ]
@@ -520,6 +526,8 @@ def test_every_list_command_hides_other_accounts(world: World) -> None:
         "s": _ids(w.admin, w.da, w.a, w.b, w.da2, w.c) | {w.d1, w.d2},
         "da2": _ids(w.admin, w.da, w.a, w.b, w.s) | {w.d1, w.d1s},
         "da": _ids(w.admin, w.da2, w.c) | {w.d2},
+        # A domain admin of ROOT sees every domain, not the root admins (their role outranks).
+        "rda": _ids(w.admin),
     }
     wide = [
         {"listall": "true", "isrecursive": "true"},

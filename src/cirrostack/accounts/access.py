@@ -144,6 +144,18 @@ def reachable_account_types(caller: Caller) -> tuple[int, ...] | None:
     )
 
 
+def reachable_accounts(caller: Caller) -> sa.ColumnElement[bool]:
+    """SQL condition on ``account`` rows: the caller's own, or a type its role reaches.
+
+    The list side of ``check_account``'s role rank, for queries that already confine the
+    rows to the caller's subtree (listAccounts, listUsers, ``accounts.scope``).
+    """
+    types = reachable_account_types(caller)
+    if types is None:
+        return sa.true()
+    return sa.or_(models.Account.type.in_(types), models.Account.id == caller.account_id)
+
+
 def check_key_access(
     caller: Caller,
     user: models.User,

@@ -252,6 +252,7 @@ def _scoped(
         return statement.where(models.Account.id == caller.account_id)
     domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
     access.check_domain(caller, domain)
+    statement = statement.where(access.reachable_accounts(caller))
     if wanted.listall or wanted.isrecursive or wanted.id is not None:
         return statement.where(query.under_path(models.Domain.path, domain.path))
     return statement.where(models.Account.domain_id == domain.id)

@@ -90,9 +90,4 @@ def _accounts_of(
         statement = statement.where(query.under_path(models.Domain.path, domain.path))
     else:
         statement = statement.where(models.Account.domain_id == domain.id)
-    types = access.reachable_account_types(caller)
-    if types is None:
-        return statement
-    return statement.where(
-        sa.or_(models.Account.type.in_(types), models.Account.id == caller.account_id)
-    )
+    return statement.where(access.reachable_accounts(caller))

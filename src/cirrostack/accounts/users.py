@@ -238,6 +238,7 @@ def search(
     else:
         domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
         access.check_domain(caller, domain)
+        statement = statement.where(access.reachable_accounts(caller))
         if wanted.listall or wanted.isrecursive or wanted.id is not None or wanted.account:
             statement = statement.where(query.under_path(models.Domain.path, domain.path))
         else:
