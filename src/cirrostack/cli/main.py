@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from cirrostack import __version__, datadir, demo, server
 from cirrostack.accounts import vault
-from cirrostack.db import engine as db_engine
 from cirrostack.infrastructure import agents
 
 _DEFAULT_URL = "http://127.0.0.1:8080/client/api"
@@ -120,8 +119,8 @@ def _env(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_demo(engine: Engine, fleet: agents.Agents, url: str) -> None:
-    with db_engine.make_sessionmaker(engine)() as session:
+def _seed_demo(engine: Engine, secrets: vault.Vault, fleet: agents.Agents, url: str) -> None:
+    with server.sessions_of(engine, secrets)() as session:
         seeded = demo.ensure(session, fleet)
         session.commit()
     if not seeded.created:
@@ -144,7 +143,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
     fleet = agents.Agents.in_process()
     if arguments.demo:
-        _seed_demo(engine, fleet, url)
+        _seed_demo(engine, secrets, fleet, url)
     uvicorn.run(
         server.create_app(engine, fleet=fleet, secrets=secrets),
         host=arguments.host,
