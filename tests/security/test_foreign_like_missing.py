@@ -1,15 +1,15 @@
 """A foreign object is answered exactly like a missing one, by every command (finding 10).
 
 Generic on purpose: every command of the registry that takes the id of an account-owned or
-domain-scoped object (a user, an account, a domain, a job, an event, an offering) or a user's
-API key is sent, by each kind of caller, once with the id of an object out of the caller's
-reach and once with a random unknown id. The two answers must be the same (status and text,
-the id aside): an id the caller may not see is no oracle of what exists, and an error text
-names nothing of the foreign object (its account, its domain). A command added later is
-covered without a new test::
+domain-scoped object (a user, an account, a domain, a job, an event, an offering), a user's
+API key, or an account by name (with its domain) is sent, by each kind of caller, once with
+the id of an object out of the caller's reach and once with a random unknown id. The two
+answers must be the same (status and text, the id aside): an id the caller may not see is no
+oracle of what exists, and an error text names nothing of the foreign object (its account,
+its domain). A command added later is covered without a new test::
 
     ROOT          admin (root admin), rda (domain admin)
-    ├── D1        da (domain admin), a (user)
+    ├── D1        da (domain admin), a and peer (users)
     └── D2        da2 (domain admin), c (user); offerings only D2 may use
 """
 
@@ -73,6 +73,8 @@ def kind_of(command: registry.Command, param: params.Param) -> str | None:
     )
     if param.name == "userapikey":
         return "apikey"
+    if param.name == "account":
+        return "accountname"
     if not takes_ids:
         return None
     for related in param.related:
@@ -90,6 +92,8 @@ class Probe:
     caller: Member
     #: The id of an object of each kind that the caller may not reach.
     foreign: dict[str, str]
+    #: The domain an ``account`` name is looked up in (``domainid`` beside it).
+    domain: str = ""
 
 
 def _job_of(cloud: Cloud, member: Member, target: Member) -> str:
@@ -110,6 +114,7 @@ def _event_of(cloud: Cloud, member: Member, domain: str) -> str:
 def _probes(cloud: Cloud) -> list[Probe]:
     d1, d2 = cloud.domain("D1"), cloud.domain("D2")
     da, a = cloud.member("da", d1, account_type=2), cloud.member("usera", d1)
+    cloud.member("peer", d1)
     da2, c = cloud.member("da2", d2, account_type=2), cloud.member("userc", d2)
     rda = cloud.member("rootda", cloud.root_id, account_type=2)
     admin = cloud.admin
@@ -143,7 +148,11 @@ def _probes(cloud: Cloud) -> list[Probe]:
         "event": _event_of(cloud, admin, cloud.root_id),
         "apikey": admin.keys.api_key,
     }
-    return [Probe(a, in_d2), Probe(da, in_d2), Probe(rda, of_root_admin)]
+    return [
+        Probe(a, in_d2 | {"accountname": "peer"}, d1),
+        Probe(da, in_d2),
+        Probe(rda, of_root_admin | {"accountname": admin.account_name}, cloud.root_id),
+    ]
 
 
 def _answer(cloud: Cloud, caller: Member, command: str, named: dict[str, str]) -> Any:
@@ -181,8 +190,14 @@ def test_a_foreign_id_is_answered_like_an_unknown_one(
                 if kind not in probe.foreign:
                     continue
                 foreign = probe.foreign[kind]
-                unknown = str(uuid.uuid4()) if kind != "apikey" else "k" * len(foreign)
+                unknown = {"apikey": "k" * len(foreign), "accountname": "nobody"}.get(
+                    kind, str(uuid.uuid4())
+                )
                 base = _filled(command, param.name)
+                if kind == "accountname":
+                    if "domainid" not in {each.name for each in command.params}:
+                        continue
+                    base["domainid"] = probe.domain
                 got = _answer(cloud, probe.caller, command.name, {**base, param.name: foreign})
                 like = _answer(cloud, probe.caller, command.name, {**base, param.name: unknown})
                 checked += 1

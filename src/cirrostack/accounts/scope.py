@@ -13,7 +13,8 @@ Within a domain or subtree a domain admin reaches only the accounts whose role t
 outrank its own (``access.reachable_account_types``, the rule ``access.check_account`` keeps
 for one account): a domain admin of ROOT lists no root admin's jobs or events.
 
-A domain or account the caller may not see raises PermissionDenied.
+A domain the caller may not see raises PermissionDenied; an account it may not reach is
+answered like an unknown name (InvalidParameterValue).
 """
 
 from __future__ import annotations
@@ -71,11 +72,11 @@ def condition(
 def _named_account(session: Session, caller: access.Caller, wanted: Wanted) -> models.Account:
     domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
     found = accounts.by_name(session, wanted.account_name or "", domain)
-    if found is None:
+    # An account out of reach is answered like one that does not exist (ids are no oracle).
+    if found is None or not access.reaches_account(caller, found, domain):
         raise errors.InvalidParameterValue(
             f"Unable to find account {wanted.account_name} in domain {domain.uuid}"
         )
-    access.check_account(caller, found, domain)
     return found
 
 
