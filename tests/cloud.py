@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import server
-from cirrostack.accounts import bootstrap
+from cirrostack.accounts import bootstrap, vault
 from cirrostack.api import auth, dispatch, signing
 from cirrostack.db.models import accounts as models
 from cirrostack.infrastructure import agents
@@ -217,13 +217,16 @@ class Cloud:
         return snapshot
 
     def secrets(self) -> dict[str, str]:
-        """Every secret key and password hash in the database, by what it belongs to."""
+        """Every secret key (plain and as stored) and password hash, by what it belongs to."""
         found: dict[str, str] = {}
         with self.sessions() as session:
             for user in session.scalars(sa.select(models.User)):
                 found[f"password hash of {user.username}"] = user.password
                 if user.secret_key:
-                    found[f"secret key of {user.username}"] = user.secret_key
+                    found[f"stored secret key of {user.username}"] = user.secret_key
+                    found[f"secret key of {user.username}"] = vault.of(session).open(
+                        user.secret_key
+                    )
         return found
 
 

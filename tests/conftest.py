@@ -80,7 +80,7 @@ def _database(backend: str, migrated_url: MigratedUrl, tmp_path: Path) -> Iterat
         url = template
     engine = db_engine.make_engine(url)
     try:
-        yield Database(backend, url, engine, db_engine.make_sessionmaker(engine))
+        yield Database(backend, url, engine, databases.sessions_for(engine))
     finally:
         if backend != "sqlite":
             databases.wipe(engine, models.metadata)

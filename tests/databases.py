@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from cirrostack.accounts import vault
 from cirrostack.db import engine as db_engine
 
 BACKENDS = ("sqlite", "postgresql", "mariadb")
@@ -81,6 +82,11 @@ def scratch_database(backend: str, directory: Path) -> Iterator[URL]:
             else:
                 connection.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted}"))
         admin.dispose()
+
+
+def sessions_for(engine: sa.Engine) -> sessionmaker[Session]:
+    """A server's session factory for ``engine``, with a server key of its own (a fresh one)."""
+    return db_engine.make_sessionmaker(engine, info=vault.Vault(vault.new_key()).session_info())
 
 
 def wipe(engine: sa.Engine, metadata: sa.MetaData) -> None:

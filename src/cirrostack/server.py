@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
-from cirrostack.accounts import bootstrap
+from cirrostack.accounts import bootstrap, vault
 from cirrostack.api import app, dispatch, registry
 from cirrostack.api import jobs as api_jobs
 from cirrostack.api.commands import (
@@ -75,14 +75,25 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir.resolve() / 'cloud.db'}"
 
 
-def prepare_database(url: str) -> tuple[Engine, bootstrap.AdminCredentials]:
-    """Migrate the database at ``url`` and seed it; returns the engine and admin credentials."""
+def prepare_database(url: str, secrets: vault.Vault) -> tuple[Engine, bootstrap.AdminCredentials]:
+    """Migrate the database at ``url`` and seed it; returns the engine and admin credentials.
+
+    Before seeding, the secret keys an older cirrostack stored in clear are sealed with
+    ``secrets``; raises vault.WrongServerKey (and changes nothing) when ``secrets`` does not
+    open the keys already sealed in this database.
+    """
     engine = db_engine.make_engine(url)
     migrate.upgrade(engine)
-    with db_engine.make_sessionmaker(engine)() as session:
+    with sessions_of(engine, secrets)() as session:
+        vault.seal_clear_keys(session, secrets)
         credentials = bootstrap.ensure_cloud(session)
         session.commit()
     return engine, credentials
+
+
+def sessions_of(engine: Engine, secrets: vault.Vault) -> sessionmaker[Session]:
+    """The session factory of a server: its sessions seal and open with ``secrets``."""
+    return db_engine.make_sessionmaker(engine, info=secrets.session_info())
 
 
 class Service(Protocol):
@@ -133,15 +144,18 @@ def create_app(
     services: Sequence[Service] | None = None,
     job_settings: JobSettings | None = None,
     fleet: agents.Agents | None = None,
+    *,
+    secrets: vault.Vault,
 ) -> Starlette:
     """The ASGI application serving the API from ``engine``'s database.
 
     Besides the API it runs the job engine (a reaper, then a worker pool whose ``wake`` is the
     dispatcher's handoff) and ``services`` (default: ``background_services(engine, fleet)``).
     ``fleet`` (default: a new one) holds the agent connections that commands, jobs and the host
-    monitor share. All start with the application and stop, in reverse order, at shutdown.
+    monitor share. ``secrets`` seals and opens API secret keys (``accounts.vault``). All start
+    with the application and stop, in reverse order, at shutdown.
     """
-    sessions = db_engine.make_sessionmaker(engine)
+    sessions = sessions_of(engine, secrets)
     settings = job_settings or JobSettings.configured(sessions)
     commands = build_registry()
     # One set of agent connections, shared by API commands, jobs and the host monitor.

@@ -21,6 +21,7 @@ from cirrostack.db import engine as db_engine
 from cirrostack.db.models import events as event_models
 from cirrostack.db.models import infrastructure
 from cirrostack.db.models import offerings as models
+from tests import databases
 from tests.cloud import Cloud, Member, content
 from tests.conftest import Database, MigratedUrl
 
@@ -42,7 +43,7 @@ def shared_cloud(
     copy = tmp_path_factory.mktemp("offerings") / "cloud.db"
     shutil.copyfile(str(template.database), copy)
     engine = db_engine.make_engine(template.set(database=str(copy)))
-    yield Cloud(db_engine.make_sessionmaker(engine))
+    yield Cloud(databases.sessions_for(engine))
     engine.dispose()
 
 
@@ -416,7 +417,8 @@ def test_users_and_domain_admins_see_and_manage_by_domain(cloud: Cloud) -> None:
         "d2",
         "hidden",
     }
-    assert error_of(cloud, user, "listDiskOfferings", domainid=d2)[0] == 531
+    # A domain out of reach is answered like an unknown one (issue 6 finding 10).
+    assert error_of(cloud, user, "listDiskOfferings", domainid=d2)[0] == 431
     assert error_of(cloud, user, "listServiceOfferings", issystem="true")[0] == 431
 
     # Users cannot manage offerings at all: the commands do not exist for them.
@@ -429,9 +431,12 @@ def test_users_and_domain_admins_see_and_manage_by_domain(cloud: Cloud) -> None:
         da.keys, "createDiskOffering", name="mine", displaytext="m", disksize="2", domainid=d1s
     )["diskoffering"]
     assert names(da, "listDiskOfferings", "diskoffering", isrecursive="true") >= {"mine", "d1"}
-    for refused in ({}, {"domainid": d2}, {"domainid": d1, "tags": "ssd"}):
+    for refused in ({}, {"domainid": d1, "tags": "ssd"}):
         named = {"name": "x", "displaytext": "x", "disksize": "1"} | refused
         assert error_of(cloud, da, "createDiskOffering", **named)[0] == 531, refused
+    # A domain out of reach is answered like an unknown one (issue 6 finding 10).
+    named = {"name": "x", "displaytext": "x", "disksize": "1", "domainid": d2}
+    assert error_of(cloud, da, "createDiskOffering", **named)[0] == 431
     public = cloud.ok(admin, "listServiceOfferings", name="public")["serviceoffering"][0]
     assert error_of(cloud, da, "deleteServiceOffering", id=public["id"])[0] == 531
     assert error_of(cloud, da, "updateDiskOffering", id=mine["id"], domainid="public")[0] == 531

@@ -39,9 +39,11 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 
 from cirrostack import server
+from cirrostack.accounts import vault
 from cirrostack.api import dispatch, params, registry
 from cirrostack.db import engine as db_engine
 from cirrostack.db.models import accounts as models
+from tests import databases
 from tests.cloud import Cloud, Keys, content, signed_request
 
 if TYPE_CHECKING:
@@ -88,7 +90,10 @@ class FuzzWorld:
         with self.engine.connect() as connection:
             outer = connection.begin()
             sessions = sessionmaker(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+                bind=connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+                info=self.cloud.sessions.kw["info"],
             )
             try:
                 yield self.cloud.using(sessions)
@@ -104,7 +109,7 @@ def world(
     copy = Path(tmp_path_factory.mktemp("fuzz")) / "cloud.db"
     shutil.copyfile(str(template.database), copy)
     engine = db_engine.make_engine(template.set(database=str(copy)))
-    cloud = Cloud(db_engine.make_sessionmaker(engine))
+    cloud = Cloud(databases.sessions_for(engine))
     d1 = cloud.domain("D1")
     cloud.domain("D1S", d1)
     user = cloud.member("fuzzer", d1)
@@ -348,7 +353,7 @@ def check_cloud_intact(
         assert (account.removed, account.state) == (None, "enabled")
         assert (admin.removed, admin.state) == (None, "enabled")
         me = session.scalars(sa.select(models.User).where(models.User.uuid == caller.user_id)).one()
-        keys = Keys(me.api_key or "", me.secret_key or "")
+        keys = Keys(me.api_key or "", vault.opened(session, me.secret_key) or "")
     if keys != caller.keys:
         # Only the caller's own registerUserKeys may replace its pair.
         assert command.name == "registerUserKeys" and answer.status == 200

@@ -35,6 +35,10 @@ from tests.cloud import PASSWORD, Keys, content, session_request
 if TYPE_CHECKING:
     from tests.cloud import Cloud, Member
 
+#: A refused access: 531, or 431 as for an unknown id when the target is out of the caller's
+#: reach (issue 6 finding 10; tests/security/test_foreign_like_missing.py compares the texts).
+REFUSED = frozenset({431, 531})
+
 
 @dataclass(frozen=True)
 class World:
@@ -112,8 +116,10 @@ def test_get_user_keys(world: World) -> None:
         caller, target = getattr(world, caller_name), getattr(world, target_name)
         answer = world.cloud.call(caller.keys, "getUserKeys", id=target.user_id)
         pair = {"apikey": target.keys.api_key, "secretkey": target.keys.secret_key}
-        expected = (200, {"userkeys": pair}) if allowed else (531, None)
+        expected = (200, {"userkeys": pair}) if allowed else (REFUSED, None)
         got = (answer.status, content(answer) if allowed else None)
+        if not allowed and answer.status in REFUSED:
+            got = (REFUSED, None)
         if got != expected or (not allowed and target.keys.secret_key in json.dumps(answer.body)):
             problems.append(f"{caller_name} on {target_name}: {answer.status} {answer.body}")
     assert not problems, "\n".join(problems)
@@ -130,7 +136,7 @@ def test_register_user_keys(world: World) -> None:
         answer = cloud.call(current[caller_name], "registerUserKeys", id=target.user_id)
         label = f"{caller_name} on {target_name}"
         if not allowed:
-            if answer.status != 531 or not works(cloud, old):
+            if answer.status not in REFUSED or not works(cloud, old):
                 problems.append(f"{label}: {answer.status} {answer.body}")
             continue
         if answer.status != 200:
@@ -168,7 +174,7 @@ def test_set_password(world: World) -> None:
             problems.append(f"{label}: {answer.status} {answer.body}, login {logged_in}")
         if allowed and target_name in USERS:
             current[target_name] = password
-        refused = (answer.status, logged_in) == (531, 531) and unchanged
+        refused = answer.status in REFUSED and logged_in == 531 and unchanged
         if not allowed and (not refused or "key" in json.dumps(answer.body)):
             problems.append(f"{label}: {answer.status} {answer.body}, login {logged_in}")
     assert not problems, "\n".join(problems)
@@ -262,21 +268,21 @@ def test_root_domain_admin_cannot_add_a_user_to_a_root_admin_account(world: Worl
     answer = cloud.call(world.rootda.keys, "createUser", **params)
     login = cloud.login("backdoor", cloud.root_id, "Escalat10n-pw")
     # Today: 200, and "backdoor" logs in as a root admin (login type "1").
-    assert (answer.status, login.status) == (531, 531), (answer.body, login.body)
+    assert (answer.status in REFUSED, login.status) == (True, 531), (answer.body, login.body)
 
 
 def test_root_domain_admin_cannot_disable_a_root_admin(world: World) -> None:
     cloud = world.cloud
     keys = world.rootda.keys
     answer = cloud.call(keys, "disableAccount", id=world.admin2.account_id, lock="true")
-    assert cloud.outcome(keys, answer) == 531
+    assert cloud.outcome(keys, answer) in REFUSED
     assert works(cloud, world.admin2.keys)
 
 
 def test_root_domain_admin_cannot_delete_a_root_admin(world: World) -> None:
     cloud = world.cloud
     answer = cloud.call(world.rootda.keys, "deleteAccount", id=world.admin2.account_id)
-    assert cloud.outcome(world.rootda.keys, answer) == 531
+    assert cloud.outcome(world.rootda.keys, answer) in REFUSED
     assert works(cloud, world.admin2.keys)
 
 
@@ -289,7 +295,7 @@ def test_root_domain_admin_cannot_change_the_root_admin(world: World) -> None:
         cloud.call(keys, "updateUser", id=world.admin.user_id, username="renamed").status,
         cloud.call(keys, "updateAccount", id=world.admin.account_id, networkdomain="x.io").status,
     ]
-    assert statuses == [531, 531, 531]
+    assert all(status in REFUSED for status in statuses), statuses
     assert cloud.rows() == before
 
 

@@ -78,6 +78,20 @@ def sees_domain(caller: Caller, domain: models.Domain) -> bool:
     return caller.is_root_admin or domain.path.startswith(caller.domain_path)
 
 
+def knows_domain(caller: Caller, domain: models.Domain) -> bool:
+    """Whether the caller may know ``domain`` exists: one it sees, or one above its own."""
+    return sees_domain(caller, domain) or caller.domain_path.startswith(domain.path)
+
+
+def reaches_account(caller: Caller, account: models.Account, domain: models.Domain) -> bool:
+    """Whether ``check_account`` lets the caller act on ``account`` (in ``domain``)."""
+    try:
+        check_account(caller, account, domain)
+    except errors.PermissionDenied:
+        return False
+    return True
+
+
 def check_domain(caller: Caller, domain: models.Domain) -> None:
     """Raise PermissionDenied unless the caller may act in ``domain``."""
     if not sees_domain(caller, domain):
@@ -106,8 +120,40 @@ def check_account(caller: Caller, account: models.Account, domain: models.Domain
 
 
 def _role_type_of(account: models.Account) -> roles.RoleType:
-    kind = roles.AccountType(account.type)
+    return _role_type_of_kind(roles.AccountType(account.type))
+
+
+def _role_type_of_kind(kind: roles.AccountType) -> roles.RoleType:
+    # A kind without a role type of its own (read-only admin, project) counts as the highest.
     return roles.ROLE_TYPE_OF_ACCOUNT_TYPE.get(kind, roles.RoleType.ADMIN)
+
+
+def reachable_account_types(caller: Caller) -> tuple[int, ...] | None:
+    """The ``account.type`` values whose accounts the caller may reach in its subtree.
+
+    Called by the SQL side of the reach rule (``accounts.scope``), which must agree with
+    ``check_account``: None for a root admin (every type), else the types whose role type
+    does not outrank the caller's (a domain admin of ROOT does not reach the root admins).
+    """
+    if caller.is_root_admin:
+        return None
+    return tuple(
+        int(kind)
+        for kind in roles.AccountType
+        if not _role_type_of_kind(kind).outranks(caller.role_type)
+    )
+
+
+def reachable_accounts(caller: Caller) -> sa.ColumnElement[bool]:
+    """SQL condition on ``account`` rows: the caller's own, or a type its role reaches.
+
+    The list side of ``check_account``'s role rank, for queries that already confine the
+    rows to the caller's subtree (listAccounts, listUsers, ``accounts.scope``).
+    """
+    types = reachable_account_types(caller)
+    if types is None:
+        return sa.true()
+    return sa.or_(models.Account.type.in_(types), models.Account.id == caller.account_id)
 
 
 #: The default admin account (CloudStack's ACCOUNT_ID_ADMIN) and the system account.

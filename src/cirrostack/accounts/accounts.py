@@ -65,8 +65,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Acc
         )
     ).first()
     if account is None:
-        raise errors.InvalidParameterValue(f"Unable to find account by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return account
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for an account id nobody has, or one the caller may not reach (``reach``)."""
+    return errors.InvalidParameterValue(f"Unable to find account by {parameter} {uuid}")
 
 
 def by_name(session: Session, name: str, domain: models.Domain) -> models.Account | None:
@@ -282,6 +287,7 @@ def _scoped(
         return statement.where(models.Account.id == caller.account_id)
     domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
     access.check_domain(caller, domain)
+    statement = statement.where(access.reachable_accounts(caller))
     if wanted.listall or wanted.isrecursive or wanted.id is not None:
         return statement.where(query.under_path(models.Domain.path, domain.path))
     return statement.where(models.Account.domain_id == domain.id)

@@ -2,7 +2,8 @@
 
 Called by ``cirrostack serve`` and ``cirrostack db upgrade`` after the migrations; idempotent:
 a second call finds everything in place and changes nothing. The admin user gets a random
-password and an API key pair, which the caller writes to the data directory for the operator.
+password and an API key pair (its secret key sealed with the server key the session carries:
+``accounts.vault``), which the caller writes to the data directory for the operator.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.accounts import accounts, keys, passwords, roles
+from cirrostack.accounts import accounts, keys, passwords, roles, vault
 from cirrostack.compute import guest_os
 from cirrostack.config import seed
 from cirrostack.db.models import accounts as models
@@ -123,11 +124,15 @@ def _ensure_admin_user(session: Session) -> AdminCredentials:
             default=True,
         )
         session.add(admin)
+    sealer = vault.of(session)
     if admin.api_key is None or admin.secret_key is None:
         pair = keys.new_key_pair()
-        admin.api_key, admin.secret_key = pair.api_key, pair.secret_key
+        admin.api_key, admin.secret_key = pair.api_key, sealer.seal(pair.secret_key)
     session.flush()
-    return AdminCredentials(admin.username, admin.api_key, admin.secret_key, password)
+    # A clear key is one an older cirrostack left; the start seals it (vault.seal_clear_keys).
+    stored = admin.secret_key
+    plain = sealer.open(stored) if vault.is_sealed(stored) else stored
+    return AdminCredentials(admin.username, admin.api_key, plain, password)
 
 
 def _sequences_after_seed(session: Session) -> None:

@@ -41,8 +41,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "domainid") -> mode
         sa.select(models.Domain).where(models.Domain.uuid == uuid, models.Domain.removed.is_(None))
     ).first()
     if domain is None:
-        raise errors.InvalidParameterValue(f"Unable to find domain by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return domain
+
+
+def unknown(uuid: str, parameter: str = "domainid") -> errors.InvalidParameterValue:
+    """The error for a domain id nobody has, or one the caller may not see (``reach``)."""
+    return errors.InvalidParameterValue(f"Unable to find domain by {parameter} {uuid}")
 
 
 def by_path(session: Session, path: str) -> models.Domain | None:

@@ -9,7 +9,12 @@ volumes, snapshots). The result is a SQL condition on the resource's account id 
   its subtree; user: its own account);
 - neither, ``listall`` false: the caller's own account only, even for a root admin.
 
-A domain or account the caller may not see raises PermissionDenied.
+Within a domain or subtree a domain admin reaches only the accounts whose role type does not
+outrank its own (``access.reachable_account_types``, the rule ``access.check_account`` keeps
+for one account): a domain admin of ROOT lists no root admin's jobs or events.
+
+A domain the caller may not see raises PermissionDenied; an account it may not reach is
+answered like an unknown name (InvalidParameterValue).
 """
 
 from __future__ import annotations
@@ -54,30 +59,36 @@ def condition(
         return sa.and_(account_id == _named_account(session, caller, wanted).id)
     if wanted.domain is not None:
         access.check_domain(caller, wanted.domain)
-        return sa.and_(account_id.in_(_accounts_of(wanted.domain, recursive=wanted.isrecursive)))
+        within = _accounts_of(caller, wanted.domain, recursive=wanted.isrecursive)
+        return sa.and_(account_id.in_(within))
     if not wanted.listall:
         return sa.and_(account_id == caller.account_id)
     if caller.is_root_admin:
         return sa.true()
     own = session.get_one(models.Domain, caller.domain_id)
-    return sa.and_(account_id.in_(_accounts_of(own, recursive=True)))
+    return sa.and_(account_id.in_(_accounts_of(caller, own, recursive=True)))
 
 
 def _named_account(session: Session, caller: access.Caller, wanted: Wanted) -> models.Account:
     domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
     found = accounts.by_name(session, wanted.account_name or "", domain)
-    if found is None:
+    # An account out of reach is answered like one that does not exist (ids are no oracle).
+    if found is None or not access.reaches_account(caller, found, domain):
         raise errors.InvalidParameterValue(
             f"Unable to find account {wanted.account_name} in domain {domain.uuid}"
         )
-    access.check_account(caller, found, domain)
     return found
 
 
-def _accounts_of(domain: models.Domain, *, recursive: bool) -> sa.Select[Any]:
+def _accounts_of(
+    caller: access.Caller, domain: models.Domain, *, recursive: bool
+) -> sa.Select[Any]:
+    """The ids of the accounts in ``domain`` (or its subtree) that the caller reaches."""
     statement = sa.select(models.Account.id).join(
         models.Domain, models.Domain.id == models.Account.domain_id
     )
     if recursive:
-        return statement.where(query.under_path(models.Domain.path, domain.path))
-    return statement.where(models.Account.domain_id == domain.id)
+        statement = statement.where(query.under_path(models.Domain.path, domain.path))
+    else:
+        statement = statement.where(models.Account.domain_id == domain.id)
+    return statement.where(access.reachable_accounts(caller))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, keys, locks, password_policy, passwords, roles
+from cirrostack.accounts import access, keys, locks, password_policy, passwords, roles, vault
 from cirrostack.config import keys as config_keys
 from cirrostack.config import settings
 from cirrostack.db import base, query, unique
@@ -89,8 +89,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Use
         sa.select(models.User).where(models.User.uuid == uuid, models.User.removed.is_(None))
     ).first()
     if user is None:
-        raise errors.InvalidParameterValue(f"Unable to find user by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return user
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for a user id nobody has, or one the caller may not reach (``reach``)."""
+    return errors.InvalidParameterValue(f"Unable to find user by {parameter} {uuid}")
 
 
 def by_api_key(session: Session, api_key: str) -> models.User | None:
@@ -255,7 +260,7 @@ def _set_keys(session: Session, caller: access.Caller, owner: Owner, changes: Us
     check_operation(session, caller, owner)
     try:
         with session.begin_nested():
-            _store_keys(owner.user, keys.KeyPair(api_key, secret_key))
+            _store_keys(session, owner.user, keys.KeyPair(api_key, secret_key))
             session.flush()
     except sa.exc.IntegrityError as exc:
         raise errors.InvalidParameterValue(
@@ -263,9 +268,9 @@ def _set_keys(session: Session, caller: access.Caller, owner: Owner, changes: Us
         ) from exc
 
 
-def _store_keys(user: models.User, pair: keys.KeyPair) -> None:
+def _store_keys(session: Session, user: models.User, pair: keys.KeyPair) -> None:
     """The one place a user's key pair is written (registerUserKeys, updateUser)."""
-    user.api_key, user.secret_key = pair.api_key, pair.secret_key
+    user.api_key, user.secret_key = pair.api_key, vault.of(session).seal(pair.secret_key)
 
 
 def delete(session: Session, caller: access.Caller, user: models.User) -> None:
@@ -285,7 +290,7 @@ def register_keys(session: Session, caller: access.Caller, user: models.User) ->
     """registerUserKeys: a fresh key pair replaces the old one, which stops working at once."""
     check_operation(session, caller, owner_of(session, user))
     pair = keys.new_key_pair()
-    _store_keys(user, pair)
+    _store_keys(session, user, pair)
     session.flush()
     return pair
 
@@ -295,7 +300,7 @@ def keys_of(session: Session, caller: access.Caller, user: models.User) -> keys.
     check_operation(session, caller, owner_of(session, user))
     if user.api_key is None or user.secret_key is None:
         return None
-    return keys.KeyPair(user.api_key, user.secret_key)
+    return keys.KeyPair(user.api_key, vault.of(session).open(user.secret_key))
 
 
 def search(
@@ -317,6 +322,7 @@ def search(
     else:
         domain = wanted.domain or session.get_one(models.Domain, caller.domain_id)
         access.check_domain(caller, domain)
+        statement = statement.where(access.reachable_accounts(caller))
         if wanted.listall or wanted.isrecursive or wanted.id is not None or wanted.account:
             statement = statement.where(query.under_path(models.Domain.path, domain.path))
         else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from cirrostack.accounts import sessions, users
+from cirrostack.accounts import sessions, users, vault
 from cirrostack.api import errors, signing
 from cirrostack.config import keys as config_keys
 from cirrostack.config import settings as config_settings
@@ -70,7 +70,7 @@ def identify(
         return Identity(owner.user.id)
     api_key = request.first("apikey")
     user = users.by_api_key(session, api_key) if api_key else None
-    secret = secret_key_of(user) if user is not None else None
+    secret = secret_key_of(session, user) if user is not None else None
     if user is None or secret is None:
         raise errors.unauthenticated()
     return Identity(user.id, secret)
@@ -82,9 +82,10 @@ def writes_on_identify(request: Request) -> bool:
     return bool(request.first("sessionkey") or request.cookies.get("sessionkey"))
 
 
-def secret_key_of(user: account_models.User) -> str | None:
-    """The secret key that signs ``user``'s requests (None: the user has no key pair)."""
-    return user.secret_key
+def secret_key_of(session: Session, user: account_models.User) -> str | None:
+    """The plain secret key that signs ``user``'s requests (stored sealed with the server key,
+    ``accounts.vault``); None: the user has no key pair."""
+    return vault.opened(session, user.secret_key)
 
 
 def check(identity: Identity, request: Request, now: datetime.datetime) -> None:

@@ -1,7 +1,8 @@
 """The ``cirrostack`` command: ``serve`` runs the management server, ``db upgrade`` migrates.
 
 This is a composition root: it reads arguments and the environment, builds the server from
-them and starts it. ``CIRROSTACK_DATABASE_URL`` may stand in for ``--database-url``.
+them and starts it. ``CIRROSTACK_DATABASE_URL`` may stand in for ``--database-url`` and
+``CIRROSTACK_SECRET_KEY_FILE`` for ``--secret-key-file``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cirrostack import __version__, demo, server
+from cirrostack import __version__, datadir, demo, server
+from cirrostack.accounts import vault
 from cirrostack.api import connection
-from cirrostack.db import engine as db_engine
 from cirrostack.infrastructure import agents
+
+_DEFAULT_URL = "http://127.0.0.1:8080/client/api"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(arguments.run(arguments))
+    except vault.SecretsError as exc:
+        print(f"cirrostack: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -94,6 +100,13 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
         help="SQLAlchemy URL (default: SQLite in the data directory); "
         "postgresql://user@host/db or mysql://user@host/db for a server",
     )
+    parser.add_argument(
+        "--secret-key-file",
+        type=Path,
+        default=os.environ.get("CIRROSTACK_SECRET_KEY_FILE"),
+        help="the server key that seals API secret keys (default: DIR/server.key, created "
+        "on first start); every server on one database needs the same key",
+    )
 
 
 def _database_url(arguments: argparse.Namespace) -> str:
@@ -101,11 +114,22 @@ def _database_url(arguments: argparse.Namespace) -> str:
     return str(url) if url else server.default_database_url(arguments.data_dir)
 
 
+def _secrets(arguments: argparse.Namespace) -> vault.Vault:
+    """The vault of the server key: the operator's file, or DIR/server.key (made if missing)."""
+    named = arguments.secret_key_file
+    path = Path(named) if named else arguments.data_dir / datadir.KEY_FILE_NAME
+    return vault.Vault(datadir.server_key(path, create=not named))
+
+
 def _upgrade(arguments: argparse.Namespace) -> int:
-    arguments.data_dir.mkdir(parents=True, exist_ok=True)
-    engine, _ = server.prepare_database(_database_url(arguments))
+    datadir.prepare(arguments.data_dir)
+    engine, credentials = server.prepare_database(_database_url(arguments), _secrets(arguments))
     engine.dispose()
+    admin_file = server.AdminFile(arguments.data_dir / "admin.json")
+    # serve writes the URL it listens on; until then, the default one.
+    admin_file.write(admin_file.read().get("url", _DEFAULT_URL), credentials)
     print("database is up to date")
+    print(f"admin credentials (api key, secret key, password): {admin_file.path}")
     return 0
 
 
@@ -119,8 +143,8 @@ def _env(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_demo(engine: Engine, fleet: agents.Agents, url: str) -> None:
-    with db_engine.make_sessionmaker(engine)() as session:
+def _seed_demo(engine: Engine, secrets: vault.Vault, fleet: agents.Agents, url: str) -> None:
+    with server.sessions_of(engine, secrets)() as session:
         seeded = demo.ensure(session, fleet)
         session.commit()
     if not seeded.created:
@@ -131,8 +155,9 @@ def _seed_demo(engine: Engine, fleet: agents.Agents, url: str) -> None:
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    arguments.data_dir.mkdir(parents=True, exist_ok=True)
-    engine, credentials = server.prepare_database(_database_url(arguments))
+    datadir.prepare(arguments.data_dir)
+    secrets = _secrets(arguments)
+    engine, credentials = server.prepare_database(_database_url(arguments), secrets)
     wildcard = arguments.host in ("0.0.0.0", "::")  # noqa: S104 - a comparison, not a bind
     shown_host = "127.0.0.1" if wildcard else arguments.host
     url = f"http://{shown_host}:{arguments.port}/client/api"
@@ -142,12 +167,12 @@ def _serve(arguments: argparse.Namespace) -> int:
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
     fleet = agents.Agents.in_process()
     if arguments.demo:
-        _seed_demo(engine, fleet, url)
+        _seed_demo(engine, secrets, fleet, url)
     limits = connection.Limits(
         head_timeout=arguments.head_timeout, body_timeout=arguments.body_timeout
     )
     uvicorn.run(
-        server.create_app(engine, fleet=fleet),
+        server.create_app(engine, fleet=fleet, secrets=secrets),
         host=arguments.host,
         port=arguments.port,
         log_level="info",

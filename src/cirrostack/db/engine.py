@@ -12,6 +12,7 @@ Called at the composition root (server start-up, CLI, tests). A URL picks the ba
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -50,9 +51,15 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose sessions keep loaded attributes after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(
+    engine: Engine, *, info: Mapping[str, object] | None = None
+) -> sessionmaker[Session]:
+    """A session factory whose sessions keep loaded attributes after commit.
+
+    ``info`` becomes every session's ``Session.info``: how the composition root hands the
+    server key to services (``accounts.vault.Vault.session_info``).
+    """
+    return sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))
 
 
 def reading(sessions: sessionmaker[Session]) -> Session:

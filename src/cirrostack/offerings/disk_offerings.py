@@ -94,7 +94,7 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Dis
         )
     ).first()
     if offering is None:
-        raise errors.InvalidParameterValue(f"Unable to find disk offering by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return offering
 
 
@@ -103,6 +103,11 @@ def size_of(session: Session, gigabytes: int, parameter: str) -> int:
     applies at once); raises InvalidParameterValue naming ``parameter``."""
     maximum = settings.Settings(session).get(keys.STORAGE_MAX_VOLUME_SIZE)
     return storage.size_in_bytes(gigabytes, parameter, maximum)
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for a disk offering id nobody has, or one the caller may not see."""
+    return errors.InvalidParameterValue(f"Unable to find disk offering by {parameter} {uuid}")
 
 
 def new_row(

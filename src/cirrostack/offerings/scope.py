@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, domains
+from cirrostack.accounts import access, domains, reach
 from cirrostack.db import query
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import infrastructure
@@ -59,10 +59,22 @@ class Scope:
 
 
 def domains_named(
-    session: Session, uuids: Iterable[str], parameter: str = "domainid"
+    session: Session,
+    uuids: Iterable[str],
+    parameter: str = "domainid",
+    caller: access.Caller | None = None,
 ) -> tuple[account_models.Domain, ...]:
-    """The live domains ``uuids`` name, minus any below another one (it adds nothing)."""
-    found = {d.id: d for d in (domains.by_uuid(session, u, parameter=parameter) for u in uuids)}
+    """The live domains ``uuids`` name, minus any below another one (it adds nothing).
+
+    With ``caller``, a domain it may not know of is answered like an unknown id (``reach``).
+    """
+    named = (
+        domains.by_uuid(session, u, parameter=parameter)
+        if caller is None
+        else reach.domain(session, caller, u, parameter=parameter)
+        for u in uuids
+    )
+    found = {d.id: d for d in named}
     kept = [
         domain
         for domain in found.values()
@@ -210,6 +222,18 @@ def visible_to(
     restricted = sa.select(details.owner).where(details.model.name == DOMAIN_KEY)
     allowed = restricted.where(details.model.value.in_(ids))
     return sa.or_(offering_id.not_in(restricted), offering_id.in_(allowed))
+
+
+def sees(session: Session, caller: access.Caller, details: Details, offering_id: int) -> bool:
+    """Whether the caller's lists may show the offering ``offering_id`` (public or in reach).
+
+    Called by the lookups by id: an offering the caller cannot see is answered like an
+    unknown id, naming neither it nor its domains.
+    """
+    condition = visible_to(
+        session, caller, details, sa.literal(offering_id), recursive=caller.is_domain_admin
+    )
+    return session.scalar(sa.select(sa.literal(1)).where(condition)) is not None
 
 
 def restricted_to(

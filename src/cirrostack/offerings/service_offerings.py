@@ -141,8 +141,13 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Ser
         )
     ).first()
     if offering is None:
-        raise errors.InvalidParameterValue(f"Unable to find service offering by {parameter} {uuid}")
+        raise unknown(uuid, parameter)
     return offering
+
+
+def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
+    """The error for a service offering id nobody has, or one the caller may not see."""
+    return errors.InvalidParameterValue(f"Unable to find service offering by {parameter} {uuid}")
 
 
 def root_disk(session: Session, offering: models.ServiceOffering) -> models.DiskOffering:

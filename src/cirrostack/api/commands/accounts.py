@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts, roles, users
+from cirrostack.accounts import access, accounts, reach, roles, users
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands import common
 from cirrostack.api.commands.common import (
@@ -77,12 +77,12 @@ def create_account(call: registry.Call) -> responses.Reply:
 def target(call: registry.Call) -> models.Account:
     """The account an update/enable/disable names: ``id``, or ``account`` + ``domainid``."""
     if call.get("id") is not None:
-        return accounts.by_uuid(call.session, call.get("id"))
+        return reach.account(call.session, call.who, call.get("id"))
     name = call.get("account")
     if name is None:
         raise errors.InvalidParameterValue("Either id or account (with domainid) must be passed")
     domain = domain_arg(call) or call.session.get_one(models.Domain, call.who.domain_id)
-    found = accounts.by_name(call.session, name, domain)
+    found = reach.account_by_name(call.session, call.who, name, domain)
     if found is None:
         raise errors.InvalidParameterValue(f"Unable to find account {name} in domain {domain.uuid}")
     return found
@@ -90,7 +90,7 @@ def target(call: registry.Call) -> models.Account:
 
 def list_accounts(call: registry.Call) -> responses.Reply:
     wanted = accounts.AccountFilter(
-        id=accounts.by_uuid(call.session, call.get("id")).id if call.get("id") else None,
+        id=reach.account(call.session, call.who, call.get("id")).id if call.get("id") else None,
         name=call.get("name"),
         account_type=account_type_filter(call),
         state=call.get("state"),
@@ -136,7 +136,7 @@ def reachable_account(call: registry.Call) -> jobs.Instance:
 
 
 def delete_account(call: registry.Call) -> responses.Reply:
-    account = _acted_on(call, accounts.by_uuid(call.session, call.get("id")))
+    account = _acted_on(call, reach.account(call.session, call.who, call.get("id")))
     accounts.delete(call.session, call.who, account)
     return responses.Success()
 

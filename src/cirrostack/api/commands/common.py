@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import domains, passwords, roles
+from cirrostack.accounts import passwords, reach, roles
 from cirrostack.api import params, registry
 from cirrostack.db.models import accounts as models
 
@@ -27,7 +27,7 @@ ISRECURSIVE = P(
 def domain_arg(call: registry.Call, name: str = "domainid") -> models.Domain | None:
     """The live domain a UUID parameter names, or None when it was not given."""
     uuid = call.get(name)
-    return None if uuid is None else domains.by_uuid(call.session, uuid, parameter=name)
+    return None if uuid is None else reach.domain(call.session, call.who, uuid, parameter=name)
 
 
 def account_type_filter(call: registry.Call) -> int | None:

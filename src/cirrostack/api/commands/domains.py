@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cirrostack.accounts import access, domains
+from cirrostack.accounts import access, domains, reach
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import ISRECURSIVE, LISTALL, P, T, domain_arg
 from cirrostack.api.views import identity
@@ -40,7 +40,7 @@ def _id_of(domain: models.Domain | None) -> int | None:
 
 
 def update_domain(call: registry.Call) -> responses.Reply:
-    domain = domains.by_uuid(call.session, call.get("id"), parameter="id")
+    domain = reach.domain(call.session, call.who, call.get("id"), parameter="id")
     domains.update(call.session, call.who, domain, call.get("name"), call.get("networkdomain"))
     call.acted_on = ("Domain", domain.id, domain.path)
     return responses.Single("domain", identity.domain_item(call.session, domain))
@@ -48,14 +48,14 @@ def update_domain(call: registry.Call) -> responses.Reply:
 
 def reachable_domain(call: registry.Call) -> jobs.Instance:
     """At submit: the domain exists and is in the caller's reach (531 at once otherwise)."""
-    domain = domains.by_uuid(call.session, call.get("id"), parameter="id")
+    domain = reach.domain(call.session, call.who, call.get("id"), parameter="id")
     access.check_domain(call.who, domain)
     call.acted_on = ("Domain", domain.id, domain.path)
     return jobs.Instance("Domain", domain.id, domain.uuid)
 
 
 def delete_domain(call: registry.Call) -> responses.Reply:
-    domain = domains.by_uuid(call.session, call.get("id"), parameter="id")
+    domain = reach.domain(call.session, call.who, call.get("id"), parameter="id")
     call.acted_on = ("Domain", domain.id, domain.path)
     domains.delete(call.session, call.who, domain, cleanup=call.get("cleanup", False))
     return responses.Success()

@@ -48,7 +48,7 @@ def _storage_spec(call: registry.Call, encrypt: str) -> storage.StorageSpec:
 
 def _new_scope(call: registry.Call) -> scope.Scope:
     return scope.Scope(
-        scope.domains_named(call.session, call.get("domainid", [])),
+        scope.domains_named(call.session, call.get("domainid", []), caller=call.who),
         scope.zones_named(call.session, call.get("zoneid", [])),
     )
 
@@ -64,7 +64,7 @@ def _changed_domains(call: registry.Call) -> tuple[account_models.Domain, ...] |
         return None
     if text.strip().lower() == "public":
         return ()
-    return scope.domains_named(call.session, _items(text))
+    return scope.domains_named(call.session, _items(text), caller=call.who)
 
 
 def _changed_zones(call: registry.Call) -> tuple[infrastructure.DataCenter, ...] | None:
@@ -131,8 +131,24 @@ def list_disk_offerings(call: registry.Call) -> responses.Reply:
     return responses.Listing("diskoffering", items, total)
 
 
+def _disk(call: registry.Call, uuid: str, parameter: str = "id") -> models.DiskOffering:
+    """The disk offering ``uuid`` names; one the caller cannot see is answered as unknown."""
+    offering = disk_offerings.by_uuid(call.session, uuid, parameter=parameter)
+    if not scope.sees(call.session, call.who, scope.DISK, offering.id):
+        raise disk_offerings.unknown(uuid, parameter)
+    return offering
+
+
+def _service(call: registry.Call, uuid: str) -> models.ServiceOffering:
+    """The service offering ``uuid`` names; one the caller cannot see is answered as unknown."""
+    offering = service_offerings.by_uuid(call.session, uuid)
+    if not scope.sees(call.session, call.who, scope.SERVICE, offering.id):
+        raise service_offerings.unknown(uuid, "id")
+    return offering
+
+
 def update_disk_offering(call: registry.Call) -> responses.Reply:
-    offering = disk_offerings.by_uuid(call.session, call.get("id"))
+    offering = _disk(call, call.get("id"))
     _disk_acted_on(call, offering)
     changes = disk_offerings.DiskOfferingChanges(
         name=call.get("name"),
@@ -150,7 +166,7 @@ def update_disk_offering(call: registry.Call) -> responses.Reply:
 
 
 def delete_disk_offering(call: registry.Call) -> responses.Reply:
-    offering = disk_offerings.by_uuid(call.session, call.get("id"))
+    offering = _disk(call, call.get("id"))
     _disk_acted_on(call, offering)
     disk_offerings.delete(call.session, call.who, offering, call.now)
     return responses.Success()
@@ -184,9 +200,7 @@ def create_service_offering(call: registry.Call) -> responses.Reply:
         compute=_compute(call),
         storage=_storage_spec(call, "encryptroot"),
         root_disk_size_gb=call.get("rootdisksize"),
-        disk_offering=None
-        if disk_id is None
-        else disk_offerings.by_uuid(call.session, disk_id, parameter="diskofferingid"),
+        disk_offering=None if disk_id is None else _disk(call, disk_id, "diskofferingid"),
         host_tags=call.get("hosttags"),
         offer_ha=call.get("offerha", False),
         limit_cpu_use=call.get("limitcpuuse", False),
@@ -224,7 +238,7 @@ def list_service_offerings(call: registry.Call) -> responses.Reply:
 
 
 def update_service_offering(call: registry.Call) -> responses.Reply:
-    offering = service_offerings.by_uuid(call.session, call.get("id"))
+    offering = _service(call, call.get("id"))
     _service_acted_on(call, offering)
     changes = service_offerings.ServiceOfferingChanges(
         name=call.get("name"),
@@ -240,7 +254,7 @@ def update_service_offering(call: registry.Call) -> responses.Reply:
 
 
 def delete_service_offering(call: registry.Call) -> responses.Reply:
-    offering = service_offerings.by_uuid(call.session, call.get("id"))
+    offering = _service(call, call.get("id"))
     _service_acted_on(call, offering)
     service_offerings.delete(call.session, call.who, offering, call.now)
     return responses.Success()

@@ -4,7 +4,7 @@ lockUser, disableUser (async, as in CloudStack), enableUser."""
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts, sessions, user_state, users
+from cirrostack.accounts import accounts, reach, sessions, user_state, users
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands import common
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
@@ -31,7 +31,7 @@ def _user_item(call: registry.Call, user: models.User) -> dict[str, object]:
 
 def create_user(call: registry.Call) -> responses.Reply:
     domain = domain_arg(call) or call.session.get_one(models.Domain, call.who.domain_id)
-    account = accounts.by_name(call.session, call.get("account"), domain)
+    account = reach.account_by_name(call.session, call.who, call.get("account"), domain)
     if account is None:
         raise errors.InvalidParameterValue(
             f"Unable to find account {call.get('account')} in domain {domain.uuid}"
@@ -52,7 +52,7 @@ def list_users(call: registry.Call) -> responses.Reply:
         if account is None:
             return responses.Listing("user", [], 0)
     wanted = users.UserFilter(
-        id=users.by_uuid(call.session, call.get("id")).id if call.get("id") else None,
+        id=reach.user(call.session, call.who, call.get("id")).id if call.get("id") else None,
         username=call.get("username"),
         account=account,
         account_type=account_type_filter(call),
@@ -78,7 +78,7 @@ def update_user(call: registry.Call) -> responses.Reply:
         lastname=call.get("lastname"),
         timezone=call.get("timezone"),
     )
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     user = users.update(call.session, call.who, target, changes)
     if changes.password is not None:
         # A new password ends the user's other sessions; the caller's own one goes on.
@@ -95,27 +95,27 @@ def _session_key_of(call: registry.Call) -> str | None:
 
 
 def lock_user(call: registry.Call) -> responses.Reply:
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     return responses.Single(
         "user", _user_item(call, user_state.lock(call.session, call.who, target))
     )
 
 
 def disable_user(call: registry.Call) -> responses.Reply:
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     user = user_state.disable(call.session, call.who, target)
     return responses.Single("user", _user_item(call, user))
 
 
 def enable_user(call: registry.Call) -> responses.Reply:
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     user = user_state.enable(call.session, call.who, target)
     return responses.Single("user", _user_item(call, user))
 
 
 def reachable_user(call: registry.Call) -> jobs.Instance:
     """disableUser at submit: the user exists and the caller may disable it (at once otherwise)."""
-    user = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    user = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     user_state.check_state_change(
         call.session, call.who, users.owner_of(call.session, user), "disabling"
     )
@@ -124,28 +124,27 @@ def reachable_user(call: registry.Call) -> jobs.Instance:
 
 def delete_user(call: registry.Call) -> responses.Reply:
     users.delete(
-        call.session, call.who, _acted_on(call, users.by_uuid(call.session, call.get("id")))
+        call.session, call.who, _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     )
     return responses.Success()
 
 
 def get_user(call: registry.Call) -> responses.Reply:
-    user = users.by_api_key(call.session, call.get("userapikey"))
+    # A key of a user out of reach is answered as an unknown one: keys are not an oracle.
+    user = reach.user_by_api_key(call.session, call.who, call.get("userapikey"))
     if user is None:
         raise errors.InvalidParameterValue("Unable to find a user with the given api key")
-    owner = users.owner_of(call.session, user)
-    access.check_account(call.who, owner.account, owner.domain)
-    return responses.Single("user", identity.user_item(owner))
+    return responses.Single("user", identity.user_item(users.owner_of(call.session, user)))
 
 
 def register_user_keys(call: registry.Call) -> responses.Reply:
-    target = _acted_on(call, users.by_uuid(call.session, call.get("id")))
+    target = _acted_on(call, reach.user(call.session, call.who, call.get("id")))
     pair = users.register_keys(call.session, call.who, target)
     return responses.Single("userkeys", identity.keys_item(pair))
 
 
 def get_user_keys(call: registry.Call) -> responses.Reply:
-    pair = users.keys_of(call.session, call.who, users.by_uuid(call.session, call.get("id")))
+    pair = users.keys_of(call.session, call.who, reach.user(call.session, call.who, call.get("id")))
     return responses.Single("userkeys", identity.keys_item(pair))
 
 
