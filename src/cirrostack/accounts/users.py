@@ -94,13 +94,33 @@ def by_api_key(session: Session, api_key: str) -> models.User | None:
 
 def owner_of(session: Session, user: models.User) -> Owner:
     """Load the account, domain and role of ``user``."""
-    account, domain, role = session.execute(
+    return owners_of(session, [user])[0]
+
+
+def owners_of(session: Session, found: Sequence[models.User]) -> list[Owner]:
+    """Each user with its account, domain and role, in one query (a page of listUsers)."""
+    rows = session.execute(
         sa.select(models.Account, models.Domain, models.Role)
         .join(models.Domain, models.Domain.id == models.Account.domain_id)
         .join(models.Role, models.Role.id == models.Account.role_id)
-        .where(models.Account.id == user.account_id)
-    ).one()
-    return Owner(user, account, domain, role)
+        .where(models.Account.id.in_({user.account_id for user in found}))
+    ).all()
+    by_account = {account.id: (account, domain, role) for account, domain, role in rows}
+    return [Owner(user, *by_account[user.account_id]) for user in found]
+
+
+def members_of(session: Session, account_ids: Sequence[int]) -> dict[int, list[models.User]]:
+    """The live users of each account, in id order, in one query (a page of listAccounts)."""
+    if not account_ids:
+        return {}
+    found: dict[int, list[models.User]] = {}
+    for user in session.scalars(
+        sa.select(models.User)
+        .where(models.User.account_id.in_(account_ids), models.User.removed.is_(None))
+        .order_by(models.User.id)
+    ):
+        found.setdefault(user.account_id, []).append(user)
+    return found
 
 
 #: ``user.timezone`` is VARCHAR(30), as in CloudStack.

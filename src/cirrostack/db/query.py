@@ -53,3 +53,29 @@ def keyword_in(keyword: str, *columns: Any) -> sa.ColumnElement[bool]:
 def matches_keyword(column: Any, keyword: str) -> sa.ColumnElement[bool]:
     """Case-insensitive substring match, LIKE wildcards in ``keyword`` taken literally."""
     return sa.func.lower(column).contains(keyword.lower(), autoescape=True)
+
+
+def values_by_owner(
+    session: Session,
+    owner: Any,
+    name: Any,
+    value: Any,
+    owner_ids: Sequence[int],
+    *conditions: sa.ColumnElement[bool],
+) -> dict[int, dict[str, str]]:
+    """Name/value rows (a ``*_details`` table) grouped by owner, in one query (row id order).
+
+    For list answers: the details of a page of zones, clusters or offerings at once; an owner
+    without rows is missing. ``owner``, ``name``, ``value`` are the table's columns.
+    """
+    if not owner_ids:
+        return {}
+    found: dict[int, dict[str, str]] = {}
+    rows = session.execute(
+        sa.select(owner, name, value)
+        .where(owner.in_(sorted(set(owner_ids))), *conditions)
+        .order_by(owner.table.c.id)
+    )
+    for ident, key, text in rows:
+        found.setdefault(int(ident), {})[key] = text
+    return found

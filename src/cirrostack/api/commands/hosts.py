@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import P, T
+from cirrostack.api.views import hosts as host_views
 from cirrostack.api.views import infrastructure as views
 from cirrostack.db import base
 from cirrostack.db.models import infrastructure as models
@@ -29,7 +30,7 @@ def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
 
 
 def _host(call: registry.Call, host: models.Host) -> responses.Reply:
-    return responses.Single("host", views.host_item(call.session, host))
+    return responses.Single("host", host_views.host_item(call.session, host))
 
 
 def add_host(call: registry.Call) -> responses.Reply:
@@ -45,7 +46,7 @@ def add_host(call: registry.Call) -> responses.Reply:
     )
     host = _acted_on(call, hosts.add(call.session, _agents(call), zone, pod, new))
     # CloudStack answers addHost with a list; Ansible reads host[0].
-    return responses.Listing("host", [views.host_item(call.session, host)], 1)
+    return responses.Listing("host", [host_views.host_item(call.session, host)], 1)
 
 
 def list_hosts(call: registry.Call) -> responses.Reply:
@@ -63,7 +64,7 @@ def list_hosts(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
     )
     found, total = hosts.search(call.session, wanted, paging.page(call))
-    return responses.Listing("host", [views.host_item(call.session, h) for h in found], total)
+    return responses.Listing("host", host_views.host_items(call.session, found), total)
 
 
 def update_host(call: registry.Call) -> responses.Reply:
