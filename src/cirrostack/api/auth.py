@@ -57,15 +57,15 @@ def _by_signature(
 ) -> users.Owner | None:
     if not api_key:
         return None
-    user = users.by_api_key(session, api_key)
-    if user is None or user.secret_key is None:
+    owner = users.owner_by_api_key(session, api_key)
+    if owner is None or owner.user.secret_key is None:
         return None
     try:
         # Stored times are naive UTC; the signature module compares aware datetimes.
-        signing.verify(pairs, user.secret_key, now=now.replace(tzinfo=datetime.UTC))
+        signing.verify(pairs, owner.user.secret_key, now=now.replace(tzinfo=datetime.UTC))
     except signing.SignatureError:
         return None
-    return users.owner_of(session, user)
+    return owner
 
 
 def _active(owner: users.Owner) -> bool:

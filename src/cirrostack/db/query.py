@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import util as orm_util
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,15 @@ def values_by_owner(
     for ident, key, text in rows:
         found.setdefault(int(ident), {})[key] = text
     return found
+
+
+def held(session: Session, model: type[M], ident: int | None) -> M | None:
+    """The row of ``model`` with ``ident`` if this session already holds it, without any SQL.
+
+    For per-request lookups that an earlier step of the same transaction has loaded (the
+    caller's account, domain and role after authentication); None means "read it".
+    """
+    if ident is None:
+        return None
+    found = session.identity_map.get(orm_util.identity_key(model, ident))
+    return found if isinstance(found, model) else None
