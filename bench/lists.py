@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import world as bench_world  # noqa: E402
+import world as bench_world
 
 PAGE = 500
 REPEAT = 7
@@ -65,14 +65,14 @@ def _statements(world: bench_world.World, run: Callable[[], object]) -> int:
 
 
 _ACCOUNTS = sa.text(
-    "SELECT a.id, a.uuid, a.account_name, a.type, a.state, a.\"default\", a.network_domain,"
+    'SELECT a.id, a.uuid, a.account_name, a.type, a.state, a."default", a.network_domain,'
     " a.created, d.uuid, d.name, d.path, r.uuid, r.name, r.role_type"
     " FROM account a JOIN domain d ON d.id = a.domain_id JOIN roles r ON r.id = a.role_id"
     " WHERE a.removed IS NULL AND a.id != 1 ORDER BY a.id LIMIT :limit OFFSET :offset"
 )
 _USERS = sa.text(
     "SELECT account_id, uuid, username, firstname, lastname, email, state, created, timezone,"
-    " api_key, \"default\", source FROM \"user\" WHERE removed IS NULL"
+    ' api_key, "default", source FROM "user" WHERE removed IS NULL'
     " AND account_id IN :ids ORDER BY id"
 ).bindparams(sa.bindparam("ids", expanding=True))
 
@@ -150,15 +150,16 @@ def _by_host(connection: sa.Connection, sql: str, ids: list[int]) -> dict[int, l
 def _minimal_hosts(world: bench_world.World, page: int) -> Callable[[], str]:
     def run() -> str:
         with world.engine.connect() as connection:
-            found = connection.execute(
-                _HOSTS, {"limit": PAGE, "offset": (page - 1) * PAGE}
-            ).all()
+            found = connection.execute(_HOSTS, {"limit": PAGE, "offset": (page - 1) * PAGE}).all()
             total = connection.execute(
                 sa.text("SELECT count(*) FROM host WHERE removed IS NULL")
             ).scalar_one()
             ids = [row[0] for row in found]
-            tags = _by_host(connection, "SELECT host_id, tag FROM host_tags WHERE host_id IN :ids"
-                            " ORDER BY id", ids)
+            tags = _by_host(
+                connection,
+                "SELECT host_id, tag FROM host_tags WHERE host_id IN :ids ORDER BY id",
+                ids,
+            )
             used = _by_host(
                 connection,
                 "SELECT host_id, capacity_type, used_capacity, reserved_capacity"

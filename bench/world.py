@@ -95,9 +95,7 @@ def open_world(url: URL) -> World:
     dispatcher = dispatch.Dispatcher(
         registry, sessions, services={"agents": agents.Agents.in_process()}
     )
-    return World(
-        url, engine, sessions, dispatcher, credentials.api_key, credentials.secret_key
-    )
+    return World(url, engine, sessions, dispatcher, credentials.api_key, credentials.secret_key)
 
 
 def seed_accounts(world: World, count: int) -> None:

@@ -7,6 +7,7 @@ details and OS categories in one query each, whatever the page size.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -138,6 +139,7 @@ def _os_category(category: guest_os.GuestOsCategory | None) -> dict[str, Any]:
     return {"oscategoryid": category.uuid, "oscategoryname": category.name}
 
 
+@functools.cache
 def _events(status: str) -> str:
     events = machines.HOST_STATUS.events_from(machines.HOST_STATUS.parse(status))
     return "; ".join(sorted(event.value for event in events))
