@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
+
+__all__ = ["make_url"]
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import server
