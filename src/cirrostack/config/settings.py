@@ -80,7 +80,7 @@ class Settings:
             account_id=account_id,
             domain_id=domain_id,
         )
-        return _parsed(key, found)
+        return parsed(key, found)
 
     def resolve(
         self,
@@ -118,9 +118,19 @@ class Settings:
         Called by list answers (a page of clusters, the hosts' clusters): a fixed number of
         queries however many ids. Raises BadStoredValue as ``get`` does.
         """
+        found = self.resolve_each([key], scope, ids)
+        return {ident: parsed(key, text) for (_, ident), text in found.items()}
+
+    def resolve_each(
+        self, wanted: Sequence[definitions.ConfigKey[Any]], scope: Scope, ids: Iterable[int]
+    ) -> dict[tuple[str, int], Resolved]:
+        """The text in force for each of ``wanted`` at each ``scope`` object of ``ids``, by
+        (key name, id): one query per scope on the way up and one for the global values."""
         places = [store.Place(scope, ident) for ident in set(ids)]
-        found = self._resolved([key], self._chains(places))
-        return {place.id: _parsed(key, found[(key.name, place)]) for place in places}
+        found = self._resolved(wanted, self._chains(places))
+        return {
+            (key.name, place.id): found[(key.name, place)] for key in wanted for place in places
+        }
 
     def values_at(
         self, wanted: Sequence[definitions.ConfigKey[Any]], place: store.Place | None
@@ -209,7 +219,8 @@ def _first(
     return Resolved(key.default_text, is_default=True)
 
 
-def _parsed(key: definitions.ConfigKey[T], found: Resolved) -> T:
+def parsed(key: definitions.ConfigKey[T], found: Resolved) -> T:
+    """``found``'s text as ``key``'s type; raises BadStoredValue naming where it came from."""
     try:
         return key.parse(found.text)
     except errors.InvalidValue as exc:

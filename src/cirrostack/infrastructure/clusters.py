@@ -169,12 +169,17 @@ def overcommit_of(
 ) -> dict[int | None, Overcommit]:
     """``overcommit`` for each of ``cluster_ids`` (None: a host outside any cluster), in a
     fixed number of queries (a page of listHosts)."""
-    values = settings.Settings(session)
+    cpu_key, memory_key = keys.CPU_OVERPROVISIONING_FACTOR, keys.MEM_OVERPROVISIONING_FACTOR
     named = [ident for ident in cluster_ids if ident is not None]
-    cpu = values.get_each(keys.CPU_OVERPROVISIONING_FACTOR, settings.Scope.CLUSTER, named)
-    memory = values.get_each(keys.MEM_OVERPROVISIONING_FACTOR, settings.Scope.CLUSTER, named)
+    texts = settings.Settings(session).resolve_each(
+        [cpu_key, memory_key], settings.Scope.CLUSTER, named
+    )
     found: dict[int | None, Overcommit] = {
-        ident: Overcommit(cpu=cpu[ident], memory=memory[ident]) for ident in named
+        ident: Overcommit(
+            cpu=settings.parsed(cpu_key, texts[(cpu_key.name, ident)]),
+            memory=settings.parsed(memory_key, texts[(memory_key.name, ident)]),
+        )
+        for ident in named
     }
     if None in cluster_ids:
         found[None] = overcommit(session, None)
