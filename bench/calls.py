@@ -113,10 +113,17 @@ def main() -> None:
         ours_url = f"http://127.0.0.1:{ours}/client/api"
         with _process(serve, ours_url, work / "server.log"):
             admin = json.loads((work / "admin.json").read_text())
-            database_url = rendered if arguments.backend != "sqlite" else f"sqlite:///{work}/cloud.db"
+            database_url = (
+                rendered if arguments.backend != "sqlite" else f"sqlite:///{work}/cloud.db"
+            )
             world = bench_world.open_world(bench_world.make_url(database_url))
-            world.ok("createZone", name="z1", dns1="8.8.8.8", internaldns1="10.0.0.1",
-                     networktype="Advanced")
+            world.ok(
+                "createZone",
+                name="z1",
+                dns1="8.8.8.8",
+                internaldns1="10.0.0.1",
+                networktype="Advanced",
+            )
             world.engine.dispose()
             command = [sys.executable, str(HERE / "minimal_server.py"), database_url, str(minimal)]
             minimal_url = f"http://127.0.0.1:{minimal}/client/api"
