@@ -1,7 +1,8 @@
 """Every list command costs the same number of SQL statements whatever the page size.
 
 A list that loads related rows one item at a time (N+1) runs more statements for a page of 20
-than for a page of 2; one that loads them by joins or IN-batches runs the same number. The
+than for a page of 2; one that loads them by joins or IN-batches runs the same number (or one
+fewer: a first page that holds every row needs no count query). The
 world is built through the API with more than 20 of everything each list shows, with the
 related rows every serializer reads (users in accounts, tags and an OS category on hosts,
 cluster overrides, offering scopes and details), then every ``list*`` command of the registry
@@ -195,7 +196,7 @@ def world(database: Database) -> _World:
     return built
 
 
-def test_every_list_command_costs_the_same_statements_at_any_page_size(world: _World) -> None:
+def test_no_list_command_costs_more_statements_for_a_larger_page(world: _World) -> None:
     costs: dict[str, tuple[int, int]] = {}
     unequal, unseeded = [], []
     for name in _list_commands():
@@ -204,7 +205,7 @@ def test_every_list_command_costs_the_same_statements_at_any_page_size(world: _W
             small, shown_small = world.statements(name, SMALL, extra)
             large, shown_large = world.statements(name, LARGE, extra)
             costs[label] = (small, large)
-            if small != large:
+            if large > small:
                 unequal.append(
                     f"{label}: {small} statements at pagesize {SMALL}, {large} at {LARGE}"
                 )
