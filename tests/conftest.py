@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from cirrostack.db import engine as db_engine
-from cirrostack.db import migrate, models
+from cirrostack.db import models
 from tests import databases
 from tests.cloud import cloud, sqlite_cloud
 from tests.databases import Database
@@ -37,19 +37,39 @@ MigratedUrl = Callable[[str], URL]
 
 
 @pytest.fixture(scope="session")
-def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedUrl]:
-    """Give one migrated database per backend, created on first use and kept for the run."""
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedUrl]:
+    """The migrations run once per backend per run, into a template nobody connects to.
+
+    Every migrated database of the run (``migrated_url``, the acceptance servers') is a copy
+    of it: ``databases.scratch_database(backend, directory, template=...)``.
+    """
+    created: dict[str, URL] = {}
+    directory = tmp_path_factory.mktemp("templates")
+    with ExitStack() as stack:
+
+        def get(backend: str) -> URL:
+            if backend not in created:
+                _require(backend)
+                made = databases.migrated_template(backend, directory)
+                created[backend] = stack.enter_context(made)
+            return created[backend]
+
+        yield get
+
+
+@pytest.fixture(scope="session")
+def migrated_url(
+    tmp_path_factory: pytest.TempPathFactory, template_url: MigratedUrl
+) -> Iterator[MigratedUrl]:
+    """Give one migrated database per backend (a copy of the template), kept for the run."""
     created: dict[str, URL] = {}
     directory = tmp_path_factory.mktemp("databases")
     with ExitStack() as stack:
 
         def get(backend: str) -> URL:
             if backend not in created:
-                url = stack.enter_context(databases.scratch_database(backend, directory))
-                engine = db_engine.make_engine(url)
-                migrate.upgrade(engine)
-                engine.dispose()
-                created[backend] = url
+                copy = databases.scratch_database(backend, directory, template_url(backend))
+                created[backend] = stack.enter_context(copy)
             return created[backend]
 
         yield get

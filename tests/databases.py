@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.accounts import vault
 from cirrostack.db import engine as db_engine
+from cirrostack.db import migrate
 
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 
@@ -60,10 +62,21 @@ def unreachable_reason(backend: str) -> str | None:
 
 
 @contextmanager
-def scratch_database(backend: str, directory: Path) -> Iterator[URL]:
-    """Create an empty database on ``backend``, yield its URL, drop it afterwards."""
+def scratch_database(
+    backend: str, directory: Path, template: URL | None = None, path: Path | None = None
+) -> Iterator[URL]:
+    """Create a database on ``backend``, yield its URL, drop it afterwards.
+
+    Empty, or a copy of ``template`` (a database nobody is connected to): SQLite copies the
+    file (to ``path`` when given), PostgreSQL creates it ``TEMPLATE`` the other, MariaDB (no
+    templates) replays the other's ``SHOW CREATE TABLE`` and copies its rows, which is still
+    several times faster than running the migrations.
+    """
     if backend == "sqlite":
-        yield make_url(f"sqlite:///{directory / f'cloud-{secrets.token_hex(4)}.db'}")
+        target = path or directory / f"cloud-{secrets.token_hex(4)}.db"
+        if template is not None:
+            shutil.copyfile(str(template.database), target)
+        yield make_url(f"sqlite:///{target}")
         return
     name = f"cirrostack_test_{secrets.token_hex(6)}"
     admin = db_engine.make_engine(server_url(backend), isolation_level="AUTOCOMMIT")
@@ -71,9 +84,12 @@ def scratch_database(backend: str, directory: Path) -> Iterator[URL]:
     try:
         with admin.connect() as connection:
             if backend == "postgresql":
-                connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+                copied = f' TEMPLATE "{template.database}"' if template is not None else ""
+                connection.execute(sa.text(f"CREATE DATABASE {quoted}{copied}"))
             else:
                 connection.execute(sa.text(f"CREATE DATABASE {quoted} CHARACTER SET utf8mb4"))
+                if template is not None:
+                    _replay_mariadb(connection, str(template.database), name)
         yield server_url(backend).set(database=name)
     finally:
         with admin.connect() as connection:
@@ -87,6 +103,38 @@ def scratch_database(backend: str, directory: Path) -> Iterator[URL]:
 def sessions_for(engine: sa.Engine) -> sessionmaker[Session]:
     """A server's session factory for ``engine``, with a server key of its own (a fresh one)."""
     return db_engine.make_sessionmaker(engine, info=vault.Vault(vault.new_key()).session_info())
+
+
+def _replay_mariadb(connection: sa.Connection, source: str, target: str) -> None:
+    """Create ``source``'s tables in ``target`` and copy their rows (a dump and replay)."""
+    tables = connection.execute(
+        sa.text(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = :schema AND table_type = 'BASE TABLE'"
+        ),
+        {"schema": source},
+    ).scalars()
+    connection.execute(sa.text(f"USE `{target}`"))
+    connection.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
+    for table in list(tables):
+        created = connection.execute(sa.text(f"SHOW CREATE TABLE `{source}`.`{table}`")).one()[1]
+        connection.exec_driver_sql(created)
+        connection.execute(
+            sa.text(f"INSERT INTO `{target}`.`{table}` SELECT * FROM `{source}`.`{table}`")
+        )
+    connection.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@contextmanager
+def migrated_template(backend: str, directory: Path) -> Iterator[URL]:
+    """A scratch database holding the migrated schema, to be copied and never connected to."""
+    with scratch_database(backend, directory) as url:
+        engine = db_engine.make_engine(url)
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+        yield url
 
 
 def wipe(engine: sa.Engine, metadata: sa.MetaData) -> None:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests import databases
+from tests.conftest import MigratedUrl
 
 pytestmark = pytest.mark.acceptance
 
@@ -97,26 +98,38 @@ def stop_server(server: Server, sig: int = signal.SIGTERM) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server on the embedded SQLite default."""
-    running = start_server(tmp_path / "var")
-    yield running
-    stop_server(running)
+def server(
+    tmp_path: Path, request: pytest.FixtureRequest, template_url: MigratedUrl
+) -> Iterator[Server]:
+    """A server on the embedded SQLite default, its cloud.db a copy of the migrated template."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(parents=True)
+    with databases.scratch_database(
+        "sqlite", tmp_path, template_url("sqlite"), path=data_dir / "cloud.db"
+    ):
+        running = start_server(data_dir)
+        yield running
+        stop_server(running)
     _print_log_on_failure(request, running)
 
 
 @pytest.fixture(params=databases.BACKENDS)
-def server_on(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
-    """A server on each backend: SQLite, PostgreSQL and MariaDB (scratch databases)."""
+def server_on(
+    tmp_path: Path, request: pytest.FixtureRequest, template_url: MigratedUrl
+) -> Iterator[Server]:
+    """A server on each backend: SQLite, PostgreSQL and MariaDB (copies of the template)."""
     backend = request.param
     reason = databases.unreachable_reason(backend)
     if reason is not None:
         if databases.under_ci():
             pytest.fail(f"{reason} (CI is set: every database must be reachable)")
         pytest.skip(reason)
-    with databases.scratch_database(backend, tmp_path) as url:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(parents=True)
+    target = data_dir / "cloud.db"
+    with databases.scratch_database(backend, tmp_path, template_url(backend), path=target) as url:
         database_url = None if backend == "sqlite" else url.render_as_string(hide_password=False)
-        running = start_server(tmp_path / "var", database_url)
+        running = start_server(data_dir, database_url)
         yield running
         stop_server(running)
     _print_log_on_failure(request, running)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import roles
+from cirrostack.db import query
 from cirrostack.db.models import accounts as models
 
 
@@ -50,13 +51,20 @@ class Caller:
 
 
 def caller_of(session: Session, user: models.User) -> Caller:
-    """Build the Caller for an authenticated ``user`` (its account, role and domain)."""
-    account, domain, role = session.execute(
-        sa.select(models.Account, models.Domain, models.Role)
-        .join(models.Domain, models.Domain.id == models.Account.domain_id)
-        .join(models.Role, models.Role.id == models.Account.role_id)
-        .where(models.Account.id == user.account_id)
-    ).one()
+    """Build the Caller for an authenticated ``user`` (its account, role and domain).
+
+    No statement when the session already holds them (authentication loaded them); else one.
+    """
+    account = query.held(session, models.Account, user.account_id)
+    domain = query.held(session, models.Domain, account.domain_id) if account else None
+    role = query.held(session, models.Role, account.role_id) if account else None
+    if account is None or domain is None or role is None:
+        account, domain, role = session.execute(
+            sa.select(models.Account, models.Domain, models.Role)
+            .join(models.Domain, models.Domain.id == models.Account.domain_id)
+            .join(models.Role, models.Role.id == models.Account.role_id)
+            .where(models.Account.id == user.account_id)
+        ).one()
     return Caller(
         user_id=user.id,
         user_uuid=user.uuid,

@@ -93,12 +93,28 @@ def default_role_id(role_type: RoleType) -> int:
 
 def rules_allow(session: Session, role_id: int, command: str) -> bool:
     """Whether the role's first rule matching ``command`` allows it (no match: denied)."""
+    return rules_of(session, role_id).allow(command)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A role's ordered rules, read once (listApis checks every command against them)."""
+
+    ordered: tuple[tuple[str, str], ...]
+
+    def allow(self, command: str) -> bool:
+        """Whether the first rule matching ``command`` allows it (no match: denied)."""
+        for rule, permission in self.ordered:
+            if fnmatch.fnmatchcase(command, rule):
+                return bool(permission == Permission.ALLOW)
+        return False
+
+
+def rules_of(session: Session, role_id: int) -> Rules:
+    """The role's rules in order, in one query."""
     rules = session.execute(
         sa.select(models.RolePermission.rule, models.RolePermission.permission)
         .where(models.RolePermission.role_id == role_id)
         .order_by(models.RolePermission.sort_order, models.RolePermission.id)
     ).all()
-    for rule, permission in rules:
-        if fnmatch.fnmatchcase(command, rule):
-            return bool(permission == Permission.ALLOW)
-    return False
+    return Rules(tuple((str(rule), str(permission)) for rule, permission in rules))

@@ -105,15 +105,65 @@ def by_api_key(session: Session, api_key: str) -> models.User | None:
     ).first()
 
 
+def owner_by_api_key(session: Session, api_key: str) -> Owner | None:
+    """The live user holding ``api_key`` with its account, domain and role, in one query.
+
+    Called by authentication on every signed request; while the Owner is held, the caller's
+    lookup (``access.caller_of``) finds them in the session and costs no statement.
+    """
+    row = session.execute(
+        _OWNED.where(models.User.api_key == api_key, models.User.removed.is_(None))
+    ).first()
+    return None if row is None else Owner(*row)
+
+
+def owner_by_id(session: Session, user_id: int) -> Owner | None:
+    """The live user ``user_id`` with its account, domain and role, in one query (the
+    dispatcher's caller lookup after authentication)."""
+    row = session.execute(
+        _OWNED.where(models.User.id == user_id, models.User.removed.is_(None))
+    ).first()
+    return None if row is None else Owner(*row)
+
+
+#: A user with its account, domain and role (every user has all three).
+_OWNED = (
+    sa.select(models.User, models.Account, models.Domain, models.Role)
+    .join(models.Account, models.Account.id == models.User.account_id)
+    .join(models.Domain, models.Domain.id == models.Account.domain_id)
+    .join(models.Role, models.Role.id == models.Account.role_id)
+)
+
+
 def owner_of(session: Session, user: models.User) -> Owner:
     """Load the account, domain and role of ``user``."""
-    account, domain, role = session.execute(
+    return owners_of(session, [user])[0]
+
+
+def owners_of(session: Session, found: Sequence[models.User]) -> list[Owner]:
+    """Each user with its account, domain and role, in one query (a page of listUsers)."""
+    rows = session.execute(
         sa.select(models.Account, models.Domain, models.Role)
         .join(models.Domain, models.Domain.id == models.Account.domain_id)
         .join(models.Role, models.Role.id == models.Account.role_id)
-        .where(models.Account.id == user.account_id)
-    ).one()
-    return Owner(user, account, domain, role)
+        .where(models.Account.id.in_({user.account_id for user in found}))
+    ).all()
+    by_account = {account.id: (account, domain, role) for account, domain, role in rows}
+    return [Owner(user, *by_account[user.account_id]) for user in found]
+
+
+def members_of(session: Session, account_ids: Sequence[int]) -> dict[int, list[models.User]]:
+    """The live users of each account, in id order, in one query (a page of listAccounts)."""
+    if not account_ids:
+        return {}
+    found: dict[int, list[models.User]] = {}
+    for user in session.scalars(
+        sa.select(models.User)
+        .where(models.User.account_id.in_(account_ids), models.User.removed.is_(None))
+        .order_by(models.User.id)
+    ):
+        found.setdefault(user.account_id, []).append(user)
+    return found
 
 
 #: ``user.timezone`` is VARCHAR(30), as in CloudStack.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,9 @@ class Identity:
     """
 
     user_id: int
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    #: The user with account, domain and role as ``identify`` read them (its transaction only).
+    found: users.Owner | None = field(default=None, compare=False, repr=False)
 
 
 def identify(
@@ -67,13 +69,16 @@ def identify(
         owner = sessions.resume(session, session_key, cookie, now=now, touch=touch)
         if owner is None:
             raise errors.unauthenticated()
-        return Identity(owner.user.id)
+        return Identity(owner.user.id, found=owner)
     api_key = request.first("apikey")
-    user = users.by_api_key(session, api_key) if api_key else None
+    # One joined read of the user, account, domain and role: the caller's lookup that follows
+    # in this transaction finds them in the session (``access.caller_of``).
+    owner = users.owner_by_api_key(session, api_key) if api_key else None
+    user = owner.user if owner is not None else None
     secret = secret_key_of(session, user) if user is not None else None
     if user is None or secret is None:
         raise errors.unauthenticated()
-    return Identity(user.id, secret)
+    return Identity(user.id, secret, owner)
 
 
 def writes_on_identify(request: Request) -> bool:
@@ -104,13 +109,11 @@ def check(identity: Identity, request: Request, now: datetime.datetime) -> None:
 
 
 def owner(session: Session, identity: Identity) -> users.Owner:
-    """The identified user with its account, in the command's transaction; raises ApiError
-    401 when the user is gone or it or its account is not enabled (any more)."""
-    user = session.get(account_models.User, identity.user_id)
-    if user is None or user.removed is not None:
-        raise errors.unauthenticated()
-    found = users.owner_of(session, user)
-    if not _active(found):
+    """The identified user with its account, in the transaction that identified it (no
+    statement then) or a later one; raises ApiError 401 when the user is gone or it or its
+    account is not enabled (any more)."""
+    found = identity.found or users.owner_by_id(session, identity.user_id)
+    if found is None or found.user.removed is not None or not _active(found):
         raise errors.unauthenticated()
     return found
 

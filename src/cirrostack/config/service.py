@@ -8,6 +8,7 @@ Access (root admins only) is the command's declaration; scope objects arrive res
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,20 +66,28 @@ def search(
         names = [key.name for key in registry.supporting(place.scope)]
         statement = statement.where(table.name.in_(names))
     rows, total = query.paged(session, statement.order_by(table.name), page)
-    values = settings.Settings(session)
-    entries = [_entry(values, registry.get(row.name), row, place) for row in rows]
-    return entries, total
+    return _entries(session, rows, place, registry), total
 
 
-def _entry(
-    values: settings.Settings,
-    key: definitions.ConfigKey[Any] | None,
-    row: models.Configuration,
+def _entries(
+    session: Session,
+    rows: Sequence[models.Configuration],
     place: store.Place | None,
-) -> Entry:
-    if key is None or place is None:
-        return Entry(row, key, row.value)
-    return Entry(row, key, values.at(key, place).text)
+    registry: definitions.Registry,
+) -> list[Entry]:
+    """The rows with their keys and the values in force at ``place``, in a fixed number of
+    queries (the stored global value when no place is named)."""
+    known = {row.name: registry.get(row.name) for row in rows}
+    at_place: dict[str, settings.Resolved] = {}
+    if place is not None:
+        wanted = [key for key in known.values() if key is not None]
+        at_place = settings.Settings(session).values_at(wanted, place)
+    return [
+        Entry(row, known[row.name], at_place[row.name].text)
+        if row.name in at_place
+        else Entry(row, known[row.name], row.value)
+        for row in rows
+    ]
 
 
 def update(
@@ -106,7 +115,7 @@ def update(
         else:
             store.write_scoped(session, place, key.name, stripped)
     row = session.get(models.Configuration, key.name) or store.new_row(key)
-    return _entry(settings.Settings(session), key, row, place)
+    return _entries(session, [row], place, registry)[0]
 
 
 def reset(
@@ -126,4 +135,4 @@ def reset(
     else:
         store.delete_scoped(session, place, key.name)
     row = session.get(models.Configuration, key.name) or store.new_row(key)
-    return _entry(settings.Settings(session), key, row, place)
+    return _entries(session, [row], place, registry)[0]

@@ -12,6 +12,7 @@ Called by ``Settings`` (reads) and ``service`` (writes); never commits.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,47 @@ def _rows(session: Session, place: Place, key_name: str) -> list[Any]:
             .order_by(table.model.id)
         )
     )
+
+
+def scoped_texts(
+    session: Session, scope: Scope, owner_ids: Collection[int], key_names: Collection[str]
+) -> dict[tuple[int, str], str]:
+    """The overrides of ``key_names`` at the ``scope`` objects ``owner_ids``, in one query.
+
+    Keyed by (owner id, key name); an owner without an override of a key is missing. Called
+    by ``Settings`` to read the values of many places (a list's rows) or many keys at once.
+    """
+    if not owner_ids or not key_names:
+        return {}
+    table = _TABLES[scope]
+    column = getattr(table.model, table.owner)
+    # MariaDB matches names regardless of case, as the single-key read does: key by casefold.
+    by_detail = {detail_name(scope, name).casefold(): name for name in key_names}
+    names = [detail_name(scope, name) for name in key_names]
+    found: dict[tuple[int, str], str] = {}
+    rows = session.execute(
+        sa.select(column, table.model.name, table.model.value)
+        .where(column.in_(sorted(owner_ids)), table.model.name.in_(names))
+        .order_by(table.model.id)
+    )
+    for owner, name, value in rows:
+        key_name = by_detail.get(str(name).casefold())
+        if key_name is not None:
+            found.setdefault((int(owner), key_name), str(value))
+    return found
+
+
+def global_texts(session: Session, key_names: Collection[str]) -> dict[str, str | None]:
+    """``configuration.value`` of each of ``key_names`` stored, in one query (missing: no row)."""
+    if not key_names:
+        return {}
+    by_name = {name.casefold(): name for name in key_names}
+    rows = session.execute(
+        sa.select(models.Configuration.name, models.Configuration.value).where(
+            models.Configuration.name.in_(sorted(key_names))
+        )
+    )
+    return {by_name[name.casefold()]: value for name, value in rows if name.casefold() in by_name}
 
 
 def scoped_text(session: Session, place: Place, key_name: str) -> str | None:
@@ -150,21 +192,41 @@ def describe(row: models.Configuration, key: definitions.ConfigKey[Any]) -> None
 
 def parents(session: Session, place: Place) -> list[Place]:
     """The places above ``place``, nearest first (pool → cluster → zone; account → domain)."""
-    if place.scope is Scope.STORAGE_POOL:
-        pool = session.get(storage.StoragePool, place.id)
-        if pool is None:
-            return []
-        found = [Place(Scope.CLUSTER, pool.cluster_id)] if pool.cluster_id is not None else []
-        return [*found, Place(Scope.ZONE, pool.data_center_id)]
-    if place.scope is Scope.CLUSTER:
-        cluster = session.get(infrastructure.Cluster, place.id)
-        return [] if cluster is None else [Place(Scope.ZONE, cluster.data_center_id)]
-    if place.scope is Scope.IMAGE_STORE:
-        store = session.get(storage.ImageStore, place.id)
-        if store is None or store.data_center_id is None:
-            return []
-        return [Place(Scope.ZONE, store.data_center_id)]
-    if place.scope is Scope.ACCOUNT:
-        account = session.get(account_models.Account, place.id)
-        return [] if account is None else [Place(Scope.DOMAIN, account.domain_id)]
-    return []
+    return parents_of(session, place.scope, [place.id]).get(place.id, [])
+
+
+def parents_of(session: Session, scope: Scope, ids: Collection[int]) -> dict[int, list[Place]]:
+    """The places above each ``scope`` object of ``ids``, nearest first, in at most one query.
+
+    An id whose object is missing (or has no parent) is missing from the answer.
+    """
+    if not ids or scope not in _PARENT_COLUMNS:
+        return {}
+    model, columns = _PARENT_COLUMNS[scope]
+    rows = session.execute(
+        sa.select(model.id, *(getattr(model, name) for name, _ in columns)).where(
+            model.id.in_(sorted(ids))
+        )
+    )
+    found: dict[int, list[Place]] = {}
+    for ident, *values in rows:
+        above = [
+            Place(parent, value)
+            for (_, parent), value in zip(columns, values, strict=True)
+            if value is not None
+        ]
+        if above:
+            found[int(ident)] = above
+    return found
+
+
+#: Where each scope's object names the places above it: (model, [(column, scope), ...]).
+_PARENT_COLUMNS: dict[Scope, tuple[type[Any], tuple[tuple[str, Scope], ...]]] = {
+    Scope.STORAGE_POOL: (
+        storage.StoragePool,
+        (("cluster_id", Scope.CLUSTER), ("data_center_id", Scope.ZONE)),
+    ),
+    Scope.CLUSTER: (infrastructure.Cluster, (("data_center_id", Scope.ZONE),)),
+    Scope.IMAGE_STORE: (storage.ImageStore, (("data_center_id", Scope.ZONE),)),
+    Scope.ACCOUNT: (account_models.Account, (("domain_id", Scope.DOMAIN),)),
+}

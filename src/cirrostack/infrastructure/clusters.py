@@ -146,12 +146,13 @@ def by_name(session: Session, pod: models.HostPod, name: str) -> models.Cluster 
 
 def detail_values(session: Session, cluster: models.Cluster) -> dict[str, str]:
     """The cluster's details by name."""
-    found = session.execute(
-        sa.select(models.ClusterDetail.name, models.ClusterDetail.value)
-        .where(models.ClusterDetail.cluster_id == cluster.id)
-        .order_by(models.ClusterDetail.id)
-    )
-    return {name: value for name, value in found}
+    return details_of(session, [cluster.id]).get(cluster.id, {})
+
+
+def details_of(session: Session, cluster_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The details of each cluster by name, in one query (a page of listClusters)."""
+    table = models.ClusterDetail
+    return query.values_by_owner(session, table.cluster_id, table.name, table.value, cluster_ids)
 
 
 def overcommit(session: Session, cluster_id: int | None) -> Overcommit:
@@ -164,6 +165,28 @@ def overcommit(session: Session, cluster_id: int | None) -> Overcommit:
         cpu=values.get(keys.CPU_OVERPROVISIONING_FACTOR, cluster_id=cluster_id),
         memory=values.get(keys.MEM_OVERPROVISIONING_FACTOR, cluster_id=cluster_id),
     )
+
+
+def overcommit_of(
+    session: Session, cluster_ids: Sequence[int | None]
+) -> dict[int | None, Overcommit]:
+    """``overcommit`` for each of ``cluster_ids`` (None: a host outside any cluster), in a
+    fixed number of queries (a page of listHosts)."""
+    cpu_key, memory_key = keys.CPU_OVERPROVISIONING_FACTOR, keys.MEM_OVERPROVISIONING_FACTOR
+    named = [ident for ident in cluster_ids if ident is not None]
+    texts = settings.Settings(session).resolve_each(
+        [cpu_key, memory_key], settings.Scope.CLUSTER, named
+    )
+    found: dict[int | None, Overcommit] = {
+        ident: Overcommit(
+            cpu=settings.parsed(cpu_key, texts[(cpu_key.name, ident)]),
+            memory=settings.parsed(memory_key, texts[(memory_key.name, ident)]),
+        )
+        for ident in named
+    }
+    if None in cluster_ids:
+        found[None] = overcommit(session, None)
+    return found
 
 
 @dataclass(frozen=True)

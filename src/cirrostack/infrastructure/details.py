@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cirrostack.db import query
 from cirrostack.db.models import infrastructure as models
 
 
 def of_host(session: Session, host_id: int) -> dict[str, str]:
     """The host's details by name."""
-    found = session.execute(
-        sa.select(models.HostDetail.name, models.HostDetail.value)
-        .where(models.HostDetail.host_id == host_id)
-        .order_by(models.HostDetail.id)
-    )
-    return {name: value for name, value in found}
+    return of_hosts(session, [host_id]).get(host_id, {})
+
+
+def of_hosts(session: Session, host_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The details of each host by name, in one query (a page of listHosts)."""
+    table = models.HostDetail
+    return query.values_by_owner(session, table.host_id, table.name, table.value, host_ids)
+
+
+def tags_of(session: Session, host_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The tags of each host in the order given, in one query (a page of listHosts)."""
+    if not host_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    for host_id, tag in session.execute(
+        sa.select(models.HostTag.host_id, models.HostTag.tag)
+        .where(models.HostTag.host_id.in_(sorted(set(host_ids))))
+        .order_by(models.HostTag.id)
+    ):
+        found.setdefault(host_id, []).append(tag)
+    return found
 
 
 def set_for_host(session: Session, host_id: int, values: Mapping[str, str]) -> None:
@@ -38,13 +54,7 @@ def set_for_host(session: Session, host_id: int, values: Mapping[str, str]) -> N
 
 def tags(session: Session, host_id: int) -> list[str]:
     """The host's tags, in the order they were given."""
-    return list(
-        session.scalars(
-            sa.select(models.HostTag.tag)
-            .where(models.HostTag.host_id == host_id)
-            .order_by(models.HostTag.id)
-        )
-    )
+    return tags_of(session, [host_id]).get(host_id, [])
 
 
 def set_tags(session: Session, host_id: int, wanted: Iterable[str]) -> None:

@@ -168,12 +168,15 @@ def by_uuid(session: Session, uuid: str, parameter: str = "id") -> models.DataCe
 
 def details(session: Session, zone: models.DataCenter) -> dict[str, str]:
     """The zone's displayed details (``data_center_details``), by name."""
-    found = session.execute(
-        sa.select(models.DataCenterDetail.name, models.DataCenterDetail.value)
-        .where(models.DataCenterDetail.dc_id == zone.id, models.DataCenterDetail.display)
-        .order_by(models.DataCenterDetail.id)
+    return details_of(session, [zone.id]).get(zone.id, {})
+
+
+def details_of(session: Session, zone_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The displayed details of each zone, in one query (a page of listZones)."""
+    table = models.DataCenterDetail
+    return query.values_by_owner(
+        session, table.dc_id, table.name, table.value, zone_ids, table.display.is_(True)
     )
-    return {name: value for name, value in found}
 
 
 @dataclass(frozen=True)

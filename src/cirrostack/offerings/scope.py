@@ -112,24 +112,38 @@ def zone_by_uuid(
 
 def read(session: Session, details: Details, offering_id: int) -> Scope:
     """The restrictions stored for an offering."""
+    return read_each(session, details, [offering_id])[offering_id]
+
+
+def read_each(session: Session, details: Details, offering_ids: Sequence[int]) -> dict[int, Scope]:
+    """The restrictions of each offering, in three queries whatever their number (a page of
+    listDiskOfferings or listServiceOfferings)."""
     rows = session.execute(
-        sa.select(details.model.name, details.model.value).where(
-            details.owner == offering_id, details.model.name.in_((DOMAIN_KEY, ZONE_KEY))
+        sa.select(details.owner, details.model.name, details.model.value).where(
+            details.owner.in_(sorted(set(offering_ids))),
+            details.model.name.in_((DOMAIN_KEY, ZONE_KEY)),
         )
     ).all()
-    domain_ids = [int(value) for name, value in rows if name == DOMAIN_KEY]
-    zone_ids = [int(value) for name, value in rows if name == ZONE_KEY]
+    domain_ids = {int(value) for _, name, value in rows if name == DOMAIN_KEY}
+    zone_ids = {int(value) for _, name, value in rows if name == ZONE_KEY}
     found_domains = session.scalars(
         sa.select(account_models.Domain)
-        .where(account_models.Domain.id.in_(domain_ids))
+        .where(account_models.Domain.id.in_(sorted(domain_ids)))
         .order_by(account_models.Domain.path)
     ).all()
     found_zones = session.scalars(
         sa.select(infrastructure.DataCenter)
-        .where(infrastructure.DataCenter.id.in_(zone_ids))
+        .where(infrastructure.DataCenter.id.in_(sorted(zone_ids)))
         .order_by(infrastructure.DataCenter.id)
     ).all()
-    return Scope(tuple(found_domains), tuple(found_zones))
+    stored = {(int(owner), name, int(value)) for owner, name, value in rows}
+    return {
+        offering: Scope(
+            tuple(d for d in found_domains if (offering, DOMAIN_KEY, d.id) in stored),
+            tuple(z for z in found_zones if (offering, ZONE_KEY, z.id) in stored),
+        )
+        for offering in offering_ids
+    }
 
 
 def write(session: Session, details: Details, offering_id: int, scope: Scope) -> None:

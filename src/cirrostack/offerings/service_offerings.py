@@ -415,15 +415,20 @@ def delete(
 
 def details_of(session: Session, offering: models.ServiceOffering) -> dict[str, str]:
     """The details shown in answers (custom bounds and ``serviceofferingdetails``)."""
-    rows = session.execute(
-        sa.select(models.ServiceOfferingDetail.name, models.ServiceOfferingDetail.value)
-        .where(
-            models.ServiceOfferingDetail.service_offering_id == offering.id,
-            models.ServiceOfferingDetail.display.is_(True),
-        )
-        .order_by(models.ServiceOfferingDetail.id)
-    ).all()
-    return {name: value for name, value in rows}
+    return details_of_each(session, [offering.id]).get(offering.id, {})
+
+
+def details_of_each(session: Session, offering_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """``details_of`` for each offering, in one query (a page of listServiceOfferings)."""
+    table = models.ServiceOfferingDetail
+    return query.values_by_owner(
+        session,
+        table.service_offering_id,
+        table.name,
+        table.value,
+        offering_ids,
+        table.display.is_(True),
+    )
 
 
 def search(

@@ -100,8 +100,7 @@ def list_accounts(call: registry.Call) -> responses.Reply:
         isrecursive=call.get("isrecursive", False),
     )
     found, total = accounts.search(call.session, call.who, wanted, paging.page(call))
-    items = [identity.account_item(call.session, account) for account in found]
-    return responses.Listing("account", items, total)
+    return responses.Listing("account", identity.account_items(call.session, found), total)
 
 
 def update_account(call: registry.Call) -> responses.Reply:

@@ -46,7 +46,7 @@ def list_clusters(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
     )
     found, total = clusters.search(call.session, wanted, paging.page(call))
-    items = [views.cluster_item(call.session, cluster) for cluster in found]
+    items = views.cluster_items(call.session, found)
     return responses.Listing("cluster", items, total)
 
 

@@ -31,8 +31,7 @@ def list_domains(call: registry.Call) -> responses.Reply:
         isrecursive=call.get("isrecursive", False),
     )
     found, total = domains.search(call.session, call.who, wanted, paging.page(call))
-    items = [identity.domain_item(call.session, domain) for domain in found]
-    return responses.Listing("domain", items, total)
+    return responses.Listing("domain", identity.domain_items(call.session, found), total)
 
 
 def _id_of(domain: models.Domain | None) -> int | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import P, T
+from cirrostack.api.views import hosts as host_views
 from cirrostack.api.views import infrastructure as views
 from cirrostack.db import base, transactions
 from cirrostack.db.models import infrastructure as models
@@ -35,7 +36,7 @@ def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
 
 
 def _host(call: registry.Call, host: models.Host) -> responses.Reply:
-    return responses.Single("host", views.host_item(call.session, host))
+    return responses.Single("host", host_views.host_item(call.session, host))
 
 
 def _new_host(args: dict[str, Any]) -> hosts.NewHost:
@@ -84,7 +85,7 @@ def add_host(call: registry.Call) -> responses.Reply:
     host = _acted_on(call, call.session.get_one(models.Host, started.host_id))
     hosts.finish(call.session, _agents(call), host, started.startup, _new_host(call.args))
     # CloudStack answers addHost with a list; Ansible reads host[0].
-    return responses.Listing("host", [views.host_item(call.session, host)], 1)
+    return responses.Listing("host", [host_views.host_item(call.session, host)], 1)
 
 
 def list_hosts(call: registry.Call) -> responses.Reply:
@@ -102,7 +103,7 @@ def list_hosts(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
     )
     found, total = hosts.search(call.session, wanted, paging.page(call))
-    return responses.Listing("host", [views.host_item(call.session, h) for h in found], total)
+    return responses.Listing("host", host_views.host_items(call.session, found), total)
 
 
 def update_host(call: registry.Call) -> responses.Reply:

@@ -127,7 +127,7 @@ def list_disk_offerings(call: registry.Call) -> responses.Reply:
         encrypt=call.get("encrypt"),
     )
     found, total = disk_offerings.search(call.session, call.who, wanted, paging.page(call))
-    items = [views.disk_offering_item(call.session, offering) for offering in found]
+    items = views.disk_offering_items(call.session, found)
     return responses.Listing("diskoffering", items, total)
 
 
@@ -233,7 +233,7 @@ def list_service_offerings(call: registry.Call) -> responses.Reply:
         system_vm_type=call.get("systemvmtype"),
     )
     found, total = service_offerings.search(call.session, call.who, wanted, paging.page(call))
-    items = [views.service_offering_item(call.session, offering) for offering in found]
+    items = views.service_offering_items(call.session, found)
     return responses.Listing("serviceoffering", items, total)
 
 

@@ -38,7 +38,7 @@ def list_pods(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
     )
     found, total = pods.search(call.session, wanted, paging.page(call))
-    return responses.Listing("pod", [views.pod_item(call.session, pod) for pod in found], total)
+    return responses.Listing("pod", views.pod_items(call.session, found), total)
 
 
 def update_pod(call: registry.Call) -> responses.Reply:

@@ -63,7 +63,8 @@ def list_users(call: registry.Call) -> responses.Reply:
         isrecursive=call.get("isrecursive", False),
     )
     found, total = users.search(call.session, call.who, wanted, paging.page(call))
-    return responses.Listing("user", [_user_item(call, user) for user in found], total)
+    items = [identity.user_item(owner) for owner in users.owners_of(call.session, found)]
+    return responses.Listing("user", items, total)
 
 
 def update_user(call: registry.Call) -> responses.Reply:

@@ -56,7 +56,8 @@ def list_zones(call: registry.Call) -> responses.Reply:
         keyword=call.get("keyword"),
     )
     found, total = zones.search(call.session, call.who, wanted, paging.page(call))
-    return responses.Listing("zone", [_item(call, zone) for zone in found], total)
+    items = views.zone_items(call.session, found, full=call.who.is_root_admin)
+    return responses.Listing("zone", items, total)
 
 
 def update_zone(call: registry.Call) -> responses.Reply:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from cirrostack import events
 from cirrostack.api import responses
 from cirrostack.api.registry import Field, ObjectSpec
-from cirrostack.api.views import identity
+from cirrostack.api.views import batch, identity
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import events as models
 
@@ -43,9 +43,9 @@ EVENT_TYPE = ObjectSpec("eventtype", (Field("name", _S, "Event Type"),))
 
 def event_items(session: Session, found: Sequence[models.Event]) -> list[dict[str, Any]]:
     """``found`` as listEvents answers them (the names they mention read in a few queries)."""
-    users = _by_id(session, account_models.User, {event.user_id for event in found})
-    owners = _by_id(session, account_models.Account, {event.account_id for event in found})
-    domains = _by_id(session, account_models.Domain, {event.domain_id for event in found})
+    users = batch.by_id(session, account_models.User, [event.user_id for event in found])
+    owners = batch.by_id(session, account_models.Account, [event.account_id for event in found])
+    domains = batch.by_id(session, account_models.Domain, [event.domain_id for event in found])
     starts = {event.start_id for event in found if event.start_id}
     parents: dict[int, str] = {
         ident: uuid
@@ -84,12 +84,6 @@ def event_items(session: Session, found: Sequence[models.Event]) -> list[dict[st
             )
         )
     return items
-
-
-def _by_id(session: Session, model: type[Any], ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    return {row.id: row for row in session.scalars(sa.select(model).where(model.id.in_(ids)))}
 
 
 def event_type_item(name: str) -> dict[str, Any]:

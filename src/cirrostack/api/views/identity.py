@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from cirrostack.accounts import keys, roles, users
 from cirrostack.api import responses
 from cirrostack.api.registry import Field, ObjectSpec
+from cirrostack.api.views import batch
 from cirrostack.db.models import accounts as models
 
 _S, _B, _I, _D = "string", "boolean", "integer", "date"
@@ -91,12 +93,30 @@ def display_path(domain: models.Domain) -> str:
 
 
 def domain_item(session: Session, domain: models.Domain) -> dict[str, Any]:
-    parent = session.get(models.Domain, domain.parent) if domain.parent else None
-    children = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(models.Domain)
-        .where(models.Domain.parent == domain.id, models.Domain.removed.is_(None))
+    return domain_items(session, [domain])[0]
+
+
+def domain_items(session: Session, found: Sequence[models.Domain]) -> list[dict[str, Any]]:
+    """The domains as answers show them; parents and child counts in one query each."""
+    parents = batch.by_id(session, models.Domain, [domain.parent for domain in found])
+    counts = _live_children(session, [domain.id for domain in found])
+    return [_domain(domain, parents.get(domain.parent or 0), counts) for domain in found]
+
+
+def _live_children(session: Session, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(models.Domain.parent, sa.func.count())
+        .where(models.Domain.parent.in_(ids), models.Domain.removed.is_(None))
+        .group_by(models.Domain.parent)
     )
+    return {int(parent): int(count) for parent, count in rows if parent is not None}
+
+
+def _domain(
+    domain: models.Domain, parent: models.Domain | None, children: dict[int, int]
+) -> dict[str, Any]:
     return responses.compact(
         {
             "id": domain.uuid,
@@ -105,7 +125,7 @@ def domain_item(session: Session, domain: models.Domain) -> dict[str, Any]:
             "level": domain.level,
             "parentdomainid": parent.uuid if parent else None,
             "parentdomainname": parent.name if parent else None,
-            "haschild": bool(children),
+            "haschild": bool(children.get(domain.id)),
             "networkdomain": domain.network_domain,
             "state": domain.state,
             "created": responses.date(domain.created),
@@ -142,13 +162,27 @@ def user_item(owner: users.Owner) -> dict[str, Any]:
 
 
 def account_item(session: Session, account: models.Account) -> dict[str, Any]:
-    domain = session.get_one(models.Domain, account.domain_id)
-    role = session.get_one(models.Role, account.role_id)
-    members = session.scalars(
-        sa.select(models.User)
-        .where(models.User.account_id == account.id, models.User.removed.is_(None))
-        .order_by(models.User.id)
-    ).all()
+    return account_items(session, [account])[0]
+
+
+def account_items(session: Session, found: Sequence[models.Account]) -> list[dict[str, Any]]:
+    """The accounts as answers show them, with their users; domains, roles and users are
+    read in one query each."""
+    domains = batch.by_id(session, models.Domain, [account.domain_id for account in found])
+    kinds = batch.by_id(session, models.Role, [account.role_id for account in found])
+    members = users.members_of(session, [account.id for account in found])
+    return [
+        _account(account, domains[account.domain_id], kinds[account.role_id or 0], members)
+        for account in found
+    ]
+
+
+def _account(
+    account: models.Account,
+    domain: models.Domain,
+    role: models.Role,
+    members: dict[int, list[models.User]],
+) -> dict[str, Any]:
     return responses.compact(
         {
             "id": account.uuid,
@@ -164,7 +198,10 @@ def account_item(session: Session, account: models.Account) -> dict[str, Any]:
             "isdefault": account.default,
             "networkdomain": account.network_domain,
             "created": responses.date(account.created),
-            "user": [user_item(users.Owner(user, account, domain, role)) for user in members],
+            "user": [
+                user_item(users.Owner(user, account, domain, role))
+                for user in members.get(account.id, [])
+            ],
         }
     )
 

@@ -6,17 +6,17 @@ after an update is exactly what the next list shows.
 
 from __future__ import annotations
 
-import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cirrostack.api import responses
 from cirrostack.api.registry import Field, ObjectSpec
-from cirrostack.db.models import accounts, guest_os
+from cirrostack.api.views import batch
+from cirrostack.db.models import accounts
 from cirrostack.db.models import infrastructure as models
-from cirrostack.infrastructure import capacity, clusters, details, hosts, pods, zones
-from cirrostack.states import machines
+from cirrostack.infrastructure import clusters, pods, zones
 
 _S, _B, _I, _L, _D = "string", "boolean", "integer", "long", "date"
 
@@ -125,8 +125,29 @@ HYPERVISOR = ObjectSpec("hypervisor", (Field("name", _S, "Hypervisor name"),))
 
 
 def zone_item(session: Session, zone: models.DataCenter, *, full: bool) -> dict[str, Any]:
-    """A zone; ``full`` (root admins) adds the DNS servers and the guest CIDR."""
-    domain = session.get(accounts.Domain, zone.domain_id) if zone.domain_id else None
+    return zone_items(session, [zone], full=full)[0]
+
+
+def zone_items(
+    session: Session, found: Sequence[models.DataCenter], *, full: bool
+) -> list[dict[str, Any]]:
+    """Zones as answers show them; ``full`` (root admins) adds the DNS servers and the guest
+    CIDR. Domains and details are read in one query each."""
+    domains = batch.by_id(session, accounts.Domain, [zone.domain_id for zone in found])
+    shown = zones.details_of(session, [zone.id for zone in found])
+    return [
+        _zone(zone, domains.get(zone.domain_id or 0), shown.get(zone.id), full=full)
+        for zone in found
+    ]
+
+
+def _zone(
+    zone: models.DataCenter,
+    domain: accounts.Domain | None,
+    shown: dict[str, str] | None,
+    *,
+    full: bool,
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": zone.uuid,
         "name": zone.name,
@@ -142,7 +163,7 @@ def zone_item(session: Session, zone: models.DataCenter, *, full: bool) -> dict[
         "securitygroupsenabled": zone.is_security_group_enabled,
         "localstorageenabled": zone.is_local_storage_enabled,
         "tags": [],
-        "resourcedetails": zones.details(session, zone) or None,
+        "resourcedetails": shown or None,
     }
     if full:
         item.update(
@@ -158,8 +179,17 @@ def zone_item(session: Session, zone: models.DataCenter, *, full: bool) -> dict[
 
 
 def pod_item(session: Session, pod: models.HostPod) -> dict[str, Any]:
+    return pod_items(session, [pod])[0]
+
+
+def pod_items(session: Session, found: Sequence[models.HostPod]) -> list[dict[str, Any]]:
+    """Pods as answers show them; their zones in one query."""
+    in_zones = batch.by_id(session, models.DataCenter, [pod.data_center_id for pod in found])
+    return [_pod(pod, in_zones[pod.data_center_id]) for pod in found]
+
+
+def _pod(pod: models.HostPod, zone: models.DataCenter) -> dict[str, Any]:
     span = pods.ip_range(pod)
-    zone = session.get_one(models.DataCenter, pod.data_center_id)
     return responses.compact(
         {
             "id": pod.uuid,
@@ -176,9 +206,31 @@ def pod_item(session: Session, pod: models.HostPod) -> dict[str, Any]:
 
 
 def cluster_item(session: Session, cluster: models.Cluster) -> dict[str, Any]:
-    pod = session.get_one(models.HostPod, cluster.pod_id)
-    zone = session.get_one(models.DataCenter, cluster.data_center_id)
-    ratios = clusters.detail_values(session, cluster)
+    return cluster_items(session, [cluster])[0]
+
+
+def cluster_items(session: Session, found: Sequence[models.Cluster]) -> list[dict[str, Any]]:
+    """Clusters as answers show them; pods, zones and details in one query each."""
+    in_pods = batch.by_id(session, models.HostPod, [cluster.pod_id for cluster in found])
+    in_zones = batch.by_id(session, models.DataCenter, [c.data_center_id for c in found])
+    ratios = clusters.details_of(session, [cluster.id for cluster in found])
+    return [
+        _cluster(
+            cluster,
+            in_pods[cluster.pod_id],
+            in_zones[cluster.data_center_id],
+            ratios.get(cluster.id, {}),
+        )
+        for cluster in found
+    ]
+
+
+def _cluster(
+    cluster: models.Cluster,
+    pod: models.HostPod,
+    zone: models.DataCenter,
+    ratios: dict[str, str],
+) -> dict[str, Any]:
     return responses.compact(
         {
             "id": cluster.uuid,
@@ -197,93 +249,5 @@ def cluster_item(session: Session, cluster: models.Cluster) -> dict[str, Any]:
     )
 
 
-def host_item(session: Session, host: models.Host) -> dict[str, Any]:
-    item = {
-        "id": host.uuid,
-        "name": host.name,
-        "type": host.type,
-        "state": host.status,
-        "resourcestate": host.resource_state,
-        "ipaddress": host.private_ip_address,
-        "hypervisor": host.hypervisor_type,
-        "hypervisorversion": host.hypervisor_version,
-        "version": host.version,
-        "cpunumber": host.cpus,
-        "cpusockets": host.cpu_sockets,
-        "cpuspeed": host.speed,
-        "memorytotal": host.ram,
-        "disksizetotal": host.total_size,
-        "hosttags": ",".join(details.tags(session, host.id)),
-        "capabilities": host.capabilities,
-        "islocalstorageactive": False,
-        "hahost": False,
-        "lastpinged": responses.date(_pinged(host.last_ping)),
-        "created": responses.date(host.created),
-        "disconnected": responses.date(host.disconnected),
-        "events": _events(host.status),
-    }
-    item.update(_placement(session, host))
-    item.update(_allocation(session, host))
-    item.update(_os_category(session, host))
-    return responses.compact(item)
-
-
 def hypervisor_item(name: str) -> dict[str, Any]:
     return {"name": name}
-
-
-def _placement(session: Session, host: models.Host) -> dict[str, Any]:
-    zone = session.get_one(models.DataCenter, host.data_center_id)
-    pod = session.get(models.HostPod, host.pod_id) if host.pod_id else None
-    cluster = session.get(models.Cluster, host.cluster_id) if host.cluster_id else None
-    return {
-        "zoneid": zone.uuid,
-        "zonename": zone.name,
-        "podid": pod.uuid if pod else None,
-        "podname": pod.name if pod else None,
-        "clusterid": cluster.uuid if cluster else None,
-        "clustername": cluster.name if cluster else None,
-        "clustertype": cluster.cluster_type if cluster else None,
-    }
-
-
-def _allocation(session: Session, host: models.Host) -> dict[str, Any]:
-    """CPU and memory claimed on the host (used + reserved), as CloudStack shows them."""
-    figures = capacity.of_host(session, host.id)
-    ratios = clusters.overcommit(session, host.cluster_id)
-    cpu = figures.get(capacity.CapacityType.CPU, capacity.Amounts())
-    memory = figures.get(capacity.CapacityType.MEMORY, capacity.Amounts())
-    offered = (host.cpus or 0) * (host.speed or 0) * ratios.cpu
-    share = (cpu.used + cpu.reserved) / offered * 100 if offered else 0.0
-    return {
-        "cpuallocated": f"{_number(share)}%",
-        "cpuwithoverprovisioning": _number(offered),
-        "memoryallocated": memory.used + memory.reserved,
-    }
-
-
-def _os_category(session: Session, host: models.Host) -> dict[str, Any]:
-    wanted = details.of_host(session, host.id).get(hosts.OS_CATEGORY_DETAIL, "")
-    known = wanted.isascii() and wanted.isdigit()
-    category = session.get(guest_os.GuestOsCategory, int(wanted)) if known else None
-    if category is None:
-        return {}
-    return {"oscategoryid": category.uuid, "oscategoryname": category.name}
-
-
-def _events(status: str) -> str:
-    events = machines.HOST_STATUS.events_from(machines.HOST_STATUS.parse(status))
-    return "; ".join(sorted(event.value for event in events))
-
-
-def _pinged(last_ping: int) -> datetime.datetime | None:
-    if not last_ping:
-        return None
-    stamp = datetime.datetime.fromtimestamp((last_ping << 10) / 1000, datetime.UTC)
-    return stamp.replace(tzinfo=None)
-
-
-def _number(value: float) -> str:
-    """Java's DecimalFormat("#.##"): at most two decimals, no trailing zeros."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text or "0"

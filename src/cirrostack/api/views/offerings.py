@@ -7,12 +7,14 @@ in MHz. A service offering's storage fields come from the disk offering of its r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cirrostack.api import responses
 from cirrostack.api.registry import Field, ObjectSpec
+from cirrostack.api.views import batch
 from cirrostack.db.models import offerings as models
 from cirrostack.offerings import scope, service_offerings, storage
 
@@ -123,6 +125,18 @@ def storage_item(disk: models.DiskOffering) -> dict[str, Any]:
 
 
 def disk_offering_item(session: Session, offering: models.DiskOffering) -> dict[str, Any]:
+    return disk_offering_items(session, [offering])[0]
+
+
+def disk_offering_items(
+    session: Session, found: Sequence[models.DiskOffering]
+) -> list[dict[str, Any]]:
+    """Disk offerings as answers show them; their scopes read in a fixed number of queries."""
+    scopes = scope.read_each(session, scope.DISK, [offering.id for offering in found])
+    return [_disk_offering(offering, scopes[offering.id]) for offering in found]
+
+
+def _disk_offering(offering: models.DiskOffering, restrictions: scope.Scope) -> dict[str, Any]:
     return responses.compact(
         {
             "id": offering.uuid,
@@ -136,13 +150,41 @@ def disk_offering_item(session: Session, offering: models.DiskOffering) -> dict[
             "disksizestrictness": offering.disk_size_strictness,
             "encrypt": offering.encrypt,
             **storage_item(offering),
-            **scope_item(scope.read(session, scope.DISK, offering.id)),
+            **scope_item(restrictions),
         }
     )
 
 
 def service_offering_item(session: Session, offering: models.ServiceOffering) -> dict[str, Any]:
-    disk = service_offerings.root_disk(session, offering)
+    return service_offering_items(session, [offering])[0]
+
+
+def service_offering_items(
+    session: Session, found: Sequence[models.ServiceOffering]
+) -> list[dict[str, Any]]:
+    """Service offerings as answers show them; root disks, details and scopes read in a fixed
+    number of queries."""
+    ids = [offering.id for offering in found]
+    disks = batch.by_id(session, models.DiskOffering, [o.disk_offering_id for o in found])
+    shown = service_offerings.details_of_each(session, ids)
+    scopes = scope.read_each(session, scope.SERVICE, ids)
+    return [
+        _service_offering(
+            offering,
+            disks[offering.disk_offering_id or 0],
+            shown.get(offering.id, {}),
+            scopes[offering.id],
+        )
+        for offering in found
+    ]
+
+
+def _service_offering(
+    offering: models.ServiceOffering,
+    disk: models.DiskOffering,
+    shown: dict[str, str],
+    restrictions: scope.Scope,
+) -> dict[str, Any]:
     shared = None if disk.compute_only else disk
     return responses.compact(
         {
@@ -172,8 +214,8 @@ def service_offering_item(session: Session, offering: models.ServiceOffering) ->
             "diskofferingstrictness": offering.disk_offering_strictness,
             "dynamicscalingenabled": offering.dynamic_scaling_enabled,
             "encryptroot": disk.encrypt,
-            "serviceofferingdetails": service_offerings.details_of(session, offering) or None,
+            "serviceofferingdetails": shown or None,
             **storage_item(disk),
-            **scope_item(scope.read(session, scope.SERVICE, offering.id)),
+            **scope_item(restrictions),
         }
     )
