@@ -92,13 +92,15 @@ def default_role_id(role_type: RoleType) -> int:
 
 
 def rules_allow(session: Session, role_id: int, command: str) -> bool:
-    """Whether the role's first rule matching ``command`` allows it (no match: denied)."""
+    """Whether the role's first rule matching ``command`` allows it (no match: denied).
+
+    Rules match regardless of case, as CloudStack's ``Rule.matches`` does."""
     rules = session.execute(
         sa.select(models.RolePermission.rule, models.RolePermission.permission)
         .where(models.RolePermission.role_id == role_id)
         .order_by(models.RolePermission.sort_order, models.RolePermission.id)
     ).all()
     for rule, permission in rules:
-        if fnmatch.fnmatchcase(command, rule):
+        if fnmatch.fnmatchcase(command.lower(), rule.lower()):
             return bool(permission == Permission.ALLOW)
     return False
