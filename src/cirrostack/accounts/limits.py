@@ -131,28 +131,32 @@ def _owners(session: Session, account: models.Account, kind: ResourceType) -> li
 
 
 def ensure_counters(session: Session, owners: Sequence[_Owner], kind: ResourceType) -> None:
-    """Create the missing counters at 0; a counter another request creates meanwhile is
-    refused by the unique key and simply used."""
+    """The counters of every owner of a reservation exist (see ``ensure_counter``)."""
     for owner in owners:
-        column = Counter.account_id if owner.account_id is not None else Counter.domain_id
-        ident = owner.account_id if owner.account_id is not None else owner.domain_id
-        exists = session.scalar(
-            sa.select(Counter.id).where(Counter.type == kind.wire, column == ident)
-        )
-        if exists is not None:
-            continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    Counter(
-                        type=kind.wire,
-                        account_id=owner.account_id,
-                        domain_id=owner.domain_id,
-                        count=0,
-                    )
-                )
-        except sa.exc.IntegrityError:
-            continue
+        ensure_counter(session, kind, account_id=owner.account_id, domain_id=owner.domain_id)
+
+
+def ensure_counter(
+    session: Session,
+    kind: ResourceType,
+    *,
+    account_id: int | None = None,
+    domain_id: int | None = None,
+) -> None:
+    """Create one owner's missing counter at 0; a counter another request creates meanwhile
+    is refused by the unique key and simply used."""
+    column = Counter.account_id if account_id is not None else Counter.domain_id
+    ident = account_id if account_id is not None else domain_id
+    exists = session.scalar(sa.select(Counter.id).where(Counter.type == kind.wire, column == ident))
+    if exists is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                Counter(type=kind.wire, account_id=account_id, domain_id=domain_id, count=0)
+            )
+    except sa.exc.IntegrityError:
+        return
 
 
 def _matches(owner: _Owner) -> sa.ColumnElement[bool]:
