@@ -7,6 +7,7 @@ from cirrostack.accounts import role_admin, roles
 from cirrostack.api import paging, registry, responses
 from cirrostack.api.commands.common import P, T
 from cirrostack.api.views import roles as views
+from cirrostack.db import query
 from cirrostack.db.models import accounts as models
 
 
@@ -75,7 +76,7 @@ def list_role_permissions(call: registry.Call) -> responses.Reply:
             name=None,
             role_type=None,
             keyword=None,
-            page=paging.page(call),
+            page=query.Page(),
         )[0]
     else:
         found = [role_admin.by_uuid(call.session, call.who, call.get("roleid"))]
@@ -84,7 +85,9 @@ def list_role_permissions(call: registry.Call) -> responses.Reply:
         for role in found
         for entry in role_admin.rules_of(call.session, role)
     ]
-    return responses.Listing("rolepermission", items, len(items))
+    page = paging.page(call)
+    end = None if page.limit is None else page.offset + page.limit
+    return responses.Listing("rolepermission", items[page.offset : end], len(items))
 
 
 def create_role_permission(call: registry.Call) -> responses.Reply:
@@ -191,7 +194,7 @@ COMMANDS = (
         "listRolePermissions",
         list_role_permissions,
         "Lists role permissions",
-        (P("roleid", T.UUID, "ID of the role", related=("listRoles",)),),
+        (P("roleid", T.UUID, "ID of the role", related=("listRoles",)), *paging.PARAMS),
         views.ROLEPERMISSION,
         authorized=registry.ADMINS,
         since="4.9.0",
