@@ -65,6 +65,15 @@ def test_a_deny_rule_stops_the_next_call_and_removing_it_lets_it_through(cloud: 
     assert cloud.call(keys, "listZones").status == 200
     cloud.ok(cloud.admin.keys, "deleteRolePermission", id=allow_all["id"])
     assert cloud.call(keys, "listAccounts").status == 401
+    # Rules match regardless of case, as CloudStack's Rule does.
+    cloud.ok(
+        cloud.admin.keys,
+        "createRolePermission",
+        roleid=role["id"],
+        rule="LISTACCOUNTS",
+        permission="allow",
+    )
+    assert cloud.call(keys, "listAccounts").status == 200
     # The role is in use: it may neither be deleted nor change its type.
     assert cloud.call(cloud.admin.keys, "deleteRole", id=role["id"]).status == 531
     assert cloud.call(cloud.admin.keys, "updateRole", id=role["id"], type="Admin").status == 531
