@@ -5,7 +5,8 @@
      ├── PermissionDenied        the caller may not touch this resource
      ├── ResourceInUse           the resource is still used by another one
      ├── ResourceUnavailable     the resource exists but cannot serve the request now
-     └── ConcurrentOperation     someone else changed the resource first
+     ├── ConcurrentOperation     someone else changed the resource first
+     └── ResourceAllocation      a resource limit of the account or a domain would be exceeded
 
 The API layer (``cirrostack.api.errors``) is the only place that turns these into CloudStack
 error codes. Messages are written for the API user: they name the resource and the reason.
@@ -36,3 +37,8 @@ class ResourceUnavailable(CloudError):
 
 class ConcurrentOperation(CloudError):
     """Another operation changed the resource first; retrying may succeed."""
+
+
+class ResourceAllocation(CloudError):
+    """Granting the request would exceed a resource limit (CloudStack's
+    ResourceAllocationException); nothing was reserved."""

@@ -39,7 +39,7 @@ CORE_TABLES = {
     "template_store_ref", "template_spool_ref", "volume_store_ref", "disk_offering",
     "disk_offering_details", "service_offering", "service_offering_details", "async_job",
     "event", "op_host_capacity", "usage_event", "cloud_usage", "resource_tags",
-    "account_details", "domain_details",
+    "account_details", "domain_details", "resource_limit", "resource_count",
 }  # fmt: skip
 
 #: Columns whose CloudStack names other code (and CloudStack habits) rely on.
@@ -105,6 +105,9 @@ def test_unique_constraints_cloudstack_has(database: Database) -> None:
     assert ("resource_id", "resource_type", "key") in unique_sets("resource_tags")
     assert ("guid",) in unique_sets("host")
     assert ("unique_name",) in unique_sets("network_offerings")
+    assert ("role_id", "rule") in unique_sets("role_permissions")
+    for table in ("resource_limit", "resource_count"):
+        assert {("type", "account_id"), ("type", "domain_id")} <= unique_sets(table)
 
 
 @dataclass(frozen=True)

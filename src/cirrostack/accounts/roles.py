@@ -103,9 +103,11 @@ class Rules:
     ordered: tuple[tuple[str, str], ...]
 
     def allow(self, command: str) -> bool:
-        """Whether the first rule matching ``command`` allows it (no match: denied)."""
+        """Whether the first rule matching ``command`` allows it (no match: denied). Rules
+        match regardless of case, as CloudStack's ``Rule.matches`` does."""
+        wanted = command.lower()
         for rule, permission in self.ordered:
-            if fnmatch.fnmatchcase(command, rule):
+            if fnmatch.fnmatchcase(wanted, rule.lower()):
                 return bool(permission == Permission.ALLOW)
         return False
 

@@ -44,6 +44,7 @@ class CsErrorCode(enum.IntEnum):
     CONCURRENT_OPERATION = 4300
     INVALID_PARAMETER_VALUE = 4350
     PERMISSION_DENIED = 4365
+    RESOURCE_ALLOCATION = 4370
     RESOURCE_IN_USE = 4375
     RESOURCE_UNAVAILABLE = 4380
     SERVER_API = 9999
@@ -88,6 +89,11 @@ _MAPPING: tuple[tuple[type[Exception], ErrorCode, CsErrorCode], ...] = (
         CsErrorCode.RESOURCE_UNAVAILABLE,
     ),
     (errors.ConcurrentOperation, ErrorCode.INTERNAL_ERROR, CsErrorCode.CONCURRENT_OPERATION),
+    (
+        errors.ResourceAllocation,
+        ErrorCode.RESOURCE_ALLOCATION_ERROR,
+        CsErrorCode.RESOURCE_ALLOCATION,
+    ),
     # A transition the resource's state does not allow: the request is refused, as
     # CloudStack's NoTransitionException surfaces (resource unavailable in that state).
     (

@@ -67,11 +67,8 @@ def _whole(
 
 
 def _limit(name: str, default: int, what: str) -> ConfigKey[int]:
-    """The default resource limit of a new account; -1 is unlimited.
-
-    Stored-only until resource limits are enforced (updateResourceLimit and the VM, volume and
-    snapshot work).
-    """
+    """The default resource limit of an account without a limit of its own; -1 is unlimited.
+    Read by listResourceLimits and the reservation primitive (``accounts.limits``)."""
     return ConfigKey(
         name,
         int,
@@ -81,7 +78,6 @@ def _limit(name: str, default: int, what: str) -> ConfigKey[int]:
         component=_LIMITS,
         scopes=(_ACCOUNT,),
         minimum=-1,
-        acted_on=False,
     )
 
 
@@ -653,6 +649,44 @@ ALLOW_OPERATIONS_ON_USERS_IN_SAME_ACCOUNT = ConfigKey(
     scopes=(_DOMAIN_SCOPE,),
 )
 
+# --- Resource limits (roles) --------------------------------------------------------------------
+
+
+def _domain_limit(name: str, default: int, what: str) -> ConfigKey[int]:
+    """The default resource limit of a domain without a limit of its own; -1 is unlimited."""
+    return ConfigKey(
+        name,
+        int,
+        default,
+        f"The default maximum {what} a domain (with all its subdomains) may have; "
+        "-1 means no limit",
+        category="Domain Defaults",
+        component=_LIMITS,
+        minimum=-1,
+    )
+
+
+MAX_ACCOUNT_PUBLIC_IPS = _limit("max.account.public.ips", 20, "number of public IP addresses")
+MAX_ACCOUNT_PROJECTS = _limit("max.account.projects", 10, "number of projects")
+MAX_ACCOUNT_NETWORKS = _limit("max.account.networks", 20, "number of networks")
+MAX_ACCOUNT_VPCS = _limit("max.account.vpcs", 20, "number of VPCs")
+MAX_DOMAIN_USER_VMS = _domain_limit("max.domain.user.vms", 40, "number of VMs")
+MAX_DOMAIN_PUBLIC_IPS = _domain_limit("max.domain.public.ips", 40, "number of public IP addresses")
+MAX_DOMAIN_VOLUMES = _domain_limit("max.domain.volumes", 40, "number of volumes")
+MAX_DOMAIN_SNAPSHOTS = _domain_limit("max.domain.snapshots", 40, "number of snapshots")
+MAX_DOMAIN_TEMPLATES = _domain_limit("max.domain.templates", 40, "number of templates")
+MAX_DOMAIN_PROJECTS = _domain_limit("max.domain.projects", 50, "number of projects")
+MAX_DOMAIN_NETWORKS = _domain_limit("max.domain.networks", 40, "number of networks")
+MAX_DOMAIN_VPCS = _domain_limit("max.domain.vpcs", 40, "number of VPCs")
+MAX_DOMAIN_CPUS = _domain_limit("max.domain.cpus", 80, "number of CPU cores")
+MAX_DOMAIN_MEMORY = _domain_limit("max.domain.memory", 81920, "memory in MiB")
+MAX_DOMAIN_PRIMARY_STORAGE = _domain_limit(
+    "max.domain.primary.storage", 400, "primary storage in GiB"
+)
+MAX_DOMAIN_SECONDARY_STORAGE = _domain_limit(
+    "max.domain.secondary.storage", 800, "secondary storage in GiB"
+)
+
 ALL: tuple[ConfigKey[Any], ...] = (
     STORAGE_CAPACITY_DISABLE_THRESHOLD,
     STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD,
@@ -726,6 +760,22 @@ ALL: tuple[ConfigKey[Any], ...] = (
     PASSWORD_POLICY_ALLOW_PASSWORD_TO_CONTAIN_USERNAME,
     PASSWORD_POLICY_REGEX,
     ALLOW_OPERATIONS_ON_USERS_IN_SAME_ACCOUNT,
+    MAX_ACCOUNT_PUBLIC_IPS,
+    MAX_ACCOUNT_PROJECTS,
+    MAX_ACCOUNT_NETWORKS,
+    MAX_ACCOUNT_VPCS,
+    MAX_DOMAIN_USER_VMS,
+    MAX_DOMAIN_PUBLIC_IPS,
+    MAX_DOMAIN_VOLUMES,
+    MAX_DOMAIN_SNAPSHOTS,
+    MAX_DOMAIN_TEMPLATES,
+    MAX_DOMAIN_PROJECTS,
+    MAX_DOMAIN_NETWORKS,
+    MAX_DOMAIN_VPCS,
+    MAX_DOMAIN_CPUS,
+    MAX_DOMAIN_MEMORY,
+    MAX_DOMAIN_PRIMARY_STORAGE,
+    MAX_DOMAIN_SECONDARY_STORAGE,
 )
 
 REGISTRY = definitions.Registry(ALL)

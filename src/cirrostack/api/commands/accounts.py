@@ -24,9 +24,10 @@ def _role(call: registry.Call) -> models.Role:
     """The role createAccount asked for: ``roleid``, else the default role of ``accounttype``."""
     if call.get("roleid") is not None:
         role = call.session.scalars(
-            sa.select(models.Role).where(
-                models.Role.uuid == call.get("roleid"), models.Role.removed.is_(None)
-            )
+            sa.select(models.Role)
+            .where(models.Role.uuid == call.get("roleid"), models.Role.removed.is_(None))
+            # Shared with deleteRole's exclusive lock: a role is not deleted under a new account.
+            .with_for_update(read=True)
         ).first()
         if role is None:
             raise errors.InvalidParameterValue(

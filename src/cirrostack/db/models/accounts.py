@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -43,6 +43,8 @@ class RolePermission(base.Base, base.IdMixin, base.UuidMixin):
     """One rule of a role: an API name or wildcard (``list*``), ALLOW or DENY, in ``sort_order``."""
 
     __tablename__ = "role_permissions"
+    #: CloudStack's key: one rule per pattern in a role.
+    __table_args__ = (UniqueConstraint("role_id", "rule"),)
 
     role_id: Mapped[int] = mapped_column(
         base.BigId, ForeignKey("roles.id", ondelete="CASCADE"), index=True
