@@ -51,7 +51,7 @@ def small_file(sqlite_database: Database) -> Iterator[tuple[Cloud, dict[str, int
             cursor.execute(f"PRAGMA max_page_count={limit['pages']}")
             cursor.close()
 
-    yield Cloud(db_engine.make_sessionmaker(engine)), limit, engine
+    yield Cloud(databases.sessions_for(engine)), limit, engine
     engine.dispose()
 
 
@@ -184,7 +184,7 @@ def test_a_really_full_disk_still_serves_signed_and_session_reads(
     shutil.copyfile(str(sqlite_database.url.database), copy)
     engine = db_engine.make_engine(sqlite_database.url.set(database=str(copy)))
     try:
-        cloud = Cloud(db_engine.make_sessionmaker(engine))
+        cloud = Cloud(databases.sessions_for(engine))
         bob = cloud.member("bob", cloud.root_id)
         login = cloud.dispatcher.handle(
             auth.Request(

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts, limits, resources
+from cirrostack.accounts import access, accounts, limits, reach, resources
 from cirrostack.db import query
 from cirrostack.db.models import accounts as models
 from cirrostack.db.models import compute, snapshots, storage
@@ -58,11 +58,16 @@ def owner_for_list(
     access.check_domain(caller, domain)
     if account_name is None:
         return Owner(domain)
-    account = accounts.by_name(session, account_name, domain)
+    account = reach.account_by_name(session, caller, account_name, domain)
     if account is None:
-        return None
-    access.check_account(caller, account, domain)
+        raise reach_unknown_account(account_name, domain)
     return Owner(domain, account)
+
+
+def reach_unknown_account(name: str, domain: models.Domain) -> errors.InvalidParameterValue:
+    """The error for an account name nobody has in ``domain``, or one out of the caller's
+    reach (answered alike)."""
+    return errors.InvalidParameterValue(f"Unable to find account {name} in domain {domain.uuid}")
 
 
 def limit_of(session: Session, owner: Owner, kind: ResourceType) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import access, accounts, limit_admin, resources
+from cirrostack.accounts import access, limit_admin, reach, resources
 from cirrostack.api import paging, registry, responses
 from cirrostack.api.commands.common import ISRECURSIVE, LISTALL, P, T, domain_arg
 from cirrostack.api.views import limits as views
@@ -40,9 +40,9 @@ def _owner(call: registry.Call, *, required_domain: bool) -> limit_admin.Owner:
         raise errors.InvalidParameterValue("Please specify a valid domain ID.")
     if name is None:
         return limit_admin.Owner(domain)
-    account = accounts.by_name(call.session, name, domain)
+    account = reach.account_by_name(call.session, call.who, name, domain)
     if account is None:
-        raise errors.InvalidParameterValue(f"Unable to find account {name} in domain {domain.uuid}")
+        raise limit_admin.reach_unknown_account(name, domain)
     return limit_admin.Owner(domain, account)
 
 
@@ -121,5 +121,6 @@ COMMANDS = (
         ),
         views.RESOURCECOUNT,
         authorized=registry.DOMAIN_ADMINS,
+        writes=True,  # it stores the recounted values, though CloudStack writes no event
     ),
 )
