@@ -126,9 +126,13 @@ def assert_fields(listed: dict[str, Any], **expected: Any) -> None:
 
 
 def run_playbook(
-    server: Server, scratch: Path, playbook: str = "cloud.yml", tasks: tuple[str, ...] = TASKS
+    server: Server,
+    scratch: Path,
+    playbook: str = "cloud.yml",
+    tasks: tuple[str, ...] | None = TASKS,
 ) -> dict[str, dict[str, Any]]:
-    """Run ``playbook`` once; the localhost result of every task, by task name."""
+    """Run ``playbook`` once; the localhost result of every task, by task name (in the order
+    ``tasks`` gives, unless it is None)."""
     completed = subprocess.run(
         [str(ansible_playbook()), str(PLAYBOOKS / playbook)],
         env=ansible_env(server, scratch),
@@ -141,7 +145,7 @@ def run_playbook(
     assert completed.returncode == 0, _explain(completed, report)
     [play] = report["plays"]
     results = {task["task"]["name"]: task["hosts"]["localhost"] for task in play["tasks"]}
-    assert tuple(results) == tasks
+    assert tasks is None or tuple(results) == tasks
     return results
 
 

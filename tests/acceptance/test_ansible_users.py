@@ -8,21 +8,13 @@ playbook failed at "Locked".
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cs import CloudStack
 
 from tests.acceptance.conftest import Server
-from tests.acceptance.test_ansible import (
-    PLAYBOOKS,
-    _explain,
-    _report,
-    ansible_env,
-    ansible_playbook,
-)
+from tests.acceptance.test_ansible import run_playbook
 
 pytestmark = pytest.mark.acceptance
 
@@ -48,24 +40,9 @@ def test_cs_user_walks_a_user_through_its_states(server: Server, tmp_path: Path)
         lastname="Lead",
         accounttype=0,
     )
-    results = run(server, tmp_path)
+    results = run_playbook(server, tmp_path, "users.yml", tasks=None)
     got = {name: (result.get("state"), result["changed"]) for name, result in results.items()}
     assert got == EXPECTED
     assert results["Present"]["user_api_key"] and results["Present"]["user_api_secret"]
     [user] = admin.listUsers(username="ansible-member")["user"]
     assert user["state"] == "enabled"
-
-
-def run(server: Server, scratch: Path) -> dict[str, dict[str, Any]]:
-    completed = subprocess.run(
-        [str(ansible_playbook()), str(PLAYBOOKS / "users.yml")],
-        env=ansible_env(server, scratch),
-        cwd=PLAYBOOKS,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    report = _report(completed)
-    assert completed.returncode == 0, _explain(completed, report)
-    [play] = report["plays"]
-    return {task["task"]["name"]: task["hosts"]["localhost"] for task in play["tasks"]}
