@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import world as bench_world
 
+from cirrostack import datadir
 from cirrostack.api import signing
 
 CLIENTS = (1, 8, 32)
@@ -116,7 +117,9 @@ def main() -> None:
             database_url = (
                 rendered if arguments.backend != "sqlite" else f"sqlite:///{work}/cloud.db"
             )
-            world = bench_world.open_world(bench_world.make_url(database_url))
+            world = bench_world.open_world(
+                bench_world.make_url(database_url), work / datadir.KEY_FILE_NAME
+            )
             world.ok(
                 "createZone",
                 name="z1",

@@ -21,8 +21,8 @@ from sqlalchemy.engine import URL, make_url
 __all__ = ["make_url"]
 from sqlalchemy.orm import Session, sessionmaker
 
-from cirrostack import server
-from cirrostack.accounts import bootstrap, passwords
+from cirrostack import datadir, server
+from cirrostack.accounts import bootstrap, passwords, vault
 from cirrostack.api import auth, dispatch, signing
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
@@ -86,10 +86,15 @@ def _migrate(url: URL) -> None:
     engine.dispose()
 
 
-def open_world(url: URL) -> World:
-    """Seed ROOT, the roles and the admin (as a first start does) and build a dispatcher."""
+def open_world(url: URL, key_file: Path | None = None) -> World:
+    """Seed ROOT, the roles and the admin (as a first start does) and build a dispatcher.
+
+    ``key_file`` is the server key of a server already running on ``url`` (its
+    DIR/server.key); without one, a fresh key seals the keys of this process alone.
+    """
     engine = db_engine.make_engine(url)
-    sessions = db_engine.make_sessionmaker(engine)
+    key = datadir.server_key(key_file, create=False) if key_file else vault.new_key()
+    sessions = server.sessions_of(engine, vault.Vault(key))
     with sessions() as session:
         credentials = bootstrap.ensure_cloud(session)
         session.commit()
