@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cirrostack.db.models import infrastructure
+from cirrostack.db.models import infrastructure, storage
 
 
 def zone_pod_cluster(
@@ -27,3 +27,20 @@ def zone_pod_cluster(
     session.add(cluster)
     session.flush()
     return zone, pod, cluster
+
+
+def nfs_pool(
+    session: Session, zone: infrastructure.DataCenter, cluster: infrastructure.Cluster
+) -> storage.StoragePool:
+    """A cluster-scoped NFS primary storage pool row (no API creates pools yet); added, not
+    committed."""
+    pool = storage.StoragePool(
+        name="pool",
+        pool_type="NetworkFilesystem",
+        host_address="10.0.0.2",
+        path="/pool",
+        data_center_id=zone.id,
+        cluster_id=cluster.id,
+    )
+    session.add(pool)
+    return pool

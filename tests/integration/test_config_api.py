@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from cirrostack.api.views import configuration as view
 from cirrostack.config import catalogue, keys
-from cirrostack.db.models import infrastructure, storage
+from cirrostack.db.models import infrastructure
 from tests import rows
 from tests.cloud import Cloud, Member, content
 from tests.conftest import Database
@@ -24,15 +24,7 @@ def zone_and_pool(cloud: Cloud) -> tuple[str, str, str]:
     """A zone, a cluster in it and a pool in the cluster (made directly: no API for them yet)."""
     with cloud.sessions() as session:
         zone, _pod, cluster = rows.zone_pod_cluster(session)
-        pool = storage.StoragePool(
-            name="pool",
-            pool_type="NetworkFilesystem",
-            host_address="10.0.0.2",
-            path="/pool",
-            data_center_id=zone.id,
-            cluster_id=cluster.id,
-        )
-        session.add(pool)
+        pool = rows.nfs_pool(session, zone, cluster)
         session.commit()
         assert pool.uuid is not None
         return zone.uuid, cluster.uuid, pool.uuid

@@ -228,18 +228,11 @@ def scope_objects(cloud: Cloud) -> dict[str, tuple[str, str]]:
     """One object per scope below global: scope name → (API parameter, uuid)."""
     with cloud.sessions() as session:
         zone, _pod, cluster = rows.zone_pod_cluster(session)
-        pool = storage.StoragePool(
-            name="pool",
-            pool_type="NetworkFilesystem",
-            host_address="10.0.0.2",
-            path="/pool",
-            data_center_id=zone.id,
-            cluster_id=cluster.id,
-        )
+        pool = rows.nfs_pool(session, zone, cluster)
         store = storage.ImageStore(
             name="store", protocol="nfs", image_provider_name="NFS", data_center_id=zone.id
         )
-        session.add_all([pool, store])
+        session.add(store)
         session.commit()
         found = {
             "zone": ("zoneid", zone.uuid),
