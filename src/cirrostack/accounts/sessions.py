@@ -121,9 +121,11 @@ def open_session(
     return created
 
 
-def count_failure(session: Session, found: Candidate) -> None:
-    """After a wrong password for a user that exists: count it, maybe disable the user."""
-    user = session.get(models.User, found.user_id)
+def count_failure(session: Session, found: Candidate | None) -> None:
+    """After a wrong password: count it against the user, maybe disable the user. For an
+    unknown username (``found`` None) it looks for the same user row and finds none, so a
+    refusal costs the same database work whether or not the username exists."""
+    user = session.get(models.User, found.user_id if found is not None else 0)
     if user is None:
         return
     owner = users.owner_of(session, user)

@@ -57,18 +57,16 @@ def check_password(before: registry.Before) -> _Checked:
                 f"Failed to authenticate user {username}: unknown domain; "
                 "please provide valid credentials"
             )
-        if found is None or not sessions.verified(found, password):
-            if found is None:
-                sessions.verified(None, password)  # as slow as a wrong password
-            else:
-                # A wrong password counts against the user (incorrect.login.attempts.allowed)
-                # in a short transaction of its own, committed although the login is refused.
-                wrong = found
-                transactions.run(
-                    before.sessions,
-                    lambda session: sessions.count_failure(session, wrong),
-                    name="login failure count",
-                )
+        if not sessions.verified(found, password):  # one derivation, known user or not
+            # A wrong password counts against the user (incorrect.login.attempts.allowed)
+            # in a short transaction of its own, committed although the login is refused.
+            # An unknown username runs the same transaction (it finds no one to count), so
+            # neither the derivation nor the database work tells which usernames exist.
+            transactions.run(
+                before.sessions,
+                lambda session: sessions.count_failure(session, found),
+                name="login failure count",
+            )
             raise sessions.LoginFailed(sessions.failure_text(username, domain))
     except sessions.LoginFailed as exc:
         raise _failed(exc) from exc
