@@ -70,6 +70,7 @@ def check_password(before: registry.Before) -> _Checked:
             raise sessions.LoginFailed(sessions.failure_text(username, domain))
     except sessions.LoginFailed as exc:
         raise _failed(exc) from exc
+    assert found is not None  # verified() is False without a user
     return _Checked(found, domain)
 
 
