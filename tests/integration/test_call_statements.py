@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.cloud import Cloud, session_request
+from tests.cloud import Cloud, Keys, session_request
 from tests.conftest import Database
 
 
@@ -82,3 +82,41 @@ def test_list_apis_reads_the_rules_once(database: Database) -> None:
     assert answer.status == 200
     rules = [text for text in statements if "role_permissions" in text]
     assert len(rules) == 2, rules  # the dispatcher's check, and listApis's
+
+
+@contextmanager
+def _transactions(engine: sa.Engine) -> Iterator[list[object]]:
+    begun: list[object] = []
+
+    def begin(connection: object) -> None:
+        begun.append(connection)
+
+    sa.event.listen(engine, "begin", begin)
+    try:
+        yield begun
+    finally:
+        sa.event.remove(engine, "begin", begin)
+
+
+def test_a_small_signed_read_runs_in_one_transaction(database: Database) -> None:
+    # Identify, signature and command share one read-only transaction: no second BEGIN and
+    # COMMIT per call. A large request (its signature costs real CPU) takes two.
+    cloud = Cloud(database.sessions)
+    with _transactions(database.engine) as begun:
+        assert cloud.call(cloud.admin.keys, "listZones").status == 200
+    assert len(begun) == 1
+    padding = [(f"x{index}", "y") for index in range(80)]
+    with _transactions(database.engine) as begun:
+        assert cloud.call(cloud.admin.keys, "listZones", padding).status == 200
+    assert len(begun) == 2
+
+
+def test_a_small_read_still_refuses_a_bad_signature_before_its_parameters(
+    database: Database,
+) -> None:
+    cloud = Cloud(database.sessions)
+    forged = Keys(cloud.admin.keys.api_key, "not-the-secret")
+    answer = cloud.call(forged, "listZones", page="not-a-number")
+    assert answer.status == 401, answer.body
+    answer = cloud.call(cloud.admin.keys, "listZones", page="not-a-number")
+    assert answer.status == 431, answer.body

@@ -3,7 +3,7 @@
 Called by the dispatcher for every command except ``login``, in three steps so that no lock
 is held while a signature is checked::
 
-    identify (short transaction) ─► check (no transaction: HMAC) ─► owner (command's transaction)
+    identify (short read) ─► check (HMAC, no write transaction open) ─► caller
 
 Any failure is the same 401 with CloudStack's text: the client learns nothing about which part
 was wrong.
@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from cirrostack.accounts import sessions, users, vault
+from cirrostack.accounts import access, sessions, signers, users, vault
 from cirrostack.api import errors, signing
 from cirrostack.config import keys as config_keys
 from cirrostack.config import settings as config_settings
-from cirrostack.db.models import accounts as account_models
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,8 @@ class Identity:
 
     user_id: int
     secret_key: str | None = field(default=None, repr=False)
-    #: The user with account, domain and role as ``identify`` read them (its transaction only).
-    found: users.Owner | None = field(default=None, compare=False, repr=False)
+    #: The caller as ``identify`` read it, None when the user or its account is not enabled.
+    caller: access.Caller | None = field(default=None, compare=False, repr=False)
 
 
 def identify(
@@ -69,28 +68,22 @@ def identify(
         owner = sessions.resume(session, session_key, cookie, now=now, touch=touch)
         if owner is None:
             raise errors.unauthenticated()
-        return Identity(owner.user.id, found=owner)
+        active = _active(owner)
+        caller = access.caller_of(session, owner.user) if active else None
+        return Identity(owner.user.id, caller=caller)
     api_key = request.first("apikey")
-    # One joined read of the user, account, domain and role: the caller's lookup that follows
-    # in this transaction finds them in the session (``access.caller_of``).
-    owner = users.owner_by_api_key(session, api_key) if api_key else None
-    user = owner.user if owner is not None else None
-    secret = secret_key_of(session, user) if user is not None else None
-    if user is None or secret is None:
+    # One prebuilt statement reads the user with its account, domain and role.
+    signer = signers.by_api_key(session, api_key) if api_key else None
+    secret = vault.opened(session, signer.sealed_secret) if signer is not None else None
+    if signer is None or secret is None:
         raise errors.unauthenticated()
-    return Identity(user.id, secret, owner)
+    return Identity(signer.caller.user_id, secret, signer.caller if signer.active else None)
 
 
 def writes_on_identify(request: Request) -> bool:
     """True when ``identify`` writes (a session's idle timer), so it needs a writing
     transaction; a key lookup only reads."""
     return bool(request.first("sessionkey") or request.cookies.get("sessionkey"))
-
-
-def secret_key_of(session: Session, user: account_models.User) -> str | None:
-    """The plain secret key that signs ``user``'s requests (stored sealed with the server key,
-    ``accounts.vault``); None: the user has no key pair."""
-    return vault.opened(session, user.secret_key)
 
 
 def check(identity: Identity, request: Request, now: datetime.datetime) -> None:
@@ -108,14 +101,12 @@ def check(identity: Identity, request: Request, now: datetime.datetime) -> None:
         raise errors.unauthenticated() from exc
 
 
-def owner(session: Session, identity: Identity) -> users.Owner:
-    """The identified user with its account, in the transaction that identified it (no
-    statement then) or a later one; raises ApiError 401 when the user is gone or it or its
-    account is not enabled (any more)."""
-    found = identity.found or users.owner_by_id(session, identity.user_id)
-    if found is None or found.user.removed is not None or not _active(found):
+def caller(identity: Identity) -> access.Caller:
+    """The identified caller; raises ApiError 401 when the user or its account is not
+    enabled (checked where ``identify`` read them)."""
+    if identity.caller is None:
         raise errors.unauthenticated()
-    return found
+    return identity.caller
 
 
 def _session_key(session: Session, request: Request) -> str | None:

@@ -105,16 +105,19 @@ def scoped_texts(
     return found
 
 
+#: The stored global values of some keys (expanding parameter ``names``); prebuilt: lists and
+#: most commands read one or more settings on every call.
+_GLOBAL_TEXTS = sa.select(models.Configuration.name, models.Configuration.value).where(
+    models.Configuration.name.in_(sa.bindparam("names", expanding=True))
+)
+
+
 def global_texts(session: Session, key_names: Collection[str]) -> dict[str, str | None]:
     """``configuration.value`` of each of ``key_names`` stored, in one query (missing: no row)."""
     if not key_names:
         return {}
     by_name = {name.casefold(): name for name in key_names}
-    rows = session.execute(
-        sa.select(models.Configuration.name, models.Configuration.value).where(
-            models.Configuration.name.in_(sorted(key_names))
-        )
-    )
+    rows = session.execute(_GLOBAL_TEXTS, {"names": sorted(key_names)})
     return {by_name[name.casefold()]: value for name, value in rows if name.casefold() in by_name}
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: The execution option that marks a read-only transaction (``reading``).
 READ_ONLY = "cirrostack_read_only"
+#: Where a SQLite connection's record keeps the ``query_only`` pragma it was last given.
+_QUERY_ONLY = "cirrostack_query_only"
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -91,6 +93,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # A read-only transaction is also made query_only, so that a command wrongly declared
     # read-only fails loudly at its first write instead of racing for the lock upgrade.
+    # The pragma is sent only when it changes: most calls are reads, on the same connections.
     read_only = bool(connection.get_execution_options().get(READ_ONLY))
-    connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+    held = connection.connection.info
+    if held.get(_QUERY_ONLY) is not read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        held[_QUERY_ONLY] = read_only
     connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

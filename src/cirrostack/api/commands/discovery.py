@@ -11,7 +11,7 @@ from typing import Any
 
 from cirrostack import CLOUDSTACK_API_VERSION
 from cirrostack.accounts import roles
-from cirrostack.api import errors, paging, registry, responses
+from cirrostack.api import errors, registry, responses
 from cirrostack.api.commands.common import P, T
 from cirrostack.config import keys, settings
 
@@ -81,35 +81,55 @@ def list_apis(call: registry.Call) -> responses.Reply:
     return responses.Listing("api", [describe(command) for command in visible], len(visible))
 
 
+#: listCapabilities' settings in force for the caller's account (account, domain, global).
+_PER_ACCOUNT = (
+    keys.ALLOW_PUBLIC_USER_TEMPLATES,
+    keys.ALLOW_USER_VIEW_DESTROYED_VM,
+    keys.ALLOW_USER_EXPUNGE_RECOVER_VM,
+)
+#: listCapabilities' global settings.
+_GLOBAL = (
+    keys.PROJECT_INVITE_REQUIRED,
+    keys.ALLOW_USER_CREATE_PROJECTS,
+    keys.CUSTOM_DISK_OFFERING_MIN_SIZE,
+    keys.CUSTOM_DISK_OFFERING_MAX_SIZE,
+    keys.DEFAULT_PAGE_SIZE,
+)
+
+
 def list_capabilities(call: registry.Call) -> responses.Reply:
+    # Called by cs, cmk and the UI at every start: all its settings in a fixed few queries.
     values = settings.Settings(call.session)
     account = call.who.account_id
+    mine = values.resolve_each(_PER_ACCOUNT, settings.Scope.ACCOUNT, [account])
+    overall = values.values_at(_GLOBAL, None)
+
+    def own(key: Any) -> Any:
+        return settings.parsed(key, mine[(key.name, account)])
+
+    def global_(key: Any) -> Any:
+        return settings.parsed(key, overall[key.name])
+
     return responses.Single(
         "capability",
         {
             "cloudstackversion": CLOUDSTACK_API_VERSION,
             "securitygroupsenabled": False,
-            "userpublictemplateenabled": values.get(
-                keys.ALLOW_PUBLIC_USER_TEMPLATES, account_id=account
-            ),
+            "userpublictemplateenabled": own(keys.ALLOW_PUBLIC_USER_TEMPLATES),
             "supportELB": "false",
-            "projectinviterequired": values.get(keys.PROJECT_INVITE_REQUIRED),
-            "allowusercreateprojects": values.get(keys.ALLOW_USER_CREATE_PROJECTS),
-            "customdiskofferingminsize": values.get(keys.CUSTOM_DISK_OFFERING_MIN_SIZE),
-            "customdiskofferingmaxsize": values.get(keys.CUSTOM_DISK_OFFERING_MAX_SIZE),
+            "projectinviterequired": global_(keys.PROJECT_INVITE_REQUIRED),
+            "allowusercreateprojects": global_(keys.ALLOW_USER_CREATE_PROJECTS),
+            "customdiskofferingminsize": global_(keys.CUSTOM_DISK_OFFERING_MIN_SIZE),
+            "customdiskofferingmaxsize": global_(keys.CUSTOM_DISK_OFFERING_MAX_SIZE),
             "kvmsnapshotenabled": True,
             "regionsecondaryenabled": False,
-            "allowuserviewdestroyedvm": values.get(
-                keys.ALLOW_USER_VIEW_DESTROYED_VM, account_id=account
-            ),
-            "allowuserexpungerecovervm": values.get(
-                keys.ALLOW_USER_EXPUNGE_RECOVER_VM, account_id=account
-            ),
+            "allowuserviewdestroyedvm": own(keys.ALLOW_USER_VIEW_DESTROYED_VM),
+            "allowuserexpungerecovervm": own(keys.ALLOW_USER_EXPUNGE_RECOVER_VM),
             "dynamicrolesenabled": True,
             "defaultuipagesize": 20,
             "apilimitinterval": 1,
             "apilimitmax": 0,
-            "maxpagesize": paging.max_size(call.session),
+            "maxpagesize": global_(keys.DEFAULT_PAGE_SIZE),
         },
     )
 
