@@ -6,13 +6,16 @@ Starts ``cirrostack serve`` (a real uvicorn process) and ``bench/minimal_server.
 same database (one zone, made through the API), then drives both with ``wrk`` at 1, 8 and 32
 concurrent connections: one signed URL, replayed (a signature without ``expires`` stays valid).
 Prints requests per second, p50 and p99 latency, and cirrostack's share of the minimal
-endpoint's throughput (goal: at least 40%, and a p99 within 5x of the p50).
+endpoint's throughput (goal: at least 40%, and a p99 within 5x of the p50), and each
+server's CPU time per request with their ratio: the share a quiet machine would show, which
+stays steady when other work shares the cores (the rates do not).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import socket
@@ -23,6 +26,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -58,12 +62,12 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def _process(command: list[str], url: str, log: Path) -> Iterator[None]:
+def _process(command: list[str], url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     try:
         _wait(url, process)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -75,8 +79,34 @@ def _signed_url(base: str, api_key: str, secret_key: str) -> str:
     return f"{base}?{urllib.parse.urlencode(pairs)}"
 
 
-def _wrk(url: str, clients: int, seconds: int) -> tuple[float, float, float, int]:
-    """Requests/s, p50 and p99 in ms, and non-2xx answers."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run against one server."""
+
+    rate: float
+    p50: float
+    p99: float
+    bad: int
+    #: The server's CPU time per answered request (ms): what throughput is on a quiet machine,
+    #: and steady when other work shares the cores (the rates are not).
+    cpu_ms: float
+
+
+def _measure(url: str, process: subprocess.Popen[bytes], clients: int, seconds: int) -> Run:
+    before = _cpu_seconds(process.pid)
+    rate, p50, p99, bad, requests = _wrk(url, clients, seconds)
+    used = _cpu_seconds(process.pid) - before
+    return Run(rate, p50, p99, bad, 1000 * used / max(requests, 1))
+
+
+def _wrk(url: str, clients: int, seconds: int) -> tuple[float, float, float, int, int]:
+    """Requests/s, p50 and p99 in ms, non-2xx answers, and requests answered."""
     threads = min(clients, 2)
     found = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--latency", url],
@@ -88,7 +118,8 @@ def _wrk(url: str, clients: int, seconds: int) -> tuple[float, float, float, int
     p50 = _latency(found, "50%")
     p99 = _latency(found, "99%")
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", found)
-    return rate, p50, p99, int(bad.group(1)) if bad else 0
+    requests = int(re.search(r"(\d+) requests in", found).group(1))  # type: ignore[union-attr]
+    return rate, p50, p99, int(bad.group(1)) if bad else 0, requests
 
 
 def _latency(text: str, label: str) -> float:
@@ -112,7 +143,7 @@ def main() -> None:
         if arguments.backend != "sqlite":
             serve += ["--database-url", rendered]
         ours_url = f"http://127.0.0.1:{ours}/client/api"
-        with _process(serve, ours_url, work / "server.log"):
+        with _process(serve, ours_url, work / "server.log") as ours_process:
             admin = json.loads((work / "admin.json").read_text())
             database_url = (
                 rendered if arguments.backend != "sqlite" else f"sqlite:///{work}/cloud.db"
@@ -130,17 +161,19 @@ def main() -> None:
             world.engine.dispose()
             command = [sys.executable, str(HERE / "minimal_server.py"), database_url, str(minimal)]
             minimal_url = f"http://127.0.0.1:{minimal}/client/api"
-            with _process(command, minimal_url, work / "minimal.log"):
+            with _process(command, minimal_url, work / "minimal.log") as minimal_process:
                 signed = _signed_url(ours_url, admin["apikey"], admin["secretkey"])
                 print(f"backend {arguments.backend}, signed listZones, {arguments.seconds} s each")
                 for clients in CLIENTS:
-                    rate, p50, p99, bad = _wrk(signed, clients, arguments.seconds)
-                    floor, f50, f99, _ = _wrk(minimal_url, clients, arguments.seconds)
+                    us = _measure(signed, ours_process, clients, arguments.seconds)
+                    floor = _measure(minimal_url, minimal_process, clients, arguments.seconds)
                     print(
-                        f"{clients:2} clients: cirrostack {rate:7.1f} req/s p50 {p50:6.1f} ms"
-                        f" p99 {p99:6.1f} ms ({bad} errors); minimal {floor:7.1f} req/s"
-                        f" p50 {f50:5.1f} ms p99 {f99:5.1f} ms; share {rate / floor:4.0%},"
-                        f" p99/p50 {p99 / p50:4.1f}"
+                        f"{clients:2} clients: cirrostack {us.rate:7.1f} req/s p50 {us.p50:6.1f} ms"
+                        f" p99 {us.p99:6.1f} ms ({us.bad} errors) cpu {us.cpu_ms:5.2f} ms/req;"
+                        f" minimal {floor.rate:7.1f} req/s p50 {floor.p50:5.1f} ms"
+                        f" p99 {floor.p99:5.1f} ms cpu {floor.cpu_ms:5.2f} ms/req;"
+                        f" share {us.rate / floor.rate:4.0%} (by cpu"
+                        f" {floor.cpu_ms / us.cpu_ms:4.0%}), p99/p50 {us.p99 / us.p50:4.1f}"
                     )
     shutil.rmtree(work, ignore_errors=True)
 

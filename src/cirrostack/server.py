@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.applications import Starlette
 
 from cirrostack.accounts import bootstrap, vault
 from cirrostack.api import app, dispatch, registry
@@ -150,7 +149,7 @@ def create_app(
     fleet: agents.Agents | None = None,
     *,
     secrets: vault.Vault,
-) -> Starlette:
+) -> app.Api:
     """The ASGI application serving the API from ``engine``'s database.
 
     Besides the API it runs the job engine (a reaper, then a worker pool whose ``wake`` is the
@@ -183,7 +182,7 @@ def create_app(
 
 def _lifespan(services: Sequence[Service]) -> app.Lifespan:
     @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_: object) -> AsyncIterator[None]:
         started: list[Service] = []
         try:
             for service in services:

@@ -122,5 +122,7 @@ _RULES = (
 
 def rules_of(session: Session, role_id: int) -> Rules:
     """The role's rules in order, in one query."""
-    rules = session.execute(_RULES, {"role_id": role_id}).all()
+    # On the session's connection (no ORM statement handling: it runs on every call); nothing
+    # that changes rules reads them back through here in the same transaction.
+    rules = session.connection().execute(_RULES, {"role_id": role_id}).all()
     return Rules(tuple((str(rule), str(permission)) for rule, permission in rules))

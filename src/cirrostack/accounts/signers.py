@@ -62,7 +62,9 @@ _BY_API_KEY = (
 
 def by_api_key(session: Session, api_key: str) -> Signer | None:
     """The live user holding ``api_key`` as a Signer, in one statement; None if nobody."""
-    row = session.execute(_BY_API_KEY, {"api_key": api_key}).first()
+    # On the session's connection: a plain read at the start of the transaction has nothing
+    # to flush, and skips the ORM's statement handling (half the cost of this read).
+    row = session.connection().execute(_BY_API_KEY, {"api_key": api_key}).first()
     if row is None:
         return None
     (

@@ -11,127 +11,161 @@ redirected (a Location built from the Host header would point anywhere), others 
 body is counted while it is read, chunked or not, and refused with 413 the moment it passes
 ``MAX_BODY`` (or at once when its Content-Length says so): it is never buffered whole first.
 A browser's request from another site that would use a session is refused (``api.origin``).
+
+A plain ASGI application, not a framework's router and middleware stack: there is one route,
+and on every call the layers a framework adds (routing, two exception middlewares, a header
+middleware, a request object) cost about a tenth of a signed call (bench/calls.py). Anything
+unexpected is answered 500 in the same envelope, with the same headers, and logged.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import anyio.to_thread
+from starlette.types import Receive, Scope, Send
 
 from cirrostack.api import auth, dispatch, edge, errors, origin
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = edge.CONTENT_TYPE
 #: Larger bodies are refused while they are read (userdata is the largest legitimate value).
 MAX_BODY = 4 * 1024 * 1024
+#: The API's paths: /client/api and anything below it.
+API_PATH = "/client/api"
 _SECURITY_RAW = [(name.lower().encode(), value.encode()) for name, value in edge.SECURITY_HEADERS]
+_CONTENT_TYPE_RAW = (b"content-type", CONTENT_TYPE.encode())
 
 
-Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
 
-def create_app(dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None = None) -> Starlette:
+class ClientGone(Exception):
+    """The client disconnected before its request body was complete."""
+
+
+def create_app(dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None = None) -> Api:
     """The ASGI application answering CloudStack's API with ``dispatcher``."""
-
-    async def api(request: Request) -> Response:
-        try:
-            parsed = await _parse(request)
-            _refuse_cross_site(request, parsed)
-        except edge.Refused as refusal:
-            return _refuse(refusal)
-        except errors.ApiError as exc:
-            return _respond(dispatch.Answer(int(exc.code), {"errorresponse": errors.body(exc)}))
-        except ClientDisconnect:
-            return Response(status_code=400)  # nobody reads it: the client is gone
-        answer = await run_in_threadpool(dispatcher.handle, parsed)
-        return _respond(answer)
-
-    async def missing(request: Request, _: Exception) -> Response:
-        return _refuse(edge.not_found(request.url.path))
-
-    async def wrong_method(request: Request, _: Exception) -> Response:
-        return _refuse(edge.method_not_allowed(request.method))
-
-    methods = edge.ALLOWED_METHODS  # Starlette adds HEAD to GET; ``_parse`` refuses it
-    application = Starlette(
-        routes=[
-            Route("/client/api", api, methods=methods),
-            Route("/client/api/{rest:path}", api, methods=methods),
-        ],
-        middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={404: missing, 405: wrong_method},
-        lifespan=lifespan,
-    )
-    application.router.redirect_slashes = False
-    return application
+    return Api(dispatcher, lifespan)
 
 
-class SecurityHeaders:
-    """ASGI middleware: ``edge.SECURITY_HEADERS`` on every answer the application sends."""
+class Api:
+    """CloudStack's query API as an ASGI application; ``lifespan`` starts and stops the
+    server's background services with it."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None) -> None:
+        self.dispatcher = dispatcher
+        self.lifespan = lifespan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), *_SECURITY_RAW]
-                message = {**message, "headers": headers}
-            await send(message)
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            try:
+                answer = await self._answer(scope, receive)
+            except Exception:
+                log.exception("the API could not answer %s %s", scope["method"], scope["path"])
+                text = "The server could not answer this request; the error is logged"
+                answer = _refusal_answer(edge.Refused(HTTPStatus.INTERNAL_SERVER_ERROR, text))
+            await _send(send, answer)
 
-        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+    async def _answer(self, scope: Scope, receive: Receive) -> dispatch.Answer:
+        path = scope["path"]
+        if path != API_PATH and not path.startswith(API_PATH + "/"):
+            return _refusal_answer(edge.not_found(path))
+        headers = _headers(scope)
+        try:
+            parsed = await _parse(scope, headers, receive)
+            refused = origin.refusal(headers, parsed.cookies, parsed.first("command"))
+            if refused is not None:
+                raise refused
+        except edge.Refused as refusal:
+            return _refusal_answer(refusal)
+        except errors.ApiError as exc:
+            return dispatch.Answer(int(exc.code), {"errorresponse": errors.body(exc)})
+        except ClientGone:
+            return dispatch.Answer(400, {})  # nobody reads it: the client is gone
+        return await anyio.to_thread.run_sync(self.dispatcher.handle, parsed)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        if self.lifespan is None:
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        context = self.lifespan(self)
+        try:
+            await context.__aenter__()
+        except Exception as exc:
+            log.exception("the server could not start its services")
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        try:
+            await context.__aexit__(None, None, None)
+        finally:
+            await send({"type": "lifespan.shutdown.complete"})
 
 
-async def _parse(request: Request) -> auth.Request:
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name (a repeated header: its first value)."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
+async def _parse(scope: Scope, headers: dict[str, str], receive: Receive) -> auth.Request:
     """The request as the dispatcher takes it; raises Refused (405, 413) or ApiError (431)."""
-    if request.method not in edge.ALLOWED_METHODS:
-        raise edge.method_not_allowed(request.method)
-    pairs = _pairs(request.url.query)
-    if request.method == "POST":
-        body = await _body(request)
-        if _is_form(request):
+    method = scope["method"]
+    if method not in edge.ALLOWED_METHODS:
+        raise edge.method_not_allowed(method)
+    pairs = _pairs(scope["query_string"].decode("latin-1"))
+    if method == "POST":
+        body = await _body(headers, receive)
+        if _is_form(headers):
             pairs += _pairs(_text(body))
-    return auth.Request(request.method, tuple(pairs), _cookies(request.headers.get("cookie", "")))
+    cookie = headers.get("cookie")
+    return auth.Request(method, tuple(pairs), _cookies(cookie) if cookie else {})
 
 
-def _refuse_cross_site(request: Request, parsed: auth.Request) -> None:
-    refused = origin.refusal(request.headers, parsed.cookies, parsed.first("command"))
-    if refused is not None:
-        raise refused
-
-
-async def _body(request: Request) -> bytes:
+async def _body(headers: dict[str, str], receive: Receive) -> bytes:
     """The body, read chunk by chunk; refused as soon as it is known to exceed MAX_BODY."""
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise _too_large()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
             raise _too_large()
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _too_large() -> edge.Refused:
     return edge.Refused(413, f"The request body exceeds {MAX_BODY} bytes")
 
 
-def _is_form(request: Request) -> bool:
-    kind = request.headers.get("content-type", "application/x-www-form-urlencoded")
+def _is_form(headers: dict[str, str]) -> bool:
+    kind = headers.get("content-type", "application/x-www-form-urlencoded")
     return kind.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
 
 
@@ -158,15 +192,22 @@ def _cookies(header: str) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def _refuse(refusal: edge.Refused) -> Response:
-    answer = dispatch.Answer(refusal.status, edge.envelope(refusal.status, refusal.text))
-    return _respond(dataclasses.replace(answer, headers=list(refusal.headers)))
+def _refusal_answer(refusal: edge.Refused) -> dispatch.Answer:
+    body = edge.envelope(refusal.status, refusal.text)
+    return dispatch.Answer(refusal.status, body, list(refusal.headers))
 
 
-def _respond(answer: dispatch.Answer) -> Response:
+async def _send(send: Send, answer: dispatch.Answer) -> None:
+    """Send ``answer`` as JSON with CloudStack's content type and the security headers."""
     content = json.dumps(answer.body, ensure_ascii=False, default=str).encode("utf-8")
-    response = Response(content, status_code=answer.status, media_type=None)
-    response.headers["content-type"] = CONTENT_TYPE
-    for name, value in answer.headers:
-        response.headers.append(name, value)
-    return response
+    headers = [
+        _CONTENT_TYPE_RAW,
+        (b"content-length", str(len(content)).encode()),
+        *_SECURITY_RAW,
+        *(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.headers
+        ),
+    ]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})

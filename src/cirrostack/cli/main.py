@@ -8,6 +8,7 @@ them and starts it. ``CIRROSTACK_DATABASE_URL`` may stand in for ``--database-ur
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import shlex
@@ -171,8 +172,10 @@ def _serve(arguments: argparse.Namespace) -> int:
     limits = connection.Limits(
         head_timeout=arguments.head_timeout, body_timeout=arguments.body_timeout
     )
+    app = server.create_app(engine, fleet=fleet, secrets=secrets)
+    _freeze_startup_objects()
     uvicorn.run(
-        server.create_app(engine, fleet=fleet, secrets=secrets),
+        app,
         host=arguments.host,
         port=arguments.port,
         log_level="info",
@@ -183,6 +186,15 @@ def _serve(arguments: argparse.Namespace) -> int:
         server_header=False,
     )
     return 0
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up built (the command registry, the settings catalogue, SQLAlchemy's
+    mappers and compiled statements) out of the garbage collector's sight: they live as long
+    as the process, and scanning them made every full collection a 130 ms pause of every
+    request (measured with bench/calls.py: the p99 of a single client)."""
+    gc.collect()
+    gc.freeze()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: The execution option that marks a read-only transaction (``reading``).
 READ_ONLY = "cirrostack_read_only"
+#: Pooled connections kept open per engine (and as many again in overflow).
+POOL_SIZE = 20
 #: Where a SQLite connection's record keeps the ``query_only`` pragma it was last given.
 _QUERY_ONLY = "cirrostack_query_only"
 
@@ -45,6 +47,12 @@ def normalise_url(url: str | URL) -> URL:
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with the per-backend settings cirrostack relies on."""
     parsed = normalise_url(url)
+    # As many pooled connections as threads that use them at once (the API's worker threads,
+    # job workers, the monitor): an overflow connection is closed when returned, so a pool
+    # smaller than the concurrency reconnects (SQLite: four pragmas; PostgreSQL: a backend
+    # process) on most requests under load.
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_SIZE)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)

@@ -81,30 +81,31 @@ def matches_keyword(column: Any, keyword: str) -> sa.ColumnElement[bool]:
     return sa.func.lower(column).contains(keyword.lower(), autoescape=True)
 
 
-def values_by_owner(
-    session: Session,
-    owner: Any,
-    name: Any,
-    value: Any,
-    owner_ids: Sequence[int],
-    *conditions: sa.ColumnElement[bool],
-) -> dict[int, dict[str, str]]:
-    """Name/value rows (a ``*_details`` table) grouped by owner, in one query (row id order).
+class NameValues:
+    """Name/value rows of a ``*_details`` table grouped by owner, in one query (row id order).
 
-    For list answers: the details of a page of zones, clusters or offerings at once; an owner
-    without rows is missing. ``owner``, ``name``, ``value`` are the table's columns.
+    Built once per table at import (the statement is prebuilt with an expanding parameter, so
+    a call pays neither its construction nor its compilation); ``of`` is what list answers
+    call for a page of zones, clusters, hosts or offerings. ``owner``, ``name``, ``value`` are
+    the table's columns; ``conditions`` narrow the rows (e.g. only displayed details).
     """
-    if not owner_ids:
-        return {}
-    found: dict[int, dict[str, str]] = {}
-    rows = session.execute(
-        sa.select(owner, name, value)
-        .where(owner.in_(sorted(set(owner_ids))), *conditions)
-        .order_by(owner.table.c.id)
-    )
-    for ident, key, text in rows:
-        found.setdefault(int(ident), {})[key] = text
-    return found
+
+    def __init__(self, owner: Any, name: Any, value: Any, *conditions: sa.ColumnElement[bool]):
+        self._statement = (
+            sa.select(owner, name, value)
+            .where(owner.in_(sa.bindparam("owners", expanding=True)), *conditions)
+            .order_by(owner.table.c.id)
+        )
+
+    def of(self, session: Session, owner_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """The rows of each of ``owner_ids`` by name; an owner without rows is missing."""
+        if not owner_ids:
+            return {}
+        found: dict[int, dict[str, str]] = {}
+        rows = session.execute(self._statement, {"owners": sorted(set(owner_ids))})
+        for ident, key, text in rows:
+            found.setdefault(int(ident), {})[key] = text
+        return found
 
 
 def held(session: Session, model: type[M], ident: int | None) -> M | None:

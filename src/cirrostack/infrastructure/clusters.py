@@ -149,10 +149,14 @@ def detail_values(session: Session, cluster: models.Cluster) -> dict[str, str]:
     return details_of(session, [cluster.id]).get(cluster.id, {})
 
 
+_DETAILS = query.NameValues(
+    models.ClusterDetail.cluster_id, models.ClusterDetail.name, models.ClusterDetail.value
+)
+
+
 def details_of(session: Session, cluster_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """The details of each cluster by name, in one query (a page of listClusters)."""
-    table = models.ClusterDetail
-    return query.values_by_owner(session, table.cluster_id, table.name, table.value, cluster_ids)
+    return _DETAILS.of(session, cluster_ids)
 
 
 def overcommit(session: Session, cluster_id: int | None) -> Overcommit:

@@ -16,10 +16,14 @@ def of_host(session: Session, host_id: int) -> dict[str, str]:
     return of_hosts(session, [host_id]).get(host_id, {})
 
 
+_DETAILS = query.NameValues(
+    models.HostDetail.host_id, models.HostDetail.name, models.HostDetail.value
+)
+
+
 def of_hosts(session: Session, host_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """The details of each host by name, in one query (a page of listHosts)."""
-    table = models.HostDetail
-    return query.values_by_owner(session, table.host_id, table.name, table.value, host_ids)
+    return _DETAILS.of(session, host_ids)
 
 
 def tags_of(session: Session, host_ids: Sequence[int]) -> dict[int, list[str]]:

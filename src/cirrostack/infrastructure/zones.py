@@ -173,10 +173,15 @@ def details(session: Session, zone: models.DataCenter) -> dict[str, str]:
 
 def details_of(session: Session, zone_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """The displayed details of each zone, in one query (a page of listZones)."""
-    table = models.DataCenterDetail
-    return query.values_by_owner(
-        session, table.dc_id, table.name, table.value, zone_ids, table.display.is_(True)
-    )
+    return _DETAILS.of(session, zone_ids)
+
+
+_DETAILS = query.NameValues(
+    models.DataCenterDetail.dc_id,
+    models.DataCenterDetail.name,
+    models.DataCenterDetail.value,
+    models.DataCenterDetail.display.is_(True),
+)
 
 
 @dataclass(frozen=True)

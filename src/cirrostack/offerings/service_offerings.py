@@ -420,15 +420,15 @@ def details_of(session: Session, offering: models.ServiceOffering) -> dict[str, 
 
 def details_of_each(session: Session, offering_ids: Sequence[int]) -> dict[int, dict[str, str]]:
     """``details_of`` for each offering, in one query (a page of listServiceOfferings)."""
-    table = models.ServiceOfferingDetail
-    return query.values_by_owner(
-        session,
-        table.service_offering_id,
-        table.name,
-        table.value,
-        offering_ids,
-        table.display.is_(True),
-    )
+    return _DETAILS.of(session, offering_ids)
+
+
+_DETAILS = query.NameValues(
+    models.ServiceOfferingDetail.service_offering_id,
+    models.ServiceOfferingDetail.name,
+    models.ServiceOfferingDetail.value,
+    models.ServiceOfferingDetail.display.is_(True),
+)
 
 
 def search(
