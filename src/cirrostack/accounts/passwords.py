@@ -97,6 +97,26 @@ def plain_text(password: str | Prepared) -> str:
     return password.plain if isinstance(password, Prepared) else password
 
 
+@dataclass(frozen=True)
+class Verified:
+    """A current password checked before the transaction that needs the answer (no lock held
+    while hashing): whether it matched ``stored``, the hash it was checked against. The
+    transaction trusts ``matches`` only while the user's hash is still ``stored``."""
+
+    stored: str = field(repr=False)
+    matches: bool
+
+    def holds_for(self, current: str) -> bool:
+        """True if the password matched and ``current`` is still the hash it matched."""
+        return self.matches and hmac.compare_digest(self.stored, current)
+
+
+def verify_ahead(plain: str, stored: str | None) -> Verified:
+    """Check ``plain`` against ``stored`` now (slow: call with no transaction open); with no
+    stored hash (no such user) it costs the same derivation and never matches."""
+    return Verified(stored or "", verify_or_waste(plain, stored))
+
+
 def verify_password(plain: str, stored: str) -> bool:
     """True if ``plain`` is the password ``stored`` was made from; False for "" or unreadable."""
     parsed = _parse(stored)

@@ -44,8 +44,9 @@ class UserChanges:
 
     username: str | None = None
     password: str | passwords.Prepared | None = None
-    #: The target's current password: required when a non-admin sets a password.
-    current_password: str | None = field(default=None, repr=False)
+    #: The target's current password: required when a non-admin sets a password; the API
+    #: checks it before the transaction (``passwords.Verified``).
+    current_password: str | passwords.Verified | None = field(default=None, repr=False)
     api_key: str | None = None
     secret_key: str | None = field(default=None, repr=False)
     email: str | None = None
@@ -96,6 +97,16 @@ def by_uuid(session: Session, uuid: str, *, parameter: str = "id") -> models.Use
 def unknown(uuid: str, parameter: str = "id") -> errors.InvalidParameterValue:
     """The error for a user id nobody has, or one the caller may not reach (``reach``)."""
     return errors.InvalidParameterValue(f"Unable to find user by {parameter} {uuid}")
+
+
+def stored_password(session: Session, uuid: str) -> str | None:
+    """The password hash of the live user ``uuid`` (None: no such user); for checks made
+    before a transaction (updateUser's current password)."""
+    return session.scalar(
+        sa.select(models.User.password).where(
+            models.User.uuid == uuid, models.User.removed.is_(None)
+        )
+    )
 
 
 def by_api_key(session: Session, api_key: str) -> models.User | None:
@@ -291,13 +302,24 @@ def _set_password(
     check_operation(session, caller, owner)
     password_policy.check(session, new, owner.user.username, owner.domain.id)
     if not (caller.is_root_admin or caller.is_domain_admin):
-        if not (changes.current_password or "").strip():
-            raise errors.InvalidParameterValue(
-                "To set a new password the current password must be provided."
-            )
-        if not passwords.verify_password(changes.current_password or "", owner.user.password):
-            raise errors.InvalidParameterValue("Current password is incorrect.")
+        _check_current_password(changes.current_password, owner.user.password)
     owner.user.password = passwords.stored_form(changes.password or new)
+
+
+def _check_current_password(given: str | passwords.Verified | None, stored: str) -> None:
+    """A non-admin setting a password proves the current one. Checked ahead (the API's
+    ``before`` step), it holds only if the user's hash is unchanged since: a password changed
+    meanwhile was not the one proven. A plain text (a direct service call) is checked here."""
+    if isinstance(given, passwords.Verified):
+        if not given.holds_for(stored):
+            raise errors.InvalidParameterValue("Current password is incorrect.")
+        return
+    if not (given or "").strip():
+        raise errors.InvalidParameterValue(
+            "To set a new password the current password must be provided."
+        )
+    if not passwords.verify_password(given or "", stored):
+        raise errors.InvalidParameterValue("Current password is incorrect.")
 
 
 def _set_keys(session: Session, caller: access.Caller, owner: Owner, changes: UserChanges) -> None:

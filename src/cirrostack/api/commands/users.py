@@ -4,7 +4,7 @@ lockUser, disableUser (async, as in CloudStack), enableUser."""
 from __future__ import annotations
 
 from cirrostack import errors
-from cirrostack.accounts import accounts, reach, sessions, user_state, users
+from cirrostack.accounts import accounts, passwords, reach, sessions, user_state, users
 from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands import common
 from cirrostack.api.commands.accounts import USER_PARAMS, new_user
@@ -65,6 +65,20 @@ def list_users(call: registry.Call) -> responses.Reply:
     found, total = users.search(call.session, call.who, wanted, paging.page(call))
     items = [identity.user_item(owner) for owner in users.owners_of(call.session, found)]
     return responses.Listing("user", items, total)
+
+
+def _prepare_update(before: registry.Before) -> None:
+    """updateUser's ``before`` step (no transaction open): hash the new password, and check
+    a given current password against the user's stored hash, read in a short read. The
+    transaction trusts that check only while the hash is unchanged (``passwords.Verified``)."""
+    common.hash_password(before)
+    current, uuid = before.args.get("currentpassword"), before.args.get("id")
+    if not isinstance(current, str) or not current.strip() or before.args.get("password") is None:
+        return
+    with before.reading() as session:
+        stored = users.stored_password(session, uuid) if isinstance(uuid, str) else None
+    # An unknown user costs the same derivation; the transaction then answers "not found".
+    before.args["currentpassword"] = passwords.verify_ahead(current, stored)
 
 
 def update_user(call: registry.Call) -> responses.Reply:
@@ -214,7 +228,7 @@ COMMANDS = (
         ),
         identity.USER,
         event="USER.UPDATE",
-        before=common.hash_password,
+        before=_prepare_update,
     ),
     registry.Command(
         "deleteUser",
