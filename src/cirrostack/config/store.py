@@ -117,9 +117,9 @@ def global_texts(session: Session, key_names: Collection[str]) -> dict[str, str 
     if not key_names:
         return {}
     by_name = {name.casefold(): name for name in key_names}
-    # On the session's connection, skipping the ORM's statement handling: the writers of
-    # ``configuration`` rows (``write_global``) flush, so there is nothing to flush first.
-    rows = session.connection().execute(_GLOBAL_TEXTS, {"names": sorted(key_names)})
+    # Through the session (not its connection): a row changed in this transaction is flushed
+    # before it is read.
+    rows = session.execute(_GLOBAL_TEXTS, {"names": sorted(key_names)})
     return {by_name[name.casefold()]: value for name, value in rows if name.casefold() in by_name}
 
 
