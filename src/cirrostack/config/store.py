@@ -3,7 +3,7 @@
 A scoped value is a row of its owner's details table whose ``name`` is the key's name (two
 cluster keys use CloudStack's historic names, ``cpuOvercommitRatio`` and
 ``memoryOvercommitRatio``, which addCluster writes and the allocator reads). The details
-tables have no unique (owner, name) constraint (CloudStack's have none either), so a write
+tables have no unique (owner, name) constraint (the schema reference records none), so a write
 locks the owner's row first: parallel writes at one place serialise there, and the second
 finds (with a locking read, which sees committed rows on MariaDB too) the row the first
 inserted. A write updates the first row and removes any others; reads take the lowest id.
