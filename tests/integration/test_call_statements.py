@@ -32,8 +32,10 @@ def _counted(engine: sa.Engine) -> Iterator[list[str]]:
 
 
 def _reads(statements: list[str]) -> list[str]:
-    """The statements but the transactions' own (SQLite's BEGIN and query_only pragma)."""
-    return [text for text in statements if not text.startswith(("BEGIN", "PRAGMA"))]
+    """The statements but the transactions' own (SQLite's BEGIN and query_only pragma,
+    MariaDB's START TRANSACTION READ ONLY)."""
+    own = ("BEGIN", "PRAGMA", "START TRANSACTION")
+    return [text for text in statements if not text.startswith(own)]
 
 
 def _caller_reads(statements: list[str]) -> list[str]:

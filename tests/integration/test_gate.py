@@ -5,6 +5,7 @@ and a typed error (with nothing written) for a missing transition, a stale objec
 from __future__ import annotations
 
 import enum
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -124,12 +125,17 @@ def _volume(account: int, domain: int, zone: int, offering: int, state: str) -> 
     )
 
 
+_HOSTS = itertools.count(1)
+
+
 def _host(zone: int, status: str = "Creating", resource_state: str = "Creating") -> Any:
+    # A live host's name and address are unique in its zone (migration 0008).
+    number = next(_HOSTS)
     return infrastructure.Host(
-        name="kvm1",
+        name=f"kvm{number}",
         type="Routing",
         data_center_id=zone,
-        private_ip_address="10.0.0.1",
+        private_ip_address=f"10.0.{number // 250}.{number % 250 + 1}",
         version="4.20",
         status=status,
         resource_state=resource_state,

@@ -64,7 +64,7 @@ def referenced(files: list[Path]) -> set[str]:
 
 
 def readers() -> set[str]:
-    mine = {SRC / "config" / "keys.py", SRC / "config" / "catalogue.py"}
+    mine = {*(SRC / "config").glob("keys*.py"), SRC / "config" / "catalogue.py"}
     return referenced([path for path in SRC.rglob("*.py") if path not in mine])
 
 

@@ -3,8 +3,10 @@
 A scoped value is a row of its owner's details table whose ``name`` is the key's name (two
 cluster keys use CloudStack's historic names, ``cpuOvercommitRatio`` and
 ``memoryOvercommitRatio``, which addCluster writes and the allocator reads). The details
-tables have no unique (owner, name) constraint, so a write updates the first row and removes
-any others; reads take the lowest id.
+tables have no unique (owner, name) constraint (the schema reference records none), so a write
+locks the owner's row first: parallel writes at one place serialise there, and the second
+finds (with a locking read, which sees committed rows on MariaDB too) the row the first
+inserted. A write updates the first row and removes any others; reads take the lowest id.
 
 Called by ``Settings`` (reads) and ``service`` (writes); never commits.
 """
@@ -42,15 +44,17 @@ class Place:
 class _Details:
     model: type[Any]
     owner: str
+    #: The owner's own table, whose row a write locks.
+    parent: type[Any]
 
 
 _TABLES: dict[Scope, _Details] = {
-    Scope.ZONE: _Details(infrastructure.DataCenterDetail, "dc_id"),
-    Scope.CLUSTER: _Details(infrastructure.ClusterDetail, "cluster_id"),
-    Scope.STORAGE_POOL: _Details(storage.StoragePoolDetail, "pool_id"),
-    Scope.IMAGE_STORE: _Details(storage.ImageStoreDetail, "store_id"),
-    Scope.ACCOUNT: _Details(models.AccountDetail, "account_id"),
-    Scope.DOMAIN: _Details(models.DomainDetail, "domain_id"),
+    Scope.ZONE: _Details(infrastructure.DataCenterDetail, "dc_id", infrastructure.DataCenter),
+    Scope.CLUSTER: _Details(infrastructure.ClusterDetail, "cluster_id", infrastructure.Cluster),
+    Scope.STORAGE_POOL: _Details(storage.StoragePoolDetail, "pool_id", storage.StoragePool),
+    Scope.IMAGE_STORE: _Details(storage.ImageStoreDetail, "store_id", storage.ImageStore),
+    Scope.ACCOUNT: _Details(models.AccountDetail, "account_id", account_models.Account),
+    Scope.DOMAIN: _Details(models.DomainDetail, "domain_id", account_models.Domain),
 }
 
 #: Details rows CloudStack names differently from the setting they override.
@@ -65,16 +69,24 @@ def detail_name(scope: Scope, key_name: str) -> str:
     return _DETAIL_NAMES.get((scope, key_name), key_name)
 
 
-def _rows(session: Session, place: Place, key_name: str) -> list[Any]:
+def _rows(session: Session, place: Place, key_name: str, *, locking: bool = False) -> list[Any]:
     table = _TABLES[place.scope]
     column = getattr(table.model, table.owner)
-    return list(
-        session.scalars(
-            sa.select(table.model)
-            .where(column == place.id, table.model.name == detail_name(place.scope, key_name))
-            .order_by(table.model.id)
-        )
+    statement = (
+        sa.select(table.model)
+        .where(column == place.id, table.model.name == detail_name(place.scope, key_name))
+        .order_by(table.model.id)
     )
+    if locking:
+        statement = statement.with_for_update()
+    return list(session.scalars(statement))
+
+
+def _lock_owner(session: Session, place: Place) -> None:
+    """Lock the row of the object at ``place`` until the transaction ends (SQLite: no-op,
+    its one writer is serialised already)."""
+    parent = _TABLES[place.scope].parent
+    session.execute(sa.select(parent.id).where(parent.id == place.id).with_for_update())
 
 
 def scoped_texts(
@@ -136,8 +148,10 @@ def global_text(session: Session, key_name: str) -> str | None:
 
 
 def write_scoped(session: Session, place: Place, key_name: str, text: str) -> None:
-    """Set the override of ``key_name`` at ``place`` to ``text``."""
-    rows = _rows(session, place, key_name)
+    """Set the override of ``key_name`` at ``place`` to ``text``; parallel writes at one
+    place serialise on its owner's row, so they leave one override."""
+    _lock_owner(session, place)
+    rows = _rows(session, place, key_name, locking=True)
     if rows:
         rows[0].value = text
         for extra in rows[1:]:
@@ -154,7 +168,8 @@ def write_scoped(session: Session, place: Place, key_name: str, text: str) -> No
 
 def delete_scoped(session: Session, place: Place, key_name: str) -> None:
     """Remove the override of ``key_name`` at ``place`` (the next scope up applies again)."""
-    for row in _rows(session, place, key_name):
+    _lock_owner(session, place)
+    for row in _rows(session, place, key_name, locking=True):
         session.delete(row)
     session.flush()
 

@@ -8,6 +8,11 @@ Called at the composition root (server start-up, CLI, tests). A URL picks the ba
   DEFERRED and never waits for, nor blocks, a writer (WAL readers see their snapshot);
 - ``postgresql+psycopg://user@host/db`` (``postgresql://`` is accepted and means psycopg 3);
 - ``mysql+pymysql://user@host/db`` or ``mariadb+pymysql://...`` (``mysql://`` means PyMySQL).
+
+A transaction opened by ``reading`` refuses writes on every backend (SQLite ``query_only``,
+PostgreSQL ``BEGIN READ ONLY``, MariaDB ``START TRANSACTION READ ONLY``), so a command wrongly
+declared read-only fails at its first write, everywhere alike; ``db.failures`` classifies that
+refusal as ``Kind.READ_ONLY`` (our bug, a 530), never as an outage.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from cirrostack.db import failures
 
 #: The execution option that marks a read-only transaction (``reading``).
 READ_ONLY = "cirrostack_read_only"
@@ -57,8 +64,12 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "handle_error", _mark_read_only)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        event.listen(engine, "begin", _begin_mariadb)
+    return engine
 
 
 def make_sessionmaker(
@@ -82,7 +93,10 @@ def reading(sessions: sessionmaker[Session]) -> Session:
     bind = sessions.kw.get("bind")
     if not isinstance(bind, Engine):
         return sessions()
-    return sessions(bind=bind.execution_options(**{READ_ONLY: True}))
+    options: dict[str, object] = {READ_ONLY: True}
+    if bind.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True  # psycopg begins READ ONLY (no extra statement)
+    return sessions(bind=bind.execution_options(**options))
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -108,3 +122,17 @@ def _begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
         held[_QUERY_ONLY] = read_only
     connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def _begin_mariadb(connection: Any) -> None:
+    # PyMySQL begins a transaction implicitly; a read-only one is begun explicitly instead.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("START TRANSACTION READ ONLY")
+
+
+def _mark_read_only(context: Any) -> None:
+    # SQLite says "attempt to write a readonly database" (SQLITE_READONLY) both for a write in
+    # a query_only transaction and for a file it may not write: mark the first, our bug.
+    connection = context.connection
+    if connection is not None and connection.get_execution_options().get(READ_ONLY):
+        failures.mark_read_only(context.original_exception)

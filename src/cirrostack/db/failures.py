@@ -10,7 +10,14 @@ which its driver gives in no other form).
     Kind.DUPLICATE     a unique key refused a row (``db.integrity`` names the key)
     Kind.UNAVAILABLE   no connection, the database is gone or shutting down
     Kind.FULL          the disk (or the database file's size limit) is full
+    Kind.READ_ONLY     a write inside a transaction we opened read-only: a command declared
+                       (or derived) read-only that writes, a bug answered as an internal error
     Kind.OTHER         anything else: a bug, answered as an internal error
+
+A read-only transaction refusing a write is told apart from a read-only database (an outage:
+the file's permissions, a read-only mount): PostgreSQL answers 25006 and MariaDB 1792 only for
+the former; SQLite answers SQLITE_READONLY for both, so ``db.engine`` marks the error raised
+in a transaction it made ``query_only`` (``mark_read_only``) and only a marked one is ours.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ class Kind(enum.Enum):
     DUPLICATE = "duplicate"
     UNAVAILABLE = "unavailable"
     FULL = "full"
+    READ_ONLY = "read-only transaction"
     OTHER = "other"
 
 
@@ -34,17 +42,27 @@ _PG_CONFLICT = frozenset({"40001", "40P01"})
 _PG_FULL_CLASS = "53"
 #: connection exceptions (08xxx), admin/crash shutdown, cannot connect now, database gone.
 _PG_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "3D000"})
+#: read_only_sql_transaction: a write (or a locking read) in a READ ONLY transaction.
+_PG_READ_ONLY = "25006"
 #: MariaDB: deadlock, lock wait timeout, record changed since read (snapshot isolation).
 _MY_CONFLICT = frozenset({1213, 1205, 1020})
 #: MariaDB: disk full, table full, error writing file, out of resources.
 _MY_FULL = frozenset({1021, 1114, 3, 1041})
 #: MariaDB: connection lost/refused/killed, unknown database, server shutdown.
 _MY_UNAVAILABLE = frozenset({2002, 2003, 2006, 2013, 2055, 1927, 1049, 1053, 1045})
+#: MariaDB: ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION.
+_MY_READ_ONLY = 1792
 #: SQLite: BUSY and LOCKED (and their extended codes, low byte 5 and 6).
 _SQLITE_CONFLICT = frozenset({5, 6})
 _SQLITE_FULL = 13
-#: SQLite: I/O error, cannot open, read-only database (a file or directory gone).
+#: SQLite: I/O error, cannot open, read-only database (a file or directory gone, a file
+#: without write permission) unless marked as raised in our query_only transaction.
 _SQLITE_UNAVAILABLE = frozenset({10, 14, 8})
+#: Plain SQLITE_READONLY, as query_only refuses a write; its extended codes (cannot lock,
+#: cannot initialise the WAL index, directory read-only...) are the file's, an outage.
+_SQLITE_READONLY = 8
+#: The attribute ``mark_read_only`` sets on a DBAPI error raised in a read-only transaction.
+_READ_ONLY_MARK = "cirrostack_in_read_only_transaction"
 
 
 def kind(exc: BaseException) -> Kind:
@@ -66,6 +84,15 @@ def retryable(exc: BaseException) -> bool:
     return kind(exc) is Kind.CONFLICT
 
 
+def mark_read_only(orig: BaseException) -> None:
+    """Record that ``orig`` (a DBAPI error) was raised in a transaction opened read-only.
+
+    Called by ``db.engine``'s error hook for SQLite, whose read-only refusal does not say
+    whether the transaction or the file was read-only.
+    """
+    setattr(orig, _READ_ONLY_MARK, True)
+
+
 def _by_code(orig: BaseException | None) -> Kind:
     source = driver(orig)
     if source == "psycopg":
@@ -77,7 +104,11 @@ def _by_code(orig: BaseException | None) -> Kind:
         return Kind.UNAVAILABLE if type(orig).__name__ == "OperationalError" else Kind.OTHER
     if source == "sqlite3":
         code = getattr(orig, "sqlite_errorcode", None)
-        return _sqlite(code) if isinstance(code, int) else Kind.OTHER
+        if not isinstance(code, int):
+            return Kind.OTHER
+        if code == _SQLITE_READONLY and getattr(orig, _READ_ONLY_MARK, False):
+            return Kind.READ_ONLY
+        return _sqlite(code)
     if source == "pymysql":
         args: tuple[object, ...] = getattr(orig, "args", ())
         return _mariadb(args[0]) if args and isinstance(args[0], int) else Kind.OTHER
@@ -90,6 +121,8 @@ def driver(orig: BaseException | None) -> str:
 
 
 def _postgresql(sqlstate: str) -> Kind:
+    if sqlstate == _PG_READ_ONLY:
+        return Kind.READ_ONLY
     if sqlstate in _PG_CONFLICT:
         return Kind.CONFLICT
     if sqlstate.startswith(_PG_FULL_CLASS):
@@ -100,6 +133,8 @@ def _postgresql(sqlstate: str) -> Kind:
 
 
 def _mariadb(code: int) -> Kind:
+    if code == _MY_READ_ONLY:
+        return Kind.READ_ONLY
     if code in _MY_CONFLICT:
         return Kind.CONFLICT
     if code in _MY_FULL:

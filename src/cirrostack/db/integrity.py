@@ -29,6 +29,9 @@ DUPLICATES: dict[str, str] = {
     "uq_cluster_pod_id_name": "A cluster with this name already exists in the pod",
     "uq_user_api_key": "This API key is already in use; generate the keys again",
     "uq_host_guid": "A host with this agent guid already exists",
+    # Migration 0008's keys over live hosts (``infrastructure.hosts`` answers them with names).
+    "uq_host_data_center_id_live_name": "A host with this name already exists in the zone",
+    "uq_host_data_center_id_live_address": "Another host of the zone has this address",
     "uq_host_details_host_id_name": "The host already has a detail with this name",
     "uq_resource_tags_resource_id_resource_type_key": (
         "The resource already has a tag with this key"

@@ -12,7 +12,9 @@ the knobs are stored as host details, so the host can be rebuilt after a restart
 host gets the first free address of its pod's range unless its URL names an IPv4 address.
 
 Rules (CloudStack's where it has them): a renamed host's name is unique among the live hosts of
-a zone;
+a zone, regardless of case, and so is a host's address (the keys of migration 0008 decide a
+race: the loser of a rename, or of an address its URL names, answers 431; an address picked
+from the pod's range is picked again, so parallel adds in one pod all succeed);
 the cluster must be in the pod and of the host's hypervisor; deleting needs Maintenance or
 Disabled (or ``forced``) and no VM on the host; maintenance sends MaintainCommand to a
 connected agent, and with no VM to move off it reaches Maintenance at once.
@@ -33,7 +35,7 @@ from sqlalchemy.orm import Session
 from cirrostack import __version__, errors
 from cirrostack.agent import errors as agent_errors
 from cirrostack.agent.backends import simulator
-from cirrostack.db import base, query
+from cirrostack.db import base, query, unique
 from cirrostack.db.models import compute, guest_os
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, capacity, clusters, details, hypervisors, pods, rows
@@ -110,7 +112,7 @@ def insert(
         raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
     cluster = _cluster_for(session, pod, new, kind)
     machine, knobs = _parse_url(new.url)
-    host = _insert(session, zone, pod, cluster, new, _address(session, pod, machine))
+    host = _insert_at_free_address(session, zone, pod, cluster, new, machine)
     details.set_for_host(session, host.id, knobs.to_details())
     details.set_tags(session, host.id, new.host_tags)
     return host
@@ -155,7 +157,9 @@ def update(session: Session, host: models.Host, changes: HostChanges) -> models.
     resource state does not allow Enable/Disable (in maintenance)."""
     if changes.name is not None and changes.name.strip() != host.name:
         zone = session.get_one(models.DataCenter, host.data_center_id)
-        host.name = _free_name(session, zone, changes.name)
+        wanted = rows.require_name(changes.name, "host")
+        with unique.refusing(session, NAME_KEY, _name_taken(wanted, zone)):
+            host.name = wanted
     if changes.host_tags is not None:
         details.set_tags(session, host.id, changes.host_tags)
     if changes.os_category_id is not None:
@@ -358,6 +362,10 @@ def _cluster_for(
     return cluster
 
 
+#: The unique keys over live hosts of a zone (migration 0008).
+NAME_KEY = "uq_host_data_center_id_live_name"
+ADDRESS_KEY = "uq_host_data_center_id_live_address"
+
 #: A simulated host's name is this and its guid, as CloudStack's simulator names them.
 SIMULATED_NAME_PREFIX = "SimulatedAgent."
 
@@ -384,10 +392,54 @@ def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
         raise errors.InvalidParameterValue(f"Invalid url {url}: {exc}") from None
 
 
-def _address(session: Session, pod: models.HostPod, name: str) -> str:
-    """The host's address: the URL's IPv4 address, else the first free one of the pod."""
+def _insert_at_free_address(
+    session: Session,
+    zone: models.DataCenter,
+    pod: models.HostPod,
+    cluster: models.Cluster,
+    new: NewHost,
+    machine: str,
+) -> models.Host:
+    """Insert the host at its address; the zone's live-address key decides a race.
+
+    An address the URL names that another request took meanwhile is refused (431, as when it
+    was taken before); an address picked from the pod's range is picked again without the
+    one lost, so that parallel adds in one pod all succeed (MariaDB's snapshot may not show
+    the winner's row: the lost addresses are remembered rather than read again).
+    """
+    lost: set[str] = set()
+    while True:
+        address = _address(session, pod, machine, lost)
+        try:
+            with unique.refusing(session, ADDRESS_KEY, _address_taken(address, pod)):
+                return _insert(session, zone, pod, cluster, new, address)
+        except errors.InvalidParameterValue:
+            if _is_literal(machine):
+                raise
+            lost.add(address)
+
+
+def _is_literal(machine: str) -> bool:
+    try:
+        ipaddress.IPv4Address(machine)
+    except ValueError:
+        return False
+    return True
+
+
+def _address_taken(address: str, pod: models.HostPod) -> errors.InvalidParameterValue:
     span = pods.ip_range(pod)
-    used = set(
+    return errors.InvalidParameterValue(
+        f"The address {address} is outside pod {pod.name}'s network {span.network} "
+        "or taken by another host"
+    )
+
+
+def _address(session: Session, pod: models.HostPod, name: str, lost: set[str]) -> str:
+    """The host's address: the URL's IPv4 address, else the first free one of the pod
+    (neither used by a live host of the zone nor ``lost`` to a parallel add)."""
+    span = pods.ip_range(pod)
+    used = lost | set(
         session.scalars(
             sa.select(models.Host.private_ip_address).where(
                 models.Host.data_center_id == pod.data_center_id, models.Host.removed.is_(None)
@@ -404,10 +456,7 @@ def _address(session: Session, pod: models.HostPod, name: str) -> str:
             ) from None
         return free
     if literal not in span.network or str(literal) in used:
-        raise errors.InvalidParameterValue(
-            f"The address {literal} is outside pod {pod.name}'s network {span.network} "
-            "or taken by another host"
-        )
+        raise _address_taken(str(literal), pod)
     return str(literal)
 
 
@@ -439,19 +488,10 @@ def _insert(
     return host
 
 
-def _free_name(session: Session, zone: models.DataCenter, name: str) -> str:
-    wanted = rows.require_name(name, "host")
-    taken = rows.count_live(
-        session,
-        models.Host,
-        models.Host.data_center_id == zone.id,
-        query.same_name(models.Host.name, wanted),
+def _name_taken(name: str, zone: models.DataCenter) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"A host with name {name} already exists in zone {zone.name}"
     )
-    if taken:
-        raise errors.InvalidParameterValue(
-            f"A host with name {wanted} already exists in zone {zone.name}"
-        )
-    return wanted
 
 
 def _wants_disabled(text: str) -> bool:

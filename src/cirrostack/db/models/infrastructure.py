@@ -13,6 +13,7 @@ import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -135,6 +136,10 @@ class Host(base.Base, base.Entity):
     """
 
     __tablename__ = "host"
+    __table_args__ = (
+        Index("uq_host_data_center_id_live_name", "data_center_id", "live_name", unique=True),
+        Index("uq_host_data_center_id_live_address", "data_center_id", "live_address", unique=True),
+    )
 
     name: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(32), index=True)
@@ -182,6 +187,11 @@ class Host(base.Base, base.Entity):
     disconnected: Mapped[datetime.datetime | None] = mapped_column(DateTime())
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     setup: Mapped[bool] = mapped_column(Boolean, default=False)
+    live_name: Mapped[str | None] = base.live_name("name")
+    #: The address while the host is live, NULL once removed (migration 0008): unique per zone.
+    live_address: Mapped[str | None] = mapped_column(
+        String(40), Computed("CASE WHEN removed IS NULL THEN private_ip_address END")
+    )
 
 
 class HostDetail(base.Base, base.IdMixin):
