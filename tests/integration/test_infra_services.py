@@ -318,7 +318,12 @@ def test_a_cluster_name_makes_the_cluster_when_it_is_new(world: World) -> None:
 
 
 class _Unreachable:
-    def send(self, to: endpoint.Endpoint, command: messages.Command) -> messages.Answer:
+    def send(
+        self, to: endpoint.Endpoint, command: messages.Command, progress: object = None
+    ) -> messages.Answer:
+        raise transport_errors.AgentUnavailable(f"{to} does not answer")
+
+    def cancel(self, to: endpoint.Endpoint, command_id: str) -> bool:
         raise transport_errors.AgentUnavailable(f"{to} does not answer")
 
 

@@ -56,6 +56,9 @@ class Agents:
         self.transport = transport
         self.fleet = fleet
         self.clock = clock
+        #: Seconds a command may go without progress (``agent.command.inactivity.timeout``,
+        #: refreshed by the host monitor every round; the transports read it at every send).
+        self.inactivity = base.DEFAULT_INACTIVITY
         self._links: dict[str, Link] = {}
         self._lock = threading.Lock()
 
@@ -63,7 +66,9 @@ class Agents:
     def in_process(cls, clock: Callable[[], float] = time.monotonic) -> Agents:
         """Agents reached in-process: a fresh simulator fleet behind an in-process transport."""
         fleet = simulator.Fleet()
-        return cls(inprocess.InProcessTransport(fleet), fleet, clock)
+        made = cls(inprocess.InProcessTransport(fleet), fleet, clock)
+        made.transport = inprocess.InProcessTransport(fleet, lambda: made.inactivity)
+        return made
 
     def link(self, guid: str) -> Link:
         """The host's link; a host first seen now starts disconnected, answered "now"."""

@@ -1,0 +1,160 @@
+"""One contract, every transport (issue 7, item 4): each protocol exchange the server relies on
+(startup, ready, ping, a long command with progress, cancel, the inactivity timeout, failure
+answers, a refused version, a bad secret) behaves the same in-process and over HTTP to a real
+``cirrostack agent`` process.
+
+Each transport is a fixture giving a ``Rig``: the transport, the endpoint of one agent, and how
+to see what that agent holds (its copy destinations on disk or in memory).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cirrostack.agent.backends import simulator
+from cirrostack.protocol import answers, commands, messages
+from cirrostack.transport import base, endpoint, inprocess
+from cirrostack.transport import errors as transport_errors
+
+GUID = "g-contract"
+TO = endpoint.Endpoint(1, GUID, "sim-contract")
+#: Inactivity timeout of the rigs: short, the simulator's copy steps (10 ms) are far shorter.
+INACTIVITY = 1.0
+
+
+@dataclass
+class Rig:
+    transport: base.Transport
+    to: endpoint.Endpoint
+    #: Bytes stored under a copy destination, None when there is none.
+    stored: Callable[[str], int | None]
+    #: The same agent reached without (or with a wrong) secret; None where there is no secret.
+    intruder: base.Transport | None = None
+
+
+def _in_process(tmp_path: Path) -> Iterator[Rig]:
+    fleet = simulator.Fleet(tmp_path)
+    fleet.boot(simulator.Spec(GUID, TO.name, "10.0.0.5"))
+
+    def stored(name: str) -> int | None:
+        path = tmp_path / GUID / name
+        return path.stat().st_size if path.exists() else None
+
+    yield Rig(inprocess.InProcessTransport(fleet, lambda: INACTIVITY), TO, stored)
+
+
+RIGS: dict[str, Callable[[Path], Iterator[Rig]]] = {"in-process": _in_process}
+
+
+@pytest.fixture(params=sorted(RIGS))
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
+    yield from RIGS[request.param](tmp_path)
+
+
+def _startup() -> commands.StartupRoutingCommand:
+    return commands.StartupRoutingCommand(
+        host_id=TO.host_id, host_uuid="u-1", guid=GUID, name=TO.name, private_ip_address="10.0.0.5"
+    )
+
+
+def test_startup_ready_and_ping(rig: Rig) -> None:
+    report = base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    assert report.guid == GUID and report.hypervisor_type == "Simulator" and report.cpus == 4
+    ready = commands.ReadyCommand(host_id=1, host_uuid="u-1", host_name=TO.name)
+    base.exchange(rig.transport, rig.to, ready, answers.ReadyAnswer)
+    ping = base.exchange(rig.transport, rig.to, commands.PingCommand(host_id=1), answers.PingAnswer)
+    assert ping.guid == GUID
+
+
+def test_a_long_command_streams_progress_before_its_answer(rig: Rig) -> None:
+    base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    seen: list[messages.Progress] = []
+    copy = commands.CopyCommand(source="tpl", destination="vol-1", size=1000)
+    answer = base.exchange(rig.transport, rig.to, copy, answers.CopyAnswer, seen.append)
+    assert answer == answers.CopyAnswer(destination="vol-1", size=1000)
+    assert [p.done for p in seen] == list(range(100, 1001, 100))
+    assert {(p.command_id, p.total, p.phase) for p in seen} == {(copy.id, 1000, "copying")}
+    assert rig.stored("vol-1") == 1000
+
+
+def test_a_cancelled_command_stops_and_removes_what_it_started(rig: Rig) -> None:
+    base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    copy = commands.CopyCommand(source=simulator.STALL_SOURCE, destination="vol-2", size=1000)
+    started = threading.Event()
+    outcome: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            base.exchange(rig.transport, rig.to, copy, answers.CopyAnswer, lambda _: started.set())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert started.wait(5)
+    assert rig.stored("vol-2") == 100  # the first step is written
+    assert rig.transport.cancel(rig.to, copy.id) is True
+    sender.join(5)
+    assert len(outcome) == 1 and isinstance(outcome[0], transport_errors.CommandCancelled)
+    assert rig.stored("vol-2") is None
+    assert rig.transport.cancel(rig.to, copy.id) is False  # it is gone
+
+
+def test_silence_past_the_inactivity_timeout_cancels_and_fails(rig: Rig) -> None:
+    base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    copy = commands.CopyCommand(source=simulator.STALL_SOURCE, destination="vol-3", size=1000)
+    began = time.monotonic()
+    with pytest.raises(transport_errors.AgentTimedOut, match="no progress on CopyCommand"):
+        base.exchange(rig.transport, rig.to, copy, answers.CopyAnswer)
+    assert time.monotonic() - began >= INACTIVITY
+    deadline = time.monotonic() + 5
+    while rig.stored("vol-3") is not None and time.monotonic() < deadline:
+        time.sleep(0.02)  # the cancel the timeout sent reaches the stalled step
+    assert rig.stored("vol-3") is None
+
+
+def test_progress_keeps_a_command_alive_past_the_inactivity_timeout(rig: Rig) -> None:
+    # 10 steps of 0.3 s: 3 s in all, three times the inactivity timeout, never 1 s silent.
+    slow = commands.CopyCommand(source="tpl", destination="vol-4", size=10, wait=0)
+    knobs = simulator.Knobs(copy_step_ms=300)
+    startup = commands.StartupRoutingCommand(
+        host_id=1, host_uuid="u-1", guid=GUID, name=TO.name, settings=knobs.to_details()
+    )
+    base.exchange(rig.transport, rig.to, startup, answers.StartupRoutingAnswer)
+    answer = base.exchange(rig.transport, rig.to, slow, answers.CopyAnswer)
+    assert answer.size == 10
+
+
+def test_failure_answers_are_typed_agent_failures(rig: Rig) -> None:
+    base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    failing = commands.CopyCommand(source=simulator.FAIL_SOURCE, destination="vol-5", size=100)
+    with pytest.raises(transport_errors.AgentFailed, match="simulated copy failure of vol-5"):
+        base.exchange(rig.transport, rig.to, failing, answers.CopyAnswer)
+    assert rig.stored("vol-5") is None
+    bad_name = commands.CopyCommand(source="tpl", destination="../etc", size=1)
+    with pytest.raises(transport_errors.AgentFailed, match="cannot copy to"):
+        base.exchange(rig.transport, rig.to, bad_name, answers.CopyAnswer)
+    with pytest.raises(transport_errors.BadAnswer, match="not ReadyAnswer"):
+        base.exchange(rig.transport, rig.to, commands.PingCommand(host_id=1), answers.ReadyAnswer)
+
+
+def test_a_version_the_agent_does_not_speak_is_a_protocol_error(rig: Rig) -> None:
+    with pytest.raises(transport_errors.ProtocolMismatch, match="version 2 is not spoken"):
+        base.exchange(
+            rig.transport, rig.to, commands.PingCommand(host_id=1, version=2), answers.PingAnswer
+        )
+
+
+def test_without_the_secret_nothing_is_answered(rig: Rig) -> None:
+    if rig.intruder is None:
+        pytest.skip("the in-process transport has no secret: the agent lives in the server")
+    with pytest.raises(transport_errors.Unauthorized):
+        rig.intruder.send(rig.to, commands.PingCommand(host_id=1))
+    with pytest.raises(transport_errors.Unauthorized):
+        rig.intruder.cancel(rig.to, "any")
