@@ -9,18 +9,21 @@ to see what that agent holds (its copy destinations on disk or in memory).
 
 from __future__ import annotations
 
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cirrostack.agent.backends import simulator
-from cirrostack.protocol import answers, commands, messages
-from cirrostack.transport import base, endpoint, inprocess
+from cirrostack.protocol import answers, codec, commands, messages
+from cirrostack.transport import base, endpoint, http, inprocess
 from cirrostack.transport import errors as transport_errors
+from tests import agent_processes
 
 GUID = "g-contract"
 TO = endpoint.Endpoint(1, GUID, "sim-contract")
@@ -49,12 +52,46 @@ def _in_process(tmp_path: Path) -> Iterator[Rig]:
     yield Rig(inprocess.InProcessTransport(fleet, lambda: INACTIVITY), TO, stored)
 
 
-RIGS: dict[str, Callable[[Path], Iterator[Rig]]] = {"in-process": _in_process}
+class _Remotes:
+    def __init__(self, remote: http.Remote) -> None:
+        self.remote = remote
+
+    def remote_for(self, guid: str) -> http.Remote | None:
+        return self.remote if guid == GUID else None
 
 
-@pytest.fixture(params=sorted(RIGS))
+@pytest.fixture(scope="module")
+def agent_process(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A real ``cirrostack agent`` process on a free port, and what its agent.json says."""
+    data_dir = tmp_path_factory.mktemp("agent") / "dir"
+    process = agent_processes.start(data_dir)
+    try:
+        yield data_dir, agent_processes.identity(data_dir)
+    finally:
+        agent_processes.stop(process)
+
+
+def _http(agent_process: tuple[Path, dict[str, str]]) -> Iterator[Rig]:
+    data_dir, written = agent_process
+
+    def stored(name: str) -> int | None:
+        path = data_dir / "work" / name
+        return path.stat().st_size if path.exists() else None
+
+    def over(secret: str) -> http.HttpTransport:
+        return http.HttpTransport(_Remotes(http.Remote(written["url"], secret)), lambda: INACTIVITY)
+
+    yield Rig(over(written["secret"]), TO, stored, intruder=over("not-the-secret"))
+
+
+@pytest.fixture(params=["in-process", "http"])
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
-    yield from RIGS[request.param](tmp_path)
+    if request.param == "in-process":
+        yield from _in_process(tmp_path)
+    else:
+        yield from _http(request.getfixturevalue("agent_process"))
 
 
 def _startup() -> commands.StartupRoutingCommand:
@@ -158,3 +195,34 @@ def test_without_the_secret_nothing_is_answered(rig: Rig) -> None:
         rig.intruder.send(rig.to, commands.PingCommand(host_id=1))
     with pytest.raises(transport_errors.Unauthorized):
         rig.intruder.cancel(rig.to, "any")
+
+
+def test_the_agent_answers_nothing_without_its_secret(
+    agent_process: tuple[Path, dict[str, str]],
+) -> None:
+    _data_dir, written = agent_process
+    body = codec.encode(commands.PingCommand(host_id=1))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": written["secret"]}):
+        for method, path in (("POST", "/v1/command"), ("GET", "/"), ("POST", "/elsewhere")):
+            answer = httpx.request(method, written["url"] + path, content=body, headers=headers)
+            assert (answer.status_code, answer.content) == (401, b"")
+    good = {"Authorization": f"Bearer {written['secret']}"}
+    assert httpx.get(written["url"] + "/", headers=good).status_code == 405
+    assert (
+        httpx.post(written["url"] + "/v1/command", content=b"{}", headers=good).status_code == 400
+    )
+
+
+def test_agent_json_is_private_and_its_secret_survives_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "agent"
+    process = agent_processes.start(data_dir)
+    first = agent_processes.identity(data_dir)
+    agent_processes.stop(process)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "agent.json").stat().st_mode) == 0o600
+    assert len(first["secret"]) >= 43 and first["url"].startswith("http://127.0.0.1:")
+    process = agent_processes.start(data_dir)
+    try:
+        assert agent_processes.identity(data_dir)["secret"] == first["secret"]
+    finally:
+        agent_processes.stop(process)

@@ -1,4 +1,5 @@
-"""The ``cirrostack`` command: ``serve`` runs the management server, ``db upgrade`` migrates.
+"""The ``cirrostack`` command: ``serve`` runs the management server, ``db upgrade`` migrates,
+``agent`` runs one host's agent in its own process (``cli.agent``).
 
 This is a composition root: it reads arguments and the environment, builds the server from
 them and starts it. ``CIRROSTACK_DATABASE_URL`` may stand in for ``--database-url`` and
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from cirrostack import __version__, datadir, demo, server
 from cirrostack.accounts import vault
 from cirrostack.api import connection
+from cirrostack.cli import agent as cli_agent
 from cirrostack.infrastructure import agents
 
 _DEFAULT_URL = "http://127.0.0.1:8080/client/api"
@@ -76,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     env.add_argument("--data-dir", type=Path, default=Path("var"), help="data directory")
     env.set_defaults(run=_env)
+    cli_agent.add_parser(commands)
     return parser
 
 

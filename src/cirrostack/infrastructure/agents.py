@@ -20,20 +20,26 @@ Every status change goes through the state gate.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
+from cirrostack.accounts import vault
 from cirrostack.agent import errors as agent_errors
 from cirrostack.agent.backends import simulator
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import capacity, clusters, details, hypervisors
 from cirrostack.protocol import answers, commands
 from cirrostack.states import gate, machines
-from cirrostack.transport import base, endpoint, errors, inprocess
+from cirrostack.transport import base, endpoint, errors, http, inprocess, routed
+
+#: The host detail holding a remote agent's secret, sealed (``vault.HOST_SECRET``).
+SECRET_DETAIL = "agent.secret"  # noqa: S105 - a detail name, not a secret
 
 
 @dataclass(frozen=True)
@@ -60,15 +66,36 @@ class Agents:
         #: refreshed by the host monitor every round; the transports read it at every send).
         self.inactivity = base.DEFAULT_INACTIVITY
         self._links: dict[str, Link] = {}
+        self._remotes: dict[str, http.Remote] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def in_process(cls, clock: Callable[[], float] = time.monotonic) -> Agents:
-        """Agents reached in-process: a fresh simulator fleet behind an in-process transport."""
+    def in_process(
+        cls,
+        clock: Callable[[], float] = time.monotonic,
+        verify: ssl.SSLContext | str | bool = True,
+    ) -> Agents:
+        """A server's agents: a fresh simulator fleet reached in-process, and agents with an
+        address (``route``) over HTTP(S), ``verify`` checking their certificates."""
         fleet = simulator.Fleet()
         made = cls(inprocess.InProcessTransport(fleet), fleet, clock)
-        made.transport = inprocess.InProcessTransport(fleet, lambda: made.inactivity)
+        made.transport = routed.RoutedTransport(
+            inprocess.InProcessTransport(fleet, lambda: made.inactivity),
+            http.HttpTransport(made, lambda: made.inactivity, verify),
+            made,
+        )
         return made
+
+    def route(self, guid: str, remote: http.Remote) -> None:
+        """Reach the host's agent at ``remote`` (its own process) from now on."""
+        with self._lock:
+            self._remotes[guid] = remote
+
+    def remote_for(self, guid: str) -> http.Remote | None:
+        """The address of the host's agent if it runs in its own process (the HTTP
+        transport's directory), else None."""
+        with self._lock:
+            return self._remotes.get(guid)
 
     def link(self, guid: str) -> Link:
         """The host's link; a host first seen now starts disconnected, answered "now"."""
@@ -91,6 +118,7 @@ class Agents:
         """Drop everything about the host (it was deleted); powers a simulated host off."""
         with self._lock:
             self._links.pop(guid, None)
+            self._remotes.pop(guid, None)
         self.fleet.discard(guid)
 
     def silent_for(self, guid: str) -> float:
@@ -117,6 +145,11 @@ class Target:
     spec: simulator.Spec | None
     #: Why a simulated host's stored knobs cannot be booted (None: they can).
     unbootable: str | None = None
+    #: Where the host's agent runs when it runs in its own process (None: in this one).
+    remote: http.Remote | None = None
+    #: The host's backend settings (details), sent in the startup greeting.
+    settings: dict[str, str] = field(default_factory=dict)
+    private_ip_address: str = ""
 
     @property
     def endpoint(self) -> endpoint.Endpoint:
@@ -137,12 +170,46 @@ def target_of(session: Session, host: models.Host) -> Target:
     if host.guid is None:
         raise ValueError(f"host {host.uuid} has no agent (no guid)")
     spec, unbootable = None, None
-    if host.hypervisor_type == hypervisors.HypervisorType.Simulator:
+    stored = details.of_host(session, host.id)
+    remote = _remote(session, host, stored)
+    if remote is None and host.hypervisor_type == hypervisors.HypervisorType.Simulator:
         try:
             spec = simulator_spec(session, host)
         except agent_errors.InvalidKnob as exc:
             unbootable = str(exc)
-    return Target(host.id, host.uuid, host.name, host.guid, host.hypervisor_type, spec, unbootable)
+    settings = {name: value for name, value in stored.items() if name != SECRET_DETAIL}
+    return Target(
+        host.id,
+        host.uuid,
+        host.name,
+        host.guid,
+        host.hypervisor_type,
+        spec,
+        unbootable,
+        remote,
+        settings,
+        host.private_ip_address,
+    )
+
+
+def _remote(session: Session, host: models.Host, stored: dict[str, str]) -> http.Remote | None:
+    """The address and opened secret of the host's own-process agent; None for an in-process
+    one. A secret that does not open leaves the secret empty: the agent refuses it, and the
+    host goes Alert like any host whose agent will not talk."""
+    sealed = stored.get(SECRET_DETAIL)
+    if sealed is None or host.url is None:
+        return None
+    try:
+        secret = vault.of(session).open(sealed, vault.HOST_SECRET)
+    except vault.SecretUnreadable:
+        secret = ""
+    return http.Remote(base_url(host.url), secret)
+
+
+def base_url(url: str) -> str:
+    """``scheme://netloc`` of an addHost url (its path and query are not the agent's)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc}"
 
 
 def start(agents: Agents, target: Target) -> Startup:
@@ -153,9 +220,19 @@ def start(agents: Agents, target: Target) -> Startup:
     (AgentUnavailable, BadAnswer) when the startup gets no valid report; a failed ready step
     is returned, for ``record_startup`` to write.
     """
-    _boot(agents, target)
+    if target.remote is not None:
+        agents.route(target.guid, target.remote)
+    else:
+        _boot(agents, target)
     to = target.endpoint
-    greeting = commands.StartupRoutingCommand(host_id=target.host_id, host_uuid=target.uuid)
+    greeting = commands.StartupRoutingCommand(
+        host_id=target.host_id,
+        host_uuid=target.uuid,
+        guid=target.guid,
+        name=target.name,
+        private_ip_address=target.private_ip_address,
+        settings=target.settings,
+    )
     report = base.exchange(agents.transport, to, greeting, answers.StartupRoutingAnswer)
     _check_report(target, report)
     ready = commands.ReadyCommand(
@@ -200,6 +277,8 @@ def connect(session: Session, agents: Agents, host: models.Host) -> None:
 def probe(agents: Agents, target: Target) -> None:
     """One PingCommand, with no database; raises AgentUnavailable or BadAnswer when the agent
     does not answer properly (deciding what silence means is the monitor's job)."""
+    if target.remote is not None:
+        agents.route(target.guid, target.remote)
     to = target.endpoint
     answer = base.exchange(
         agents.transport, to, commands.PingCommand(host_id=target.host_id), answers.PingAnswer

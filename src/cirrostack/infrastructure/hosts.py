@@ -24,13 +24,14 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import __version__, errors
+from cirrostack.accounts import vault
 from cirrostack.agent import errors as agent_errors
 from cirrostack.agent.backends import simulator
 from cirrostack.db import base, query
@@ -60,6 +61,9 @@ class NewHost:
     cluster_name: str | None = None
     host_tags: Sequence[str] = ()
     allocation_state: str | None = None
+    username: str | None = None
+    #: The agent's secret when ``url`` names an agent process (``http[s]://H:P``).
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,14 @@ def insert(
     if pod.data_center_id != zone.id:
         raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
     cluster = _cluster_for(session, pod, new, kind)
-    machine, knobs = _parse_url(new.url)
-    host = _insert(session, zone, pod, cluster, new, _address(session, pod, machine))
-    details.set_for_host(session, host.id, knobs.to_details())
+    machine, knobs, remote = _parse_url(new.url)
+    secret = _secret(new) if remote else None
+    address = _address(session, pod, machine, literal_only_in_pod=remote)
+    host = _insert(session, zone, pod, cluster, new, address)
+    stored = knobs.to_details()
+    if secret is not None:
+        stored[agents.SECRET_DETAIL] = vault.of(session).seal(secret, vault.HOST_SECRET)
+    details.set_for_host(session, host.id, stored)
     details.set_tags(session, host.id, new.host_tags)
     return host
 
@@ -362,8 +371,20 @@ def _cluster_for(
 SIMULATED_NAME_PREFIX = "SimulatedAgent."
 
 
-def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
-    """The machine (host name or address) a simulator URL names, and the knobs its query sets."""
+def _secret(new: NewHost) -> str:
+    """The agent secret addHost was given as the password; InvalidParameterValue without one."""
+    if not new.password or not new.password.strip():
+        raise errors.InvalidParameterValue(
+            f"Invalid url {new.url}: an agent process needs its secret (DIR/agent.json) "
+            "as the password"
+        )
+    return new.password.strip()
+
+
+def _parse_url(url: str) -> tuple[str, simulator.Knobs, bool]:
+    """The machine (host name or address) a simulator URL names, the knobs its query sets, and
+    whether it names an agent process (an explicit port: ``http://H:P``) rather than a host
+    simulated in this one (``http://sim-1``)."""
     text = url.strip() if "://" in url else f"http://{url.strip()}"
     try:
         parts = urllib.parse.urlsplit(text)
@@ -371,6 +392,10 @@ def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
     except ValueError:
         raise errors.InvalidParameterValue(f"Invalid url {url}") from None
     name = parts.netloc.rpartition("@")[2].partition(":")[0]
+    try:
+        remote = parts.port is not None
+    except ValueError:
+        raise errors.InvalidParameterValue(f"Invalid url {url}: bad port") from None
     if parts.scheme.lower() not in ("http", "https") or not _HOST_NAME.match(name):
         raise errors.InvalidParameterValue(
             f"Invalid url {url}: expected http://<host name or IPv4 address>[?knobs]"
@@ -379,13 +404,19 @@ def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
     for key, value in pairs:
         values.setdefault(key.lower(), value)
     try:
-        return name, simulator.Knobs.parse(values)
+        return name, simulator.Knobs.parse(values), remote
     except agent_errors.InvalidKnob as exc:
         raise errors.InvalidParameterValue(f"Invalid url {url}: {exc}") from None
 
 
-def _address(session: Session, pod: models.HostPod, name: str) -> str:
-    """The host's address: the URL's IPv4 address, else the first free one of the pod."""
+def _address(
+    session: Session, pod: models.HostPod, name: str, *, literal_only_in_pod: bool = False
+) -> str:
+    """The host's address: the URL's IPv4 address, else the first free one of the pod.
+
+    With ``literal_only_in_pod`` (an agent process's url, often 127.0.0.1) an address outside
+    the pod's network is where the agent listens, not the host's: the pod's first free one is
+    taken instead."""
     span = pods.ip_range(pod)
     used = set(
         session.scalars(
@@ -396,6 +427,8 @@ def _address(session: Session, pod: models.HostPod, name: str) -> str:
     )
     try:
         literal = ipaddress.IPv4Address(name)
+        if literal_only_in_pod and (literal not in span.network or str(literal) in used):
+            raise ValueError(name)
     except ValueError:
         free = span.first_free(used | {str(span.gateway)})
         if free is None:

@@ -35,7 +35,9 @@ cancelled: what an agent that hangs looks like) and ``sim://fail`` fails after t
 from __future__ import annotations
 
 import re
+import socket
 import threading
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -43,6 +45,7 @@ from pathlib import Path
 
 from cirrostack import __version__
 from cirrostack.agent import errors, work
+from cirrostack.plugins import HostUrl
 from cirrostack.protocol import answers, commands, messages
 
 GIB = 1024**3
@@ -348,3 +351,44 @@ class Fleet:
     def _known(self, guid: str) -> None:
         if guid not in self._hosts:
             raise errors.UnknownHost(f"no simulated host {guid} in this process")
+
+
+class SimulatorBackend:
+    """The simulator as a plugin (``cirrostack.plugins.Backend``; entry point ``simulator``)."""
+
+    name = "simulator"
+    hypervisor = HYPERVISOR
+
+    def parse_url(self, url: str) -> HostUrl:
+        """``http://<name or IPv4>[:port][?knobs]``: the knobs as details; a port means an
+        agent process listens there. Raises InvalidKnob (a ValueError) with the reason."""
+        text = url.strip() if "://" in url else f"http://{url.strip()}"
+        parts = urllib.parse.urlsplit(text)
+        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        machine = parts.netloc.rpartition("@")[2]
+        machine = machine.rpartition("]")[0].lstrip("[") if "]" in machine else machine
+        machine = machine.partition(":")[0]
+        if parts.scheme.lower() not in ("http", "https") or _MACHINE.fullmatch(machine) is None:
+            raise errors.InvalidKnob("expected http://<host name or IPv4 address>[:port][?knobs]")
+        try:
+            own_process = parts.port is not None
+        except ValueError:
+            raise errors.InvalidKnob("the port is not a number from 0 to 65535") from None
+        values: dict[str, str] = {}
+        for key, value in pairs:
+            values.setdefault(key.lower(), value)
+        return HostUrl(machine, Knobs.parse(values).to_details(), own_process)
+
+    def in_process(self) -> Fleet:
+        """A fresh fleet of simulated hosts for the server's process."""
+        return Fleet()
+
+    def agent(self, workdir: Path) -> SimulatedHost:
+        """The simulated host a ``cirrostack agent --backend simulator`` process serves: it
+        adopts the identity the server sends at startup."""
+        return SimulatedHost(Spec("unassigned", socket.gethostname(), "0.0.0.0"), workdir)  # noqa: S104
+
+
+_MACHINE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+BACKEND = SimulatorBackend()
