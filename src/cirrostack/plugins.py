@@ -20,7 +20,7 @@ import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cirrostack.agent import work
 
@@ -62,6 +62,23 @@ class InProcess(Protocol):
 
     def discard(self, guid: str) -> None:
         """Stop the agent of ``guid`` for good (nothing happens if there is none)."""
+        ...
+
+    def get(self, guid: str) -> work.Agent | None:
+        """The agent of ``guid``, answering or not (for its backend's own controls)."""
+        ...
+
+
+@runtime_checkable
+class Failable(Protocol):
+    """An agent that can be told to fail a kind of command (configureSimulator)."""
+
+    def fail(self, command: str, times: int | None = None) -> None:
+        """Answer the next ``times`` commands named ``command`` (all, if None) with a failure."""
+        ...
+
+    def succeed(self, command: str) -> None:
+        """Answer commands named ``command`` normally again."""
         ...
 
 
@@ -135,3 +152,15 @@ def all_backends(declared: Mapping[str, str]) -> dict[str, Backend]:
             )
         by_hypervisor[loaded.hypervisor.lower()] = loaded
     return by_hypervisor
+
+
+_resolved: dict[str, Backend] | None = None
+
+
+def resolved() -> dict[str, Backend]:
+    """``all_backends(discover())``, resolved once per process (the composition root calls it
+    at start so that a bad declaration stops the server there)."""
+    global _resolved
+    if _resolved is None:
+        _resolved = all_backends(discover())
+    return _resolved

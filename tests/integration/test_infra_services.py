@@ -478,8 +478,11 @@ def test_a_host_failing_its_ready_step_goes_alert(world: World) -> None:
     session = world.session
     host = world.add_host()
     fresh = world.restart()
-    spec = agents.simulator_spec(session, host)
-    fresh.fleet.boot(spec).fail("ReadyCommand", times=1)
+    agents.boot(session, fresh, host)
+    assert host.guid is not None
+    booted = fresh.fleet.get(host.guid)
+    assert isinstance(booted, simulator.SimulatedHost)
+    booted.fail("ReadyCommand", times=1)
     world.sweep()
     assert session.get_one(models.Host, host.id).status == "Alert"
     world.sweep()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cirrostack import __version__, datadir, demo, server
+from cirrostack import __version__, datadir, demo, plugins, server
 from cirrostack.accounts import vault
 from cirrostack.api import connection
 from cirrostack.cli import agent as cli_agent
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(arguments.run(arguments))
-    except vault.SecretsError as exc:
+    except (vault.SecretsError, plugins.PluginError) as exc:
         print(f"cirrostack: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -168,7 +168,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     admin_file.write(url, credentials)
     print(f"cirrostack {__version__} serving the CloudStack API at {url}", flush=True)
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
-    fleet = agents.Agents.in_process()
+    # The backends resolve here, at start: an unknown or twice-declared name stops the server.
+    fleet = agents.Agents.in_process(backends=plugins.resolved())
     if arguments.demo:
         _seed_demo(engine, secrets, fleet, url)
     limits = connection.Limits(

@@ -21,19 +21,15 @@ connected agent, and with no VM to move off it reaches Maintenance at once.
 from __future__ import annotations
 
 import ipaddress
-import re
-import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack import __version__, errors
+from cirrostack import __version__, errors, plugins
 from cirrostack.accounts import vault
-from cirrostack.agent import errors as agent_errors
-from cirrostack.agent.backends import simulator
 from cirrostack.db import base, query
 from cirrostack.db.models import compute, guest_os
 from cirrostack.db.models import infrastructure as models
@@ -47,7 +43,6 @@ from cirrostack.transport import errors as transport_errors
 ROUTING = "Routing"
 #: The host detail holding the OS category preferred for VMs on the host.
 OS_CATEGORY_DETAIL = "guest.os.category.id"
-_HOST_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 _RE = machines.ResourceStateEvent
 
 
@@ -100,9 +95,16 @@ def add(
 
 
 def insert(
-    session: Session, zone: models.DataCenter, pod: models.HostPod, new: NewHost
+    session: Session,
+    zone: models.DataCenter,
+    pod: models.HostPod,
+    new: NewHost,
+    backends: Mapping[str, plugins.Backend] | None = None,
 ) -> models.Host:
     """Validate ``new`` and insert its host Creating/Creating with its details and tags.
+
+    The url is read by the backend of the cluster's hypervisor (``backends`` by lower-case
+    hypervisor, default ``plugins.resolved()``).
 
     Raises InvalidParameterValue for a bad value, ResourceUnavailable when the hypervisor has
     no agent yet or the pod has no free address.
@@ -113,11 +115,11 @@ def insert(
     if pod.data_center_id != zone.id:
         raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
     cluster = _cluster_for(session, pod, new, kind)
-    machine, knobs, remote = _parse_url(new.url)
-    secret = _secret(new) if remote else None
-    address = _address(session, pod, machine, literal_only_in_pod=remote)
+    parsed = _parse_url(new.url, _backend(backends, cluster.hypervisor_type or str(kind)))
+    secret = _secret(new) if parsed.own_process else None
+    address = _address(session, pod, parsed.machine, literal_only_in_pod=parsed.own_process)
     host = _insert(session, zone, pod, cluster, new, address)
-    stored = knobs.to_details()
+    stored = dict(parsed.details)
     if secret is not None:
         stored[agents.SECRET_DETAIL] = vault.of(session).seal(secret, vault.HOST_SECRET)
     details.set_for_host(session, host.id, stored)
@@ -371,6 +373,13 @@ def _cluster_for(
 SIMULATED_NAME_PREFIX = "SimulatedAgent."
 
 
+def _backend(backends: Mapping[str, plugins.Backend] | None, hypervisor: str) -> plugins.Backend:
+    found = (plugins.resolved() if backends is None else backends).get(hypervisor.lower())
+    if found is None:
+        raise errors.ResourceUnavailable(f"No agent is available for hypervisor {hypervisor}")
+    return found
+
+
 def _secret(new: NewHost) -> str:
     """The agent secret addHost was given as the password; InvalidParameterValue without one."""
     if not new.password or not new.password.strip():
@@ -381,31 +390,12 @@ def _secret(new: NewHost) -> str:
     return new.password.strip()
 
 
-def _parse_url(url: str) -> tuple[str, simulator.Knobs, bool]:
-    """The machine (host name or address) a simulator URL names, the knobs its query sets, and
-    whether it names an agent process (an explicit port: ``http://H:P``) rather than a host
-    simulated in this one (``http://sim-1``)."""
-    text = url.strip() if "://" in url else f"http://{url.strip()}"
+def _parse_url(url: str, backend: plugins.Backend) -> plugins.HostUrl:
+    """What ``url`` says, by the backend of the host's hypervisor: the machine it names, the
+    details to store (a simulator's knobs), and whether an agent process listens there."""
     try:
-        parts = urllib.parse.urlsplit(text)
-        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError:
-        raise errors.InvalidParameterValue(f"Invalid url {url}") from None
-    name = parts.netloc.rpartition("@")[2].partition(":")[0]
-    try:
-        remote = parts.port is not None
-    except ValueError:
-        raise errors.InvalidParameterValue(f"Invalid url {url}: bad port") from None
-    if parts.scheme.lower() not in ("http", "https") or not _HOST_NAME.match(name):
-        raise errors.InvalidParameterValue(
-            f"Invalid url {url}: expected http://<host name or IPv4 address>[?knobs]"
-        )
-    values: dict[str, str] = {}
-    for key, value in pairs:
-        values.setdefault(key.lower(), value)
-    try:
-        return name, simulator.Knobs.parse(values), remote
-    except agent_errors.InvalidKnob as exc:
+        return backend.parse_url(url)
+    except ValueError as exc:
         raise errors.InvalidParameterValue(f"Invalid url {url}: {exc}") from None
 
 

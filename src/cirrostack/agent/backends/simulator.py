@@ -318,6 +318,16 @@ class Fleet:
                 found = self._hosts[spec.guid] = SimulatedHost(spec, where)
             return found
 
+    def running(self, guid: str) -> bool:
+        """Whether a host with ``guid`` exists here, answering or not."""
+        with self._lock:
+            return guid in self._hosts
+
+    def start(self, guid: str, name: str, address: str, details: Mapping[str, str]) -> None:
+        """Boot the host a host row and its details describe (``plugins.InProcess``);
+        raises InvalidKnob (a ValueError) when the stored knobs cannot be used."""
+        self.boot(Spec(guid, name, address, Knobs.from_details(details)))
+
     def get(self, guid: str) -> SimulatedHost | None:
         """The host with ``guid``, answering or not; None if there is none."""
         with self._lock:
@@ -363,11 +373,12 @@ class SimulatorBackend:
         """``http://<name or IPv4>[:port][?knobs]``: the knobs as details; a port means an
         agent process listens there. Raises InvalidKnob (a ValueError) with the reason."""
         text = url.strip() if "://" in url else f"http://{url.strip()}"
-        parts = urllib.parse.urlsplit(text)
-        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        machine = parts.netloc.rpartition("@")[2]
-        machine = machine.rpartition("]")[0].lstrip("[") if "]" in machine else machine
-        machine = machine.partition(":")[0]
+        try:
+            parts = urllib.parse.urlsplit(text)
+            pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        except ValueError:
+            raise errors.InvalidKnob("not a url") from None
+        machine = parts.netloc.rpartition("@")[2].partition(":")[0]
         if parts.scheme.lower() not in ("http", "https") or _MACHINE.fullmatch(machine) is None:
             raise errors.InvalidKnob("expected http://<host name or IPv4 address>[:port][?knobs]")
         try:
@@ -389,6 +400,6 @@ class SimulatorBackend:
         return SimulatedHost(Spec("unassigned", socket.gethostname(), "0.0.0.0"), workdir)  # noqa: S104
 
 
-_MACHINE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_MACHINE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 
 BACKEND = SimulatorBackend()

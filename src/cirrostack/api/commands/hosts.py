@@ -70,7 +70,9 @@ def start_host(before: registry.Before) -> _Started:
     def insert(session: Session) -> agents.Target:
         zone = zones.by_uuid(session, before.args["zoneid"], "zoneid")
         pod = pods.by_uuid(session, before.args["podid"], "podid")
-        return agents.target_of(session, hosts.insert(session, zone, pod, new))
+        return agents.target_of(
+            session, hosts.insert(session, zone, pod, new, connections.backends)
+        )
 
     target = transactions.run(before.sessions, insert, name="addHost")
     try:
