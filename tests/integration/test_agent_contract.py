@@ -9,6 +9,7 @@ to see what that agent holds (its copy destinations on disk or in memory).
 
 from __future__ import annotations
 
+import ssl
 import stat
 import threading
 import time
@@ -46,10 +47,17 @@ def _in_process(tmp_path: Path) -> Iterator[Rig]:
     fleet.boot(simulator.Spec(GUID, TO.name, "10.0.0.5"))
 
     def stored(name: str) -> int | None:
-        path = tmp_path / GUID / name
-        return path.stat().st_size if path.exists() else None
+        return _size(tmp_path / GUID / name)
 
     yield Rig(inprocess.InProcessTransport(fleet, lambda: INACTIVITY), TO, stored)
+
+
+def _size(path: Path) -> int | None:
+    """The file's size, None when there is none (it may go while we look)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 class _Remotes:
@@ -77,8 +85,7 @@ def _http(agent_process: tuple[Path, dict[str, str]]) -> Iterator[Rig]:
     data_dir, written = agent_process
 
     def stored(name: str) -> int | None:
-        path = data_dir / "work" / name
-        return path.stat().st_size if path.exists() else None
+        return _size(data_dir / "work" / name)
 
     def over(secret: str) -> http.HttpTransport:
         return http.HttpTransport(_Remotes(http.Remote(written["url"], secret)), lambda: INACTIVITY)
@@ -224,5 +231,65 @@ def test_agent_json_is_private_and_its_secret_survives_a_restart(tmp_path: Path)
     process = agent_processes.start(data_dir)
     try:
         assert agent_processes.identity(data_dir)["secret"] == first["secret"]
+    finally:
+        agent_processes.stop(process)
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cirrostack agent")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "agent.crt", directory / "agent.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_over_tls_the_agent_is_reached_only_with_its_certificate_trusted(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    data_dir = tmp_path / "agent"
+    process = agent_processes.start(data_dir, "127.0.0.1:0", "--cert", str(cert), "--key", str(key))
+    try:
+        written = agent_processes.identity(data_dir)
+        assert written["url"].startswith("https://127.0.0.1:")
+        remote = _Remotes(http.Remote(written["url"], written["secret"]))
+        trusting = http.HttpTransport(
+            remote, lambda: INACTIVITY, verify=ssl.create_default_context(cafile=cert)
+        )
+        ping = base.exchange(trusting, TO, commands.PingCommand(host_id=1), answers.PingAnswer)
+        assert ping.guid == "unassigned"  # no startup yet: the agent has not adopted a host
+        stranger = http.HttpTransport(remote, lambda: INACTIVITY)  # the system's CAs only
+        with pytest.raises(transport_errors.AgentUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            stranger.send(TO, commands.PingCommand(host_id=1))
     finally:
         agent_processes.stop(process)

@@ -4,6 +4,7 @@ and secret, the secret sealed and never shown, and the host monitor noticing the
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, details, hosts
 from tests import agent_processes
 from tests.conftest import Database
+from tests.integration.test_infra_commands import Infra
 from tests.integration.test_infra_services import World, _transitions, _world
 
 
@@ -106,3 +108,38 @@ def test_a_killed_agent_makes_its_host_alert_then_down_and_back_up_when_restarte
         "Down->Connecting",
         "Connecting->Up",
     ]
+
+
+def test_add_host_through_the_api_connects_the_agent_and_never_shows_its_secret(
+    sqlite_database: Database, agent: Agent
+) -> None:
+    infra = Infra(sqlite_database)
+    zone = infra.zone()
+    cluster = infra.cluster(zone["id"], infra.pod(zone["id"])["id"])
+    written = agent_processes.identity(agent.data_dir)
+    added = infra.ok(
+        "addHost",
+        zoneid=cluster["zoneid"],
+        podid=cluster["podid"],
+        clusterid=cluster["id"],
+        hypervisor="Simulator",
+        url=written["url"],
+        username="root",
+        password=written["secret"],
+    )
+    host = added["host"][0]
+    assert host["state"] == "Up" and host["hypervisor"] == "Simulator"
+    listed = infra.ok("listHosts", id=host["id"], details="all")
+    assert written["secret"] not in json.dumps([added, listed])
+    assert agents.SECRET_DETAIL not in json.dumps([added, listed])
+    status, text = infra.error(
+        "addHost",
+        zoneid=cluster["zoneid"],
+        podid=cluster["podid"],
+        clusterid=cluster["id"],
+        hypervisor="Simulator",
+        url=written["url"],
+        username="root",
+        password="password",
+    )
+    assert status == 534 and "refused this server's secret" in text

@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import shlex
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         default=connection.Limits.body_timeout,
         help="seconds a client has to send a request body (default %(default)s)",
     )
+    serve.add_argument(
+        "--agent-ca",
+        type=Path,
+        help="PEM CA bundle that signs the certificates of agents served over HTTPS "
+        "(default: the system's trusted CAs)",
+    )
     serve.set_defaults(run=_serve)
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(required=True, metavar="action")
@@ -80,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     env.set_defaults(run=_env)
     cli_agent.add_parser(commands)
     return parser
+
+
+def _agent_ca(path: Path) -> ssl.SSLContext:
+    """The TLS context that checks agents' certificates against the CA bundle at ``path``."""
+    return ssl.create_default_context(cafile=str(path))
 
 
 def _seconds(text: str) -> float:
@@ -169,7 +181,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     print(f"cirrostack {__version__} serving the CloudStack API at {url}", flush=True)
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
     # The backends resolve here, at start: an unknown or twice-declared name stops the server.
-    fleet = agents.Agents.in_process(backends=plugins.resolved())
+    verify = True if arguments.agent_ca is None else _agent_ca(arguments.agent_ca)
+    fleet = agents.Agents.in_process(verify=verify, backends=plugins.resolved())
     if arguments.demo:
         _seed_demo(engine, secrets, fleet, url)
     limits = connection.Limits(

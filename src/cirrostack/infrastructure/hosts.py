@@ -223,13 +223,25 @@ def maintain_target(connections: agents.Agents, host: models.Host) -> endpoint.E
     return None
 
 
-def drain(connections: agents.Agents, target: endpoint.Endpoint | None, name: str) -> None:
-    """Ask the agent to prepare for maintenance (may take long; needs no database)."""
+def drain(
+    connections: agents.Agents,
+    target: endpoint.Endpoint | None,
+    name: str,
+    progress: transport.OnProgress | None = None,
+) -> None:
+    """Ask the agent to prepare for maintenance (may take long; needs no database).
+
+    ``progress`` sees the agent's progress reports (the job engine renews the job's lease
+    with them); the wait ends after the inactivity timeout without any."""
     if target is None:
         return
     try:
         transport.exchange(
-            connections.transport, target, commands.MaintainCommand(), answers.MaintainAnswer
+            connections.transport,
+            target,
+            commands.MaintainCommand(),
+            answers.MaintainAnswer,
+            progress,
         )
     except transport_errors.TransportError as exc:
         raise errors.ResourceUnavailable(f"Host {name} did not accept maintenance: {exc}") from exc

@@ -18,7 +18,7 @@ from cirrostack.api import responses
 from cirrostack.api.views import batch
 from cirrostack.db.models import guest_os
 from cirrostack.db.models import infrastructure as models
-from cirrostack.infrastructure import agents, capacity, clusters, details, hosts
+from cirrostack.infrastructure import capacity, clusters, details, hosts
 from cirrostack.states import machines
 
 
@@ -64,15 +64,8 @@ def _related(session: Session, found: Sequence[models.Host]) -> _Related:
 
 
 def _details(session: Session, found: Sequence[models.Host]) -> list[dict[str, str]]:
-    """The details an answer shows: all but an agent's secret (sealed or not, never shown)."""
     shown = details.of_hosts(session, [host.id for host in found])
-    return [
-        {name: value for name, value in shown.get(host.id, {}).items() if name not in _HIDDEN}
-        for host in found
-    ]
-
-
-_HIDDEN = frozenset({agents.SECRET_DETAIL})
+    return [shown.get(host.id, {}) for host in found]
 
 
 def _category_id(text: str) -> int | None:
