@@ -9,6 +9,7 @@ to see what that agent holds (its copy destinations on disk or in memory).
 
 from __future__ import annotations
 
+import signal
 import ssl
 import stat
 import threading
@@ -292,4 +293,44 @@ def test_over_tls_the_agent_is_reached_only_with_its_certificate_trusted(tmp_pat
         with pytest.raises(transport_errors.AgentUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
             stranger.send(TO, commands.PingCommand(host_id=1))
     finally:
+        agent_processes.stop(process)
+
+
+def test_a_frozen_agent_process_times_out_on_inactivity(tmp_path: Path) -> None:
+    """SIGSTOP mid-copy: the connection stays open, no line comes; the wait ends after the
+    inactivity timeout (not at once, not never), and the agent, thawed, cleans up."""
+    data_dir = tmp_path / "agent"
+    process = agent_processes.start(data_dir)
+    try:
+        written = agent_processes.identity(data_dir)
+        transport = http.HttpTransport(
+            _Remotes(http.Remote(written["url"], written["secret"])), lambda: INACTIVITY
+        )
+        slow = simulator.Knobs(copy_step_ms=200).to_details()
+        startup = commands.StartupRoutingCommand(
+            host_id=1, host_uuid="u-1", guid=GUID, name=TO.name, settings=slow
+        )
+        base.exchange(transport, TO, startup, answers.StartupRoutingAnswer)
+        copy = commands.CopyCommand(source="tpl", destination="vol-9", size=1000)
+        frozen = threading.Event()
+
+        def freeze(_: messages.Progress) -> None:
+            if not frozen.is_set():
+                frozen.set()
+                process.send_signal(signal.SIGSTOP)
+
+        began = time.monotonic()
+        with pytest.raises(transport_errors.AgentTimedOut, match="no progress on CopyCommand"):
+            base.exchange(transport, TO, copy, answers.CopyAnswer, freeze)
+        assert time.monotonic() - began >= INACTIVITY
+        process.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while _size(data_dir / "work" / "vol-9") is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Thawed, the agent finds the server's cancel (or the server gone): the partial copy
+        # is removed.
+        assert _size(data_dir / "work" / "vol-9") is None
+        assert base.exchange(transport, TO, commands.PingCommand(host_id=1), answers.PingAnswer)
+    finally:
+        process.send_signal(signal.SIGCONT)
         agent_processes.stop(process)

@@ -31,12 +31,22 @@ class Work:
         self.cancelled = threading.Event()
 
     def progress(self, done: int, total: int = 0, phase: str = "") -> None:
-        """Report how far the command has got; raises Cancelled if it was cancelled."""
+        """Report how far the command has got; raises Cancelled if it was cancelled.
+
+        A report that cannot be delivered (the server hung up: it gave up or died) cancels
+        the command: nobody waits for its answer, so it stops and cleans up.
+        """
         self.check()
         if self._report is not None:
-            self._report(
-                messages.Progress(command_id=self.command_id, done=done, total=total, phase=phase)
-            )
+            try:
+                self._report(
+                    messages.Progress(
+                        command_id=self.command_id, done=done, total=total, phase=phase
+                    )
+                )
+            except OSError:
+                self.cancelled.set()
+                raise Cancelled(self.command_id) from None
 
     def check(self) -> None:
         """Raise Cancelled if the command was cancelled (call between steps)."""
