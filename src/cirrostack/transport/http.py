@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -56,6 +57,9 @@ class HttpTransport:
         self._directory = directory
         self._inactivity = inactivity
         self._verify = verify
+        #: One client per agent address and secret: its TLS context and pool are built once.
+        self._clients: dict[Remote, httpx.Client] = {}
+        self._lock = threading.Lock()
 
     def send(
         self,
@@ -69,10 +73,9 @@ class HttpTransport:
         timeout = httpx.Timeout(limit, connect=CONNECT_TIMEOUT)
         body = _encoded(command)
         try:
-            with (
-                self._client(remote, timeout) as client,
-                client.stream("POST", PATH, content=body) as response,
-            ):
+            with self._client(remote).stream(
+                "POST", PATH, content=body, timeout=timeout
+            ) as response:
                 _check_status(to, response)
                 for line in response.iter_lines():
                     if not line.strip():
@@ -99,8 +102,9 @@ class HttpTransport:
         remote = self._remote(to)
         cancel = commands.CancelCommand(command_id=command_id)
         try:
-            with self._client(remote, httpx.Timeout(CONNECT_TIMEOUT)) as client:
-                response = client.post(PATH, content=_encoded(cancel))
+            response = self._client(remote).post(
+                PATH, content=_encoded(cancel), timeout=httpx.Timeout(CONNECT_TIMEOUT)
+            )
         except httpx.TransportError as exc:
             raise errors.AgentUnavailable(f"{to} does not answer at {remote.url}: {exc}") from exc
         _check_status(to, response)
@@ -109,15 +113,26 @@ class HttpTransport:
             raise errors.BadAnswer(f"{to} answered a cancel with {len(lines)} lines")
         return base.cancel_answer(to, _decoded(to, lines[0]))
 
-    def _client(self, remote: Remote, timeout: httpx.Timeout) -> httpx.Client:
-        return httpx.Client(
-            base_url=remote.url,
-            timeout=timeout,
-            verify=self._verify,
-            headers={"Authorization": f"Bearer {remote.secret}"},
-            follow_redirects=False,
-            trust_env=False,
-        )
+    def _client(self, remote: Remote) -> httpx.Client:
+        with self._lock:
+            client = self._clients.get(remote)
+            if client is None:
+                client = self._clients[remote] = httpx.Client(
+                    base_url=remote.url,
+                    timeout=CONNECT_TIMEOUT,
+                    verify=self._verify,
+                    headers={"Authorization": f"Bearer {remote.secret}"},
+                    follow_redirects=False,
+                    trust_env=False,
+                )
+            return client
+
+    def close(self) -> None:
+        """Close every client (their connections); the transport builds new ones if used."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
 
     def _remote(self, to: endpoint.Endpoint) -> Remote:
         remote = self._directory.remote_for(to.guid)
