@@ -109,9 +109,9 @@ class Service(Protocol):
         """End work and wait for it; called once at shutdown."""
 
 
-def background_services(engine: Engine, fleet: agents.Agents) -> list[Service]:
-    """Every background service of a management server, in start order."""
-    sessions = db_engine.make_sessionmaker(engine)
+def background_services(sessions: sessionmaker[Session], fleet: agents.Agents) -> list[Service]:
+    """Every background service of a management server, in start order. ``sessions`` are the
+    server's (``sessions_of``): the host monitor opens agents' sealed secrets with them."""
     return [monitor.HostMonitor(sessions, fleet)]
 
 
@@ -153,7 +153,7 @@ def create_app(
     """The ASGI application serving the API from ``engine``'s database.
 
     Besides the API it runs the job engine (a reaper, then a worker pool whose ``wake`` is the
-    dispatcher's handoff) and ``services`` (default: ``background_services(engine, fleet)``).
+    dispatcher's handoff) and ``services`` (default: ``background_services(sessions, fleet)``).
     ``fleet`` (default: a new one) holds the agent connections that commands, jobs and the host
     monitor share. ``secrets`` seals and opens API secret keys (``accounts.vault``). All start
     with the application and stop, in reverse order, at shutdown.
@@ -176,7 +176,7 @@ def create_app(
         sessions, interval=settings.reaper_interval, max_attempts=settings.max_attempts
     )
     dispatcher = dispatch.Dispatcher(commands, sessions, services=shared, handoff=pool.wake)
-    others = list(background_services(engine, fleet) if services is None else services)
+    others = list(background_services(sessions, fleet) if services is None else services)
     return app.create_app(dispatcher, lifespan=_lifespan([reaper, *others, pool]))
 
 

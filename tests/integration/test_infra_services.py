@@ -318,7 +318,12 @@ def test_a_cluster_name_makes_the_cluster_when_it_is_new(world: World) -> None:
 
 
 class _Unreachable:
-    def send(self, to: endpoint.Endpoint, command: messages.Command) -> messages.Answer:
+    def send(
+        self, to: endpoint.Endpoint, command: messages.Command, progress: object = None
+    ) -> messages.Answer:
+        raise transport_errors.AgentUnavailable(f"{to} does not answer")
+
+    def cancel(self, to: endpoint.Endpoint, command_id: str) -> bool:
         raise transport_errors.AgentUnavailable(f"{to} does not answer")
 
 
@@ -473,8 +478,11 @@ def test_a_host_failing_its_ready_step_goes_alert(world: World) -> None:
     session = world.session
     host = world.add_host()
     fresh = world.restart()
-    spec = agents.simulator_spec(session, host)
-    fresh.fleet.boot(spec).fail("ReadyCommand", times=1)
+    agents.boot(session, fresh, host)
+    assert host.guid is not None
+    booted = fresh.fleet.get(host.guid)
+    assert isinstance(booted, simulator.SimulatedHost)
+    booted.fail("ReadyCommand", times=1)
     world.sweep()
     assert session.get_one(models.Host, host.id).status == "Alert"
     world.sweep()

@@ -38,7 +38,9 @@ class Wire:
         self._lock = threading.Lock()
         self._probing = threading.Lock()
 
-    def send(self, to: endpoint.Endpoint, command: messages.Command) -> messages.Answer:
+    def send(
+        self, to: endpoint.Endpoint, command: messages.Command, progress: object = None
+    ) -> messages.Answer:
         with self._lock:
             self._in_flight += 1
             self.most_at_once = max(self.most_at_once, self._in_flight)
@@ -52,6 +54,9 @@ class Wire:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def cancel(self, to: endpoint.Endpoint, command_id: str) -> bool:
+        return self.inner.cancel(to, command_id)
 
 
 def _write_lock_free(path: str) -> bool:

@@ -18,6 +18,16 @@ EXAMPLES: list[messages.Message] = [
     commands.ReadyCommand(host_id=7, host_uuid="u-7", host_name="sim-1"),
     commands.PingCommand(host_id=7),
     commands.MaintainCommand(),
+    commands.StartupRoutingCommand(
+        host_id=7,
+        host_uuid="u",
+        guid="g",
+        name="h",
+        private_ip_address="10.0.0.5",
+        settings={"simulator.cpunumber": "8"},
+    ),
+    commands.CopyCommand(source="a", destination="b", size=10),
+    commands.CancelCommand(command_id="c-1"),
     answers.StartupRoutingAnswer(
         guid="g",
         name="sim-1",
@@ -37,7 +47,12 @@ EXAMPLES: list[messages.Message] = [
     answers.PingAnswer(guid="g"),
     answers.MaintainAnswer(will_migrate=True, details="two VMs"),
     answers.UnsupportedAnswer(details="no"),
+    answers.CopyAnswer(destination="b", size=10),
+    answers.CancelAnswer(command_id="c-1", found=True),
+    answers.CancelledAnswer(details="cancelled"),
+    answers.VersionRefused(details="no", spoken=(1, 2)),
     messages.Answer(result=False, details="failed"),
+    messages.Progress(command_id="c-1", done=5, total=10, phase="copying"),
 ]
 
 
@@ -51,7 +66,7 @@ def test_every_message_round_trips_through_json(message: messages.Message) -> No
 
 def test_every_declared_message_type_is_known_to_the_codec() -> None:
     declared = {kind.__name__ for kind in (*commands.ALL, *answers.ALL)}
-    assert declared | {"Answer"} == set(codec.KNOWN)
+    assert declared | {"Answer", "Progress"} == set(codec.KNOWN)
     assert {type(message).__name__ for message in EXAMPLES} == set(codec.KNOWN)
 
 
@@ -86,7 +101,7 @@ def test_malformed_text_is_refused_with_a_reason(text: str, message: str) -> Non
 
 
 def test_optional_fields_take_null_and_their_defaults() -> None:
-    report = dataclasses.replace(EXAMPLES[4], private_netmask=None)
+    report = dataclasses.replace(EXAMPLES[7], private_netmask=None)
     assert isinstance(report, answers.StartupRoutingAnswer)
     assert codec.decode(codec.encode(report)) == report
     assert codec.decode('{"type": "ReadyAnswer", "body": {}}') == answers.ReadyAnswer()
@@ -135,7 +150,7 @@ def test_exchange_refuses_a_failed_or_unexpected_answer(fleet: simulator.Fleet) 
     host = fleet.get("g-1")
     assert host is not None
     host.fail("PingCommand")
-    with pytest.raises(transport_errors.BadAnswer, match="simulated failure of PingCommand"):
+    with pytest.raises(transport_errors.AgentFailed, match="simulated failure of PingCommand"):
         base.exchange(transport, TO, commands.PingCommand(host_id=1), answers.PingAnswer)
 
 
@@ -143,7 +158,7 @@ class _Broken:
     def __init__(self, reply: object) -> None:
         self.reply = reply
 
-    def handle(self, command: messages.Command) -> Any:
+    def handle(self, command: messages.Command, report: object = None) -> Any:
         if isinstance(self.reply, Exception):
             raise self.reply
         return self.reply

@@ -33,7 +33,7 @@ def test_knobs_parse_from_url_query_names() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"cpus": "8"}, r"unknown simulator setting\(s\) cpus; known: cpunumber"),
+        ({"cpus": "8"}, r"unknown simulator setting\(s\) cpus; known: copystepms, cpunumber"),
         ({"cpunumber": "eight"}, "not a whole number"),
         ({"cpunumber": "-1"}, "not a whole number"),
         ({"cpunumber": "²"}, "not a whole number"),
@@ -57,6 +57,7 @@ def test_knobs_survive_host_details_and_ignore_other_details() -> None:
         "simulator.memory",
         "simulator.localstorage",
         "simulator.maintainms",
+        "simulator.copystepms",
     }
     assert simulator.Knobs.from_details(stored) == knobs
 

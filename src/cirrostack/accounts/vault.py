@@ -41,6 +41,8 @@ PREFIX = "cs1:"
 _NONCE_BYTES = 12
 #: Bound into every ciphertext, so a sealed secret key cannot pass for another sealed field.
 _PURPOSE = b"cirrostack user.secret_key v1"
+#: The purpose of a host agent's secret (host detail ``agent.secret``).
+HOST_SECRET = b"cirrostack host agent secret v1"
 _INFO_KEY = "cirrostack.vault"
 
 
@@ -82,19 +84,24 @@ class Vault:
     def __repr__(self) -> str:
         return "Vault(<server key>)"
 
-    def seal(self, plain: str) -> str:
-        """``plain`` encrypted under a fresh nonce, as stored in ``user.secret_key``."""
+    def seal(self, plain: str, purpose: bytes = _PURPOSE) -> str:
+        """``plain`` encrypted under a fresh nonce, as stored in ``user.secret_key``.
+
+        ``purpose`` is bound into the ciphertext: a value sealed for one purpose (a host
+        agent's secret, ``HOST_SECRET``) does not open as another (a user's secret key).
+        """
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = self._cipher.encrypt(nonce, plain.encode(), _PURPOSE)
+        sealed = self._cipher.encrypt(nonce, plain.encode(), purpose)
         return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
-    def open(self, stored: str) -> str:
-        """The plain key ``stored`` seals; raises SecretUnreadable if it does not open."""
+    def open(self, stored: str, purpose: bytes = _PURPOSE) -> str:
+        """The plain key ``stored`` seals (for ``purpose``); raises SecretUnreadable if it
+        does not open."""
         if not is_sealed(stored):
             raise SecretUnreadable("the stored value is not sealed")
         try:
             raw = base64.urlsafe_b64decode(stored[len(PREFIX) :].encode("ascii"))
-            plain = self._cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _PURPOSE)
+            plain = self._cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], purpose)
         except (InvalidTag, ValueError, binascii.Error) as exc:
             raise SecretUnreadable("the stored value does not open with the server key") from exc
         return plain.decode()

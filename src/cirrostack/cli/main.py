@@ -1,4 +1,5 @@
-"""The ``cirrostack`` command: ``serve`` runs the management server, ``db upgrade`` migrates.
+"""The ``cirrostack`` command: ``serve`` runs the management server, ``db upgrade`` migrates,
+``agent`` runs one host's agent in its own process (``cli.agent``).
 
 This is a composition root: it reads arguments and the environment, builds the server from
 them and starts it. ``CIRROSTACK_DATABASE_URL`` may stand in for ``--database-url`` and
@@ -12,15 +13,17 @@ import gc
 import logging
 import os
 import shlex
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cirrostack import __version__, datadir, demo, server
+from cirrostack import __version__, datadir, demo, plugins, server
 from cirrostack.accounts import vault
 from cirrostack.api import connection
+from cirrostack.cli import agent as cli_agent
 from cirrostack.infrastructure import agents
 
 _DEFAULT_URL = "http://127.0.0.1:8080/client/api"
@@ -34,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(arguments.run(arguments))
-    except vault.SecretsError as exc:
+    except (vault.SecretsError, plugins.PluginError) as exc:
         print(f"cirrostack: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -66,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         default=connection.Limits.body_timeout,
         help="seconds a client has to send a request body (default %(default)s)",
     )
+    serve.add_argument(
+        "--agent-ca",
+        type=Path,
+        help="PEM CA bundle that signs the certificates of agents served over HTTPS "
+        "(default: the system's trusted CAs)",
+    )
     serve.set_defaults(run=_serve)
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(required=True, metavar="action")
@@ -77,7 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     env.add_argument("--data-dir", type=Path, default=Path("var"), help="data directory")
     env.set_defaults(run=_env)
+    cli_agent.add_parser(commands)
     return parser
+
+
+def _agent_ca(path: Path) -> ssl.SSLContext:
+    """The TLS context that checks agents' certificates against the CA bundle at ``path``."""
+    return ssl.create_default_context(cafile=str(path))
 
 
 def _seconds(text: str) -> float:
@@ -166,7 +181,9 @@ def _serve(arguments: argparse.Namespace) -> int:
     admin_file.write(url, credentials)
     print(f"cirrostack {__version__} serving the CloudStack API at {url}", flush=True)
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
-    fleet = agents.Agents.in_process()
+    # The backends resolve here, at start: an unknown or twice-declared name stops the server.
+    verify = True if arguments.agent_ca is None else _agent_ca(arguments.agent_ca)
+    fleet = agents.Agents.in_process(verify=verify, backends=plugins.resolved())
     if arguments.demo:
         _seed_demo(engine, secrets, fleet, url)
     limits = connection.Limits(

@@ -73,6 +73,7 @@ from cirrostack.config.keys_capacity import (
     ZONE_VLAN_NOTIFICATION_THRESHOLD,
 )
 from cirrostack.config.keys_jobs import (
+    AGENT_COMMAND_INACTIVITY_TIMEOUT,
     DEFAULT_PAGE_SIZE,
     EVENT_PURGE_DELAY,
     EVENT_PURGE_INTERVAL,
@@ -132,6 +133,7 @@ from cirrostack.config.keys_vms import (
 )
 
 __all__ = [
+    "AGENT_COMMAND_INACTIVITY_TIMEOUT",
     "ALL",
     "ALLOW_OPERATIONS_ON_USERS_IN_SAME_ACCOUNT",
     "ALLOW_PUBLIC_USER_TEMPLATES",
@@ -268,6 +270,7 @@ ALL: tuple[ConfigKey[Any], ...] = (
     NETWORK_GC_WAIT,
     PING_INTERVAL,
     PING_TIMEOUT,
+    AGENT_COMMAND_INACTIVITY_TIMEOUT,
     JOB_EXPIRE_MINUTES,
     JOB_CANCEL_THRESHOLD_MINUTES,
     JOB_WORKERS,

@@ -20,6 +20,16 @@ PING_TIMEOUT = ConfigKey(
     component=_AGENT,
     minimum=1.0,
 )
+AGENT_COMMAND_INACTIVITY_TIMEOUT = ConfigKey(
+    "agent.command.inactivity.timeout",
+    float,
+    60.0,
+    "Seconds a command sent to a host agent may go without progress or answer before the "
+    "management server cancels it and fails (a command that keeps reporting progress may run "
+    "as long as it needs; a command's own wait, when set, replaces this)",
+    component=_AGENT,
+    minimum=0.1,
+)
 JOB_EXPIRE_MINUTES = _stored(
     _whole(
         "job.expire.minutes",

@@ -1,6 +1,8 @@
 """The agents this management server reaches, and the exchanges that connect and ping them.
 
-``Agents`` bundles the transport, the in-process simulator fleet and, per host guid, the link:
+``Agents`` bundles the transport, the backends (``cirrostack.plugins``, by hypervisor), the
+agents running in this process (the simulator's fleet), the address of each agent that runs in
+a process of its own (``route``; the HTTP transport's directory), and, per host guid, the link:
 whether the host is connected and when its agent last answered (monotonic time). It is shared by
 the API (addHost connects a host) and the host monitor (pings, reconnects), from several
 threads. Everything in it is rebuilt after a restart: simulated hosts are booted again from
@@ -20,20 +22,25 @@ Every status change goes through the state gate.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
-from cirrostack.agent import errors as agent_errors
-from cirrostack.agent.backends import simulator
+from cirrostack import plugins
+from cirrostack.accounts import vault
 from cirrostack.db.models import infrastructure as models
-from cirrostack.infrastructure import capacity, clusters, details, hypervisors
+from cirrostack.infrastructure import capacity, clusters, details
 from cirrostack.protocol import answers, commands
 from cirrostack.states import gate, machines
-from cirrostack.transport import base, endpoint, errors, inprocess
+from cirrostack.transport import base, endpoint, errors, http, inprocess, routed
+
+#: The host detail holding a remote agent's secret, sealed (``vault.HOST_SECRET``).
+SECRET_DETAIL = "agent.secret"  # noqa: S105 - a detail name, not a secret
 
 
 @dataclass(frozen=True)
@@ -50,20 +57,66 @@ class Agents:
     def __init__(
         self,
         transport: base.Transport,
-        fleet: simulator.Fleet,
+        fleet: plugins.InProcess,
         clock: Callable[[], float] = time.monotonic,
+        local_hypervisor: str = "Simulator",
+        backends: Mapping[str, plugins.Backend] | None = None,
     ) -> None:
         self.transport = transport
+        #: The backends this server knows, by lower-case hypervisor (``plugins.all_backends``).
+        self.backends = plugins.resolved() if backends is None else backends
+        #: The agents running in this process (the in-process backend's), by host guid.
         self.fleet = fleet
+        #: The hypervisor whose hosts run in ``fleet`` when their url names no agent process.
+        self.local_hypervisor = local_hypervisor
         self.clock = clock
+        #: Seconds a command may go without progress (``agent.command.inactivity.timeout``,
+        #: refreshed by the host monitor every round; the transports read it at every send).
+        self.inactivity = base.DEFAULT_INACTIVITY
         self._links: dict[str, Link] = {}
+        self._remotes: dict[str, http.Remote] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def in_process(cls, clock: Callable[[], float] = time.monotonic) -> Agents:
-        """Agents reached in-process: a fresh simulator fleet behind an in-process transport."""
-        fleet = simulator.Fleet()
-        return cls(inprocess.InProcessTransport(fleet), fleet, clock)
+    def in_process(
+        cls,
+        clock: Callable[[], float] = time.monotonic,
+        verify: ssl.SSLContext | str | bool = True,
+        backends: Mapping[str, plugins.Backend] | None = None,
+    ) -> Agents:
+        """A server's agents: the in-process agents of its backend that has some (the
+        simulator), reached in-process, and agents with an address (``route``) over HTTP(S),
+        ``verify`` checking their certificates. ``backends`` (default: ``plugins.resolved()``)
+        by hypervisor; raises PluginError unless exactly one of them runs agents in-process."""
+        backends = plugins.resolved() if backends is None else backends
+        local = [
+            (backend.hypervisor, fleet)
+            for backend in backends.values()
+            if (fleet := backend.in_process()) is not None
+        ]
+        if len(local) != 1:
+            raise plugins.PluginError(
+                f"exactly one backend may run hosts in-process, not {len(local)}"
+            )
+        hypervisor, fleet = local[0]
+        made = cls(inprocess.InProcessTransport(fleet), fleet, clock, hypervisor, backends)
+        made.transport = routed.RoutedTransport(
+            inprocess.InProcessTransport(fleet, lambda: made.inactivity),
+            http.HttpTransport(made, lambda: made.inactivity, verify),
+            made,
+        )
+        return made
+
+    def route(self, guid: str, remote: http.Remote) -> None:
+        """Reach the host's agent at ``remote`` (its own process) from now on."""
+        with self._lock:
+            self._remotes[guid] = remote
+
+    def remote_for(self, guid: str) -> http.Remote | None:
+        """The address of the host's agent if it runs in its own process (the HTTP
+        transport's directory), else None."""
+        with self._lock:
+            return self._remotes.get(guid)
 
     def link(self, guid: str) -> Link:
         """The host's link; a host first seen now starts disconnected, answered "now"."""
@@ -86,6 +139,7 @@ class Agents:
         """Drop everything about the host (it was deleted); powers a simulated host off."""
         with self._lock:
             self._links.pop(guid, None)
+            self._remotes.pop(guid, None)
         self.fleet.discard(guid)
 
     def silent_for(self, guid: str) -> float:
@@ -108,10 +162,11 @@ class Target:
     name: str
     guid: str
     hypervisor_type: str | None
-    #: The simulated host to boot if this process does not run it yet (None: not simulated).
-    spec: simulator.Spec | None
-    #: Why a simulated host's stored knobs cannot be booted (None: they can).
-    unbootable: str | None = None
+    #: Where the host's agent runs when it runs in its own process (None: in this one).
+    remote: http.Remote | None = None
+    #: The host's backend settings (details), sent in the startup greeting.
+    settings: dict[str, str] = field(default_factory=dict)
+    private_ip_address: str = ""
 
     @property
     def endpoint(self) -> endpoint.Endpoint:
@@ -131,13 +186,39 @@ def target_of(session: Session, host: models.Host) -> Target:
     """The exchange target of ``host`` (a short read); raises ValueError without a guid."""
     if host.guid is None:
         raise ValueError(f"host {host.uuid} has no agent (no guid)")
-    spec, unbootable = None, None
-    if host.hypervisor_type == hypervisors.HypervisorType.Simulator:
-        try:
-            spec = simulator_spec(session, host)
-        except agent_errors.InvalidKnob as exc:
-            unbootable = str(exc)
-    return Target(host.id, host.uuid, host.name, host.guid, host.hypervisor_type, spec, unbootable)
+    stored = details.of_host(session, host.id)
+    remote = _remote(session, host, stored)
+    settings = {name: value for name, value in stored.items() if name != SECRET_DETAIL}
+    return Target(
+        host.id,
+        host.uuid,
+        host.name,
+        host.guid,
+        host.hypervisor_type,
+        remote,
+        settings,
+        host.private_ip_address,
+    )
+
+
+def _remote(session: Session, host: models.Host, stored: dict[str, str]) -> http.Remote | None:
+    """The address and opened secret of the host's own-process agent; None for an in-process
+    one. A secret that does not open leaves the secret empty: the agent refuses it, and the
+    host goes Alert like any host whose agent will not talk."""
+    sealed = stored.get(SECRET_DETAIL)
+    if sealed is None or host.url is None:
+        return None
+    try:
+        secret = vault.of(session).open(sealed, vault.HOST_SECRET)
+    except vault.SecretUnreadable:
+        secret = ""
+    return http.Remote(base_url(host.url), secret)
+
+
+def base_url(url: str) -> str:
+    """``scheme://netloc`` of an addHost url (its path and query are not the agent's)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc}"
 
 
 def start(agents: Agents, target: Target) -> Startup:
@@ -148,9 +229,19 @@ def start(agents: Agents, target: Target) -> Startup:
     (AgentUnavailable, BadAnswer) when the startup gets no valid report; a failed ready step
     is returned, for ``record_startup`` to write.
     """
-    _boot(agents, target)
+    if target.remote is not None:
+        agents.route(target.guid, target.remote)
+    else:
+        _boot(agents, target)
     to = target.endpoint
-    greeting = commands.StartupRoutingCommand(host_id=target.host_id, host_uuid=target.uuid)
+    greeting = commands.StartupRoutingCommand(
+        host_id=target.host_id,
+        host_uuid=target.uuid,
+        guid=target.guid,
+        name=target.name,
+        private_ip_address=target.private_ip_address,
+        settings=target.settings,
+    )
     report = base.exchange(agents.transport, to, greeting, answers.StartupRoutingAnswer)
     _check_report(target, report)
     ready = commands.ReadyCommand(
@@ -195,6 +286,8 @@ def connect(session: Session, agents: Agents, host: models.Host) -> None:
 def probe(agents: Agents, target: Target) -> None:
     """One PingCommand, with no database; raises AgentUnavailable or BadAnswer when the agent
     does not answer properly (deciding what silence means is the monitor's job)."""
+    if target.remote is not None:
+        agents.route(target.guid, target.remote)
     to = target.endpoint
     answer = base.exchange(
         agents.transport, to, commands.PingCommand(host_id=target.host_id), answers.PingAnswer
@@ -218,38 +311,29 @@ def ping(session: Session, agents: Agents, host: models.Host) -> None:
     record_ping(session, agents, host)
 
 
-def simulator_spec(session: Session, host: models.Host) -> simulator.Spec:
-    """The simulated host a host row and its details describe; raises InvalidKnob."""
-    if host.guid is None:
-        raise ValueError(f"host {host.uuid} has no agent (no guid)")
-    knobs = simulator.Knobs.from_details(details.of_host(session, host.id))
-    return simulator.Spec(host.guid, host.name, host.private_ip_address, knobs)
-
-
 def boot(session: Session, agents: Agents, host: models.Host) -> None:
     """Start the host's in-process agent if it has one and it is not running yet.
 
-    Only simulator hosts have one; for them it is rebuilt from the row and the details.
-    Raises AgentUnavailable when the stored knobs cannot be used.
+    Only hosts of the in-process backend (simulated ones) whose url names no agent process
+    have one; it is rebuilt from the row and the details. Raises AgentUnavailable when the
+    stored details cannot be used.
     """
-    if host.hypervisor_type != hypervisors.HypervisorType.Simulator or host.guid is None:
+    if host.guid is None or agents.fleet.running(host.guid):
         return
-    if agents.fleet.get(host.guid) is not None:
-        return
-    _boot(agents, target_of(session, host))
+    target = target_of(session, host)
+    if target.remote is None:
+        _boot(agents, target)
 
 
 def _boot(agents: Agents, target: Target) -> None:
-    if agents.fleet.get(target.guid) is not None:
+    if agents.fleet.running(target.guid):
         return
-    reason = target.unbootable
-    if target.spec is not None and reason is None:
-        try:
-            agents.fleet.boot(target.spec)
-        except agent_errors.InvalidKnob as exc:
-            reason = str(exc)
-    if reason is not None:
-        raise errors.AgentUnavailable(f"cannot start simulated host {target.name}: {reason}")
+    if (target.hypervisor_type or "").lower() != agents.local_hypervisor.lower():
+        return  # nothing to start here: the transport will find no agent
+    try:
+        agents.fleet.start(target.guid, target.name, target.private_ip_address, target.settings)
+    except ValueError as exc:
+        raise errors.AgentUnavailable(f"cannot start simulated host {target.name}: {exc}") from None
 
 
 def _check_report(target: Target, report: answers.StartupRoutingAnswer) -> None:

@@ -23,18 +23,15 @@ connected agent, and with no VM to move off it reaches Maintenance at once.
 from __future__ import annotations
 
 import ipaddress
-import re
-import urllib.parse
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack import __version__, errors
-from cirrostack.agent import errors as agent_errors
-from cirrostack.agent.backends import simulator
+from cirrostack import __version__, errors, plugins
+from cirrostack.accounts import vault
 from cirrostack.db import base, query, unique
 from cirrostack.db.models import compute, guest_os
 from cirrostack.db.models import infrastructure as models
@@ -48,7 +45,6 @@ from cirrostack.transport import errors as transport_errors
 ROUTING = "Routing"
 #: The host detail holding the OS category preferred for VMs on the host.
 OS_CATEGORY_DETAIL = "guest.os.category.id"
-_HOST_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 _RE = machines.ResourceStateEvent
 
 
@@ -62,6 +58,9 @@ class NewHost:
     cluster_name: str | None = None
     host_tags: Sequence[str] = ()
     allocation_state: str | None = None
+    username: str | None = None
+    #: The agent's secret when ``url`` names an agent process (``http[s]://H:P``).
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -98,9 +97,16 @@ def add(
 
 
 def insert(
-    session: Session, zone: models.DataCenter, pod: models.HostPod, new: NewHost
+    session: Session,
+    zone: models.DataCenter,
+    pod: models.HostPod,
+    new: NewHost,
+    backends: Mapping[str, plugins.Backend] | None = None,
 ) -> models.Host:
     """Validate ``new`` and insert its host Creating/Creating with its details and tags.
+
+    The url is read by the backend of the cluster's hypervisor (``backends`` by lower-case
+    hypervisor, default ``plugins.resolved()``).
 
     Raises InvalidParameterValue for a bad value, ResourceUnavailable when the hypervisor has
     no agent yet or the pod has no free address.
@@ -111,9 +117,15 @@ def insert(
     if pod.data_center_id != zone.id:
         raise errors.InvalidParameterValue(f"Pod {pod.name} is not in zone {zone.name}")
     cluster = _cluster_for(session, pod, new, kind)
-    machine, knobs = _parse_url(new.url)
-    host = _insert_at_free_address(session, zone, pod, cluster, new, machine)
-    details.set_for_host(session, host.id, knobs.to_details())
+    parsed = _parse_url(new.url, _backend(backends, cluster.hypervisor_type or str(kind)))
+    secret = _secret(new) if parsed.own_process else None
+    host = _insert_at_free_address(
+        session, zone, pod, cluster, new, parsed.machine, literal_only_in_pod=parsed.own_process
+    )
+    stored = dict(parsed.details)
+    if secret is not None:
+        stored[agents.SECRET_DETAIL] = vault.of(session).seal(secret, vault.HOST_SECRET)
+    details.set_for_host(session, host.id, stored)
     details.set_tags(session, host.id, new.host_tags)
     return host
 
@@ -216,13 +228,25 @@ def maintain_target(connections: agents.Agents, host: models.Host) -> endpoint.E
     return None
 
 
-def drain(connections: agents.Agents, target: endpoint.Endpoint | None, name: str) -> None:
-    """Ask the agent to prepare for maintenance (may take long; needs no database)."""
+def drain(
+    connections: agents.Agents,
+    target: endpoint.Endpoint | None,
+    name: str,
+    progress: transport.OnProgress | None = None,
+) -> None:
+    """Ask the agent to prepare for maintenance (may take long; needs no database).
+
+    ``progress`` sees the agent's progress reports (the job engine renews the job's lease
+    with them); the wait ends after the inactivity timeout without any."""
     if target is None:
         return
     try:
         transport.exchange(
-            connections.transport, target, commands.MaintainCommand(), answers.MaintainAnswer
+            connections.transport,
+            target,
+            commands.MaintainCommand(),
+            answers.MaintainAnswer,
+            progress,
         )
     except transport_errors.TransportError as exc:
         raise errors.ResourceUnavailable(f"Host {name} did not accept maintenance: {exc}") from exc
@@ -370,25 +394,29 @@ ADDRESS_KEY = "uq_host_data_center_id_live_address"
 SIMULATED_NAME_PREFIX = "SimulatedAgent."
 
 
-def _parse_url(url: str) -> tuple[str, simulator.Knobs]:
-    """The machine (host name or address) a simulator URL names, and the knobs its query sets."""
-    text = url.strip() if "://" in url else f"http://{url.strip()}"
-    try:
-        parts = urllib.parse.urlsplit(text)
-        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError:
-        raise errors.InvalidParameterValue(f"Invalid url {url}") from None
-    name = parts.netloc.rpartition("@")[2].partition(":")[0]
-    if parts.scheme.lower() not in ("http", "https") or not _HOST_NAME.match(name):
+def _backend(backends: Mapping[str, plugins.Backend] | None, hypervisor: str) -> plugins.Backend:
+    found = (plugins.resolved() if backends is None else backends).get(hypervisor.lower())
+    if found is None:
+        raise errors.ResourceUnavailable(f"No agent is available for hypervisor {hypervisor}")
+    return found
+
+
+def _secret(new: NewHost) -> str:
+    """The agent secret addHost was given as the password; InvalidParameterValue without one."""
+    if not new.password or not new.password.strip():
         raise errors.InvalidParameterValue(
-            f"Invalid url {url}: expected http://<host name or IPv4 address>[?knobs]"
+            f"Invalid url {new.url}: an agent process needs its secret (DIR/agent.json) "
+            "as the password"
         )
-    values: dict[str, str] = {}
-    for key, value in pairs:
-        values.setdefault(key.lower(), value)
+    return new.password.strip()
+
+
+def _parse_url(url: str, backend: plugins.Backend) -> plugins.HostUrl:
+    """What ``url`` says, by the backend of the host's hypervisor: the machine it names, the
+    details to store (a simulator's knobs), and whether an agent process listens there."""
     try:
-        return name, simulator.Knobs.parse(values)
-    except agent_errors.InvalidKnob as exc:
+        return backend.parse_url(url)
+    except ValueError as exc:
         raise errors.InvalidParameterValue(f"Invalid url {url}: {exc}") from None
 
 
@@ -399,6 +427,8 @@ def _insert_at_free_address(
     cluster: models.Cluster,
     new: NewHost,
     machine: str,
+    *,
+    literal_only_in_pod: bool = False,
 ) -> models.Host:
     """Insert the host at its address; the zone's live-address key decides a race.
 
@@ -409,22 +439,14 @@ def _insert_at_free_address(
     """
     lost: set[str] = set()
     while True:
-        address = _address(session, pod, machine, lost)
+        address = _address(session, pod, machine, lost, literal_only_in_pod=literal_only_in_pod)
         try:
             with unique.refusing(session, ADDRESS_KEY, _address_taken(address, pod)):
                 return _insert(session, zone, pod, cluster, new, address)
         except errors.InvalidParameterValue:
-            if _is_literal(machine):
+            if address == machine:  # the URL named it
                 raise
             lost.add(address)
-
-
-def _is_literal(machine: str) -> bool:
-    try:
-        ipaddress.IPv4Address(machine)
-    except ValueError:
-        return False
-    return True
 
 
 def _address_taken(address: str, pod: models.HostPod) -> errors.InvalidParameterValue:
@@ -435,9 +457,20 @@ def _address_taken(address: str, pod: models.HostPod) -> errors.InvalidParameter
     )
 
 
-def _address(session: Session, pod: models.HostPod, name: str, lost: set[str]) -> str:
+def _address(
+    session: Session,
+    pod: models.HostPod,
+    name: str,
+    lost: set[str],
+    *,
+    literal_only_in_pod: bool = False,
+) -> str:
     """The host's address: the URL's IPv4 address, else the first free one of the pod
-    (neither used by a live host of the zone nor ``lost`` to a parallel add)."""
+    (neither used by a live host of the zone nor ``lost`` to a parallel add).
+
+    With ``literal_only_in_pod`` (an agent process's url, often 127.0.0.1) an address outside
+    the pod's network is where the agent listens, not the host's: the pod's first free one is
+    taken instead."""
     span = pods.ip_range(pod)
     used = lost | set(
         session.scalars(
@@ -448,6 +481,8 @@ def _address(session: Session, pod: models.HostPod, name: str, lost: set[str]) -
     )
     try:
         literal = ipaddress.IPv4Address(name)
+        if literal_only_in_pod and (literal not in span.network or str(literal) in used):
+            raise ValueError(name)
     except ValueError:
         free = span.first_free(used | {str(span.gateway)})
         if free is None:

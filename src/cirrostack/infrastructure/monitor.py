@@ -271,6 +271,9 @@ class HostMonitor:
     def _configured(self) -> Timings:
         try:
             with self.sessions() as session:
+                self.agents.inactivity = settings.Settings(session).get(
+                    keys.AGENT_COMMAND_INACTIVITY_TIMEOUT
+                )
                 return Timings.configured(session)
         except Exception as exc:
             if self._outage.failed(exc) is None:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack import errors
-from cirrostack.agent.backends import simulator
+from cirrostack import errors, plugins
 from cirrostack.db import query
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, hypervisors
@@ -100,15 +99,13 @@ def _hosts(session: Session, scope: Scope) -> list[models.Host]:
     return list(session.scalars(statement.order_by(host.id)))
 
 
-def _running(
-    session: Session, connections: agents.Agents, host: models.Host
-) -> simulator.SimulatedHost:
+def _running(session: Session, connections: agents.Agents, host: models.Host) -> plugins.Failable:
     try:
         agents.boot(session, connections, host)
     except transport_errors.TransportError as exc:
         raise errors.ResourceUnavailable(str(exc)) from exc
     assert host.guid is not None
     simulated = connections.fleet.get(host.guid)
-    if simulated is None:
+    if not isinstance(simulated, plugins.Failable):
         raise errors.ResourceUnavailable(f"Simulated host {host.name} is not running")
     return simulated

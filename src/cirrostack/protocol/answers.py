@@ -53,6 +53,38 @@ class MaintainAnswer(messages.Answer):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CopyAnswer(messages.Answer):
+    """The copy is complete: ``size`` bytes are at ``destination``."""
+
+    destination: str
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelAnswer(messages.Answer):
+    """``found`` says whether the command to cancel was running (False: unknown or done)."""
+
+    command_id: str
+    found: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelledAnswer(messages.Answer):
+    """The command was cancelled and what it started was cleaned up (``result`` False)."""
+
+    result: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionRefused(messages.Answer):
+    """The agent does not speak the command's protocol version; ``spoken`` lists those it
+    does. A protocol error, not a failure of the work (``result`` False)."""
+
+    result: bool = False
+    spoken: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class UnsupportedAnswer(messages.Answer):
     """The agent has no handler for the command (``result`` is always False)."""
 
@@ -64,5 +96,9 @@ ALL: tuple[type[messages.Answer], ...] = (
     ReadyAnswer,
     PingAnswer,
     MaintainAnswer,
+    CopyAnswer,
+    CancelAnswer,
+    CancelledAnswer,
+    VersionRefused,
     UnsupportedAnswer,
 )

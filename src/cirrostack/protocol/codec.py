@@ -5,11 +5,18 @@ Called by every transport, on both sides, at the boundary: ``encode`` before a m
 field without a default must be present, no unknown field may be, and each value must have its
 field's declared type (ints are not bools, floats accept ints, nested dataclasses are rebuilt).
 Anything else raises MalformedMessage, never a TypeError or KeyError.
+
+Beyond JSON's own values: an enum crosses as its value, a tuple as a list (rebuilt as a tuple,
+``tuple[X, ...]`` or fixed-length), a datetime as ISO 8601 text with its UTC offset (a naive
+datetime is refused both ways: the two sides need not share a time zone), and a nested
+dataclass (a transfer object) as an object of its fields.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import enum
 import json
 import types
 import typing
@@ -20,27 +27,57 @@ from cirrostack.protocol import answers, commands, errors, messages
 
 #: Every message type a transport may carry, by its wire name.
 KNOWN: Mapping[str, type[messages.Message]] = {
-    kind.__name__: kind for kind in (*commands.ALL, messages.Answer, *answers.ALL)
+    kind.__name__: kind
+    for kind in (*commands.ALL, messages.Answer, *answers.ALL, messages.Progress)
 }
 
 
-def encode(message: messages.Message) -> str:
-    """The JSON text of ``message``."""
-    if KNOWN.get(type(message).__name__) is not type(message):
+def encode(message: messages.Message, known: Mapping[str, type[messages.Message]] = KNOWN) -> str:
+    """The JSON text of ``message`` (one of ``known``: the protocol's types unless a test
+    brings its own)."""
+    if known.get(type(message).__name__) is not type(message):
         raise errors.MalformedMessage(f"{type(message).__name__} is not a protocol message")
-    body = dataclasses.asdict(message)
-    return json.dumps({"type": type(message).__name__, "body": body}, allow_nan=False)
+    body = _plain(message, type(message).__name__)
+    try:
+        return json.dumps({"type": type(message).__name__, "body": body}, allow_nan=False)
+    except ValueError as exc:
+        raise errors.MalformedMessage(f"{type(message).__name__}: {exc}") from None
 
 
-def decode(text: str | bytes) -> messages.Message:
-    """The message ``text`` encodes; raises MalformedMessage if it is not a valid one."""
+def _plain(value: object, where: str) -> object:
+    """``value`` as JSON values (see the module docstring for the mapping)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _plain(getattr(value, field.name), f"{where}.{field.name}")
+            for field in dataclasses.fields(value)
+        }
+    if isinstance(value, enum.Enum):
+        return _plain(value.value, where)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise errors.MalformedMessage(f"{where}: a naive datetime cannot cross the wire")
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(item, f"{where}[]") for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item, f"{where}.{key}") for key, item in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise errors.MalformedMessage(f"{where}: {type(value).__name__} cannot cross the wire")
+
+
+def decode(
+    text: str | bytes, known: Mapping[str, type[messages.Message]] = KNOWN
+) -> messages.Message:
+    """The message ``text`` encodes; raises MalformedMessage if it is not a valid one of
+    ``known``."""
     try:
         envelope = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise errors.MalformedMessage(f"not JSON: {exc}") from None
     if not isinstance(envelope, dict) or set(envelope) != {"type", "body"}:
         raise errors.MalformedMessage('expected {"type": ..., "body": {...}}')
-    kind = KNOWN.get(envelope["type"]) if isinstance(envelope["type"], str) else None
+    kind = known.get(envelope["type"]) if isinstance(envelope["type"], str) else None
     if kind is None:
         raise errors.MalformedMessage(f"unknown message type {envelope['type']!r}")
     built = _dataclass(kind, envelope["body"], kind.__name__)
@@ -75,12 +112,43 @@ def _value(value: object, hint: Any, where: str) -> object:
         return _union(value, args, where)
     if origin is list:
         return [_value(item, args[0], f"{where}[]") for item in _typed(value, list, where)]
+    if origin is tuple:
+        return _tuple(_typed(value, list, where), args, where)
     if origin is dict:
         items = _typed(value, dict, where).items()
         return {_key(key, where): _value(item, args[1], f"{where}.{key}") for key, item in items}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _dataclass(hint, value, where)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            raise errors.MalformedMessage(f"{where}: {value!r} is not a {hint.__name__}") from None
+    if hint is datetime.datetime:
+        return _datetime(value, where)
     return _scalar(value, hint, where)
+
+
+def _tuple(items: list[object], args: tuple[Any, ...], where: str) -> tuple[object, ...]:
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_value(item, args[0], f"{where}[]") for item in items)
+    if len(items) != len(args):
+        raise errors.MalformedMessage(f"{where}: expected {len(args)} items, got {len(items)}")
+    return tuple(
+        _value(item, arg, f"{where}[{i}]")
+        for i, (item, arg) in enumerate(zip(items, args, strict=True))
+    )
+
+
+def _datetime(value: object, where: str) -> datetime.datetime:
+    text = _typed(value, str, where)
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise errors.MalformedMessage(f"{where}: {text!r} is not an ISO 8601 datetime") from None
+    if parsed.tzinfo is None:
+        raise errors.MalformedMessage(f"{where}: {text!r} has no UTC offset")
+    return parsed
 
 
 def _union(value: object, args: tuple[Any, ...], where: str) -> object:

@@ -8,7 +8,7 @@ is the server's greeting and the report comes back as StartupRoutingAnswer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cirrostack.protocol import messages
 
@@ -18,10 +18,17 @@ class StartupRoutingCommand(messages.Command):
     """Sent first on every (re)connection: "you are host ``host_id``; report yourself".
 
     The agent answers with StartupRoutingAnswer and forgets any earlier session state.
+    ``guid``, ``name``, ``private_ip_address`` and ``settings`` are what the server recorded for
+    the host at addHost: an agent with no hardware identity of its own (the simulator in its own
+    process) adopts them; one with real hardware reports its own.
     """
 
     host_id: int
     host_uuid: str
+    guid: str = ""
+    name: str = ""
+    private_ip_address: str = ""
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +52,33 @@ class MaintainCommand(messages.Command):
     """Sent when the administrator puts the host into maintenance."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class CopyCommand(messages.Command):
+    """Copy ``size`` bytes from ``source`` to ``destination`` on the host (the shape of
+    CloudStack's CopyCommand between data stores, reduced to what a simulator can do).
+
+    A long command: the agent reports Progress (bytes done of ``size``, phase ``copying``)
+    before its CopyAnswer, and on CancelCommand stops and removes the partial destination.
+    """
+
+    source: str
+    destination: str
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelCommand(messages.Command):
+    """Stop command ``command_id`` and clean up what it started; answered with CancelAnswer
+    at once (the cancelled command itself then answers CancelledAnswer)."""
+
+    command_id: str
+
+
 ALL: tuple[type[messages.Command], ...] = (
     StartupRoutingCommand,
     ReadyCommand,
     PingCommand,
     MaintainCommand,
+    CopyCommand,
+    CancelCommand,
 )

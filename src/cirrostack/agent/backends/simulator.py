@@ -14,6 +14,7 @@ cpuspeed        2000             1 .. 100000               MHz per core
 memory          8589934592       1 MiB .. 1 PiB            RAM in bytes (default 8 GiB)
 localstorage    107374182400     0 .. 1 EiB                local disk in bytes (100 GiB)
 maintainms      0                0 .. 3600000              milliseconds a MaintainCommand takes
+copystepms      10               0 .. 3600000              milliseconds per tenth of a copy
 ==============  ===============  ========================  ===============================
 
 ``Fleet`` holds the simulated hosts of a process by guid. It is the in-process transport's
@@ -21,19 +22,30 @@ directory, and it has the test controls: ``silence`` makes a host stop answering
 crashed or its network went away), ``resume`` brings it back. A single host can also be told to
 fail one kind of command (``SimulatedHost.fail``), which is what the ``configureSimulator`` API
 command does.
+
+CopyCommand is the simulator's long command: it "copies" ``size`` bytes in ten steps of
+``copystepms`` milliseconds each, reporting Progress after each step, into a file under the
+host's work directory (``Fleet(workdir)``; in memory only when there is none). Cancelled, it
+stops at the next step and removes the partial file. Two sources behave on purpose, as
+CloudStack's simulator mocks do: ``sim://stall`` stops reporting after the first step (until
+cancelled: what an agent that hangs looks like) and ``sim://fail`` fails after the first step
+(with the partial file removed).
 """
 
 from __future__ import annotations
 
 import re
+import socket
 import threading
-import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from cirrostack import __version__
-from cirrostack.agent import errors
+from cirrostack.agent import errors, work
+from cirrostack.plugins import HostUrl
 from cirrostack.protocol import answers, commands, messages
 
 GIB = 1024**3
@@ -66,6 +78,8 @@ class Knobs:
     )
     #: How long preparing for maintenance takes (a host draining): lets jobs take real time.
     maintain_ms: int = field(default=0, metadata={"knob": _Range("maintainms", 0, 3_600_000)})
+    #: How long each of a CopyCommand's ten steps takes.
+    copy_step_ms: int = field(default=10, metadata={"knob": _Range("copystepms", 0, 3_600_000)})
 
     @classmethod
     def parse(cls, values: Mapping[str, str]) -> Knobs:
@@ -128,29 +142,92 @@ class Spec:
     knobs: Knobs = Knobs()
 
 
-class SimulatedHost:
+#: The copy sources the simulator treats specially (see the module docstring).
+STALL_SOURCE = "sim://stall"
+FAIL_SOURCE = "sim://fail"
+COPY_STEPS = 10
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class SimulatedHost(work.Agent):
     """One simulated host: answers commands from its spec; ``seen`` counts them by type.
+
+    A StartupRoutingCommand that names a guid makes the host adopt the server's record of it
+    (guid, name, address, knobs from ``settings``): a simulated host has no hardware identity
+    of its own, and this is how an agent process learns which host it stands in for.
 
     ``fail`` makes it answer a kind of command with a failed Answer (CloudStack's simulator
     ``configureSimulator ... value=result:fail``), for some times or until ``succeed``.
+    ``stored`` holds the bytes of each copy destination written so far (mirrored as files under
+    ``workdir`` when there is one). ``muted`` (set by ``Fleet.silence``) freezes running work
+    without a word, as a crashed host's would be.
     """
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, workdir: Path | None = None) -> None:
+        super().__init__()
         self.spec = spec
+        self.workdir = workdir
         self.seen: Counter[str] = Counter()
+        self.stored: dict[str, int] = {}
+        self.muted = threading.Event()
         #: Command name -> failures left (None: until told otherwise).
         self._failing: dict[str, int | None] = {}
         self._lock = threading.Lock()
-        self._handlers: dict[type[messages.Command], Callable[[], messages.Answer]] = {
-            commands.StartupRoutingCommand: self._startup,
-            commands.ReadyCommand: answers.ReadyAnswer,
-            commands.PingCommand: lambda: answers.PingAnswer(guid=self.spec.guid),
-            commands.MaintainCommand: self._maintain,
+        self._handlers: dict[
+            type[messages.Command], Callable[[messages.Command, work.Work], messages.Answer]
+        ] = {
+            commands.StartupRoutingCommand: lambda c, _w: self._startup(c),
+            commands.ReadyCommand: lambda _c, _w: answers.ReadyAnswer(),
+            commands.PingCommand: lambda _c, _w: answers.PingAnswer(guid=self.spec.guid),
+            commands.MaintainCommand: lambda _c, w: self._maintain(w),
+            commands.CopyCommand: self._copy,
         }
 
-    def _maintain(self) -> messages.Answer:
-        time.sleep(self.spec.knobs.maintain_ms / 1000)
+    def _maintain(self, job: work.Work) -> messages.Answer:
+        job.pause(self.spec.knobs.maintain_ms / 1000)
         return answers.MaintainAnswer(will_migrate=False)
+
+    def _copy(self, command: messages.Command, job: work.Work) -> messages.Answer:
+        assert isinstance(command, commands.CopyCommand)
+        name = command.destination
+        if _FILE_NAME.fullmatch(name) is None or command.size < 0:
+            return messages.Answer(result=False, details=f"cannot copy to {name!r}")
+        step = -(-command.size // COPY_STEPS) if command.size else 0
+        done = 0
+        try:
+            for number in range(COPY_STEPS):
+                job.pause(self.spec.knobs.copy_step_ms / 1000)
+                while self.muted.is_set():
+                    job.pause(0.02)
+                done = min(command.size, done + step)
+                self._write(name, done)
+                if number == 1 and command.source == FAIL_SOURCE:
+                    self._remove(name)
+                    return messages.Answer(
+                        result=False, details=f"simulated copy failure of {name}"
+                    )
+                if number == 1 and command.source == STALL_SOURCE:
+                    while True:
+                        job.pause(0.05)
+                job.progress(done, command.size, "copying")
+        except work.Cancelled:
+            self._remove(name)
+            raise
+        return answers.CopyAnswer(destination=name, size=command.size)
+
+    def _write(self, name: str, size: int) -> None:
+        with self._lock:
+            self.stored[name] = size
+        if self.workdir is not None:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            with open(self.workdir / name, "ab") as handle:
+                handle.truncate(size)
+
+    def _remove(self, name: str) -> None:
+        with self._lock:
+            self.stored.pop(name, None)
+        if self.workdir is not None:
+            (self.workdir / name).unlink(missing_ok=True)
 
     def fail(self, command: str, times: int | None = None) -> None:
         """Answer the next ``times`` commands named ``command`` (all, if None) with a failure."""
@@ -162,8 +239,9 @@ class SimulatedHost:
         with self._lock:
             self._failing.pop(command, None)
 
-    def handle(self, command: messages.Command) -> messages.Answer:
-        """The answer to ``command``; UnsupportedAnswer for a command it does not know."""
+    def run(self, command: messages.Command, job: work.Work) -> messages.Answer:
+        """The answer to ``command`` (called by ``handle``); UnsupportedAnswer for a command it
+        does not know."""
         name = type(command).__name__
         with self._lock:
             self.seen[name] += 1
@@ -175,7 +253,7 @@ class SimulatedHost:
             return answers.UnsupportedAnswer(
                 details=f"the simulator does not handle {type(command).__name__}"
             )
-        return handler()
+        return handler(command, job)
 
     def _take_failure(self, name: str) -> bool:
         if name not in self._failing:
@@ -188,7 +266,22 @@ class SimulatedHost:
                 self._failing[name] = left - 1
         return True
 
-    def _startup(self) -> answers.StartupRoutingAnswer:
+    def _startup(self, command: messages.Command) -> messages.Answer:
+        assert isinstance(command, commands.StartupRoutingCommand)
+        if command.guid:
+            try:
+                knobs = Knobs.from_details(command.settings)
+            except errors.InvalidKnob as exc:
+                return messages.Answer(result=False, details=str(exc))
+            self.spec = Spec(
+                command.guid,
+                command.name or self.spec.name,
+                command.private_ip_address or self.spec.ip_address,
+                knobs,
+            )
+        return self._report()
+
+    def _report(self) -> answers.StartupRoutingAnswer:
         spec, knobs = self.spec, self.spec.knobs
         return answers.StartupRoutingAnswer(
             guid=spec.guid,
@@ -209,15 +302,31 @@ class SimulatedHost:
 class Fleet:
     """The simulated hosts of this process, by guid; safe to use from several threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, workdir: Path | None = None) -> None:
+        """``workdir``: where hosts write their copies (DIR/<guid>/...); None: memory only."""
         self._hosts: dict[str, SimulatedHost] = {}
         self._silenced: set[str] = set()
         self._lock = threading.Lock()
+        self._workdir = workdir
 
     def boot(self, spec: Spec) -> SimulatedHost:
         """The host with ``spec.guid``, created from ``spec`` if it does not exist yet."""
         with self._lock:
-            return self._hosts.setdefault(spec.guid, SimulatedHost(spec))
+            found = self._hosts.get(spec.guid)
+            if found is None:
+                where = None if self._workdir is None else self._workdir / spec.guid
+                found = self._hosts[spec.guid] = SimulatedHost(spec, where)
+            return found
+
+    def running(self, guid: str) -> bool:
+        """Whether a host with ``guid`` exists here, answering or not."""
+        with self._lock:
+            return guid in self._hosts
+
+    def start(self, guid: str, name: str, address: str, details: Mapping[str, str]) -> None:
+        """Boot the host a host row and its details describe (``plugins.InProcess``);
+        raises InvalidKnob (a ValueError) when the stored knobs cannot be used."""
+        self.boot(Spec(guid, name, address, Knobs.from_details(details)))
 
     def get(self, guid: str) -> SimulatedHost | None:
         """The host with ``guid``, answering or not; None if there is none."""
@@ -235,12 +344,14 @@ class Fleet:
         with self._lock:
             self._known(guid)
             self._silenced.add(guid)
+            self._hosts[guid].muted.set()
 
     def resume(self, guid: str) -> None:
         """Make a silenced host answer again; raises UnknownHost."""
         with self._lock:
             self._known(guid)
             self._silenced.discard(guid)
+            self._hosts[guid].muted.clear()
 
     def agent_for(self, guid: str) -> SimulatedHost | None:
         """The host with ``guid`` if it exists and answers (the transport's directory)."""
@@ -250,3 +361,45 @@ class Fleet:
     def _known(self, guid: str) -> None:
         if guid not in self._hosts:
             raise errors.UnknownHost(f"no simulated host {guid} in this process")
+
+
+class SimulatorBackend:
+    """The simulator as a plugin (``cirrostack.plugins.Backend``; entry point ``simulator``)."""
+
+    name = "simulator"
+    hypervisor = HYPERVISOR
+
+    def parse_url(self, url: str) -> HostUrl:
+        """``http://<name or IPv4>[:port][?knobs]``: the knobs as details; a port means an
+        agent process listens there. Raises InvalidKnob (a ValueError) with the reason."""
+        text = url.strip() if "://" in url else f"http://{url.strip()}"
+        try:
+            parts = urllib.parse.urlsplit(text)
+            pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        except ValueError:
+            raise errors.InvalidKnob("not a url") from None
+        machine = parts.netloc.rpartition("@")[2].partition(":")[0]
+        if parts.scheme.lower() not in ("http", "https") or _MACHINE.fullmatch(machine) is None:
+            raise errors.InvalidKnob("expected http://<host name or IPv4 address>[:port][?knobs]")
+        try:
+            own_process = parts.port is not None
+        except ValueError:
+            raise errors.InvalidKnob("the port is not a number from 0 to 65535") from None
+        values: dict[str, str] = {}
+        for key, value in pairs:
+            values.setdefault(key.lower(), value)
+        return HostUrl(machine, Knobs.parse(values).to_details(), own_process)
+
+    def in_process(self) -> Fleet:
+        """A fresh fleet of simulated hosts for the server's process."""
+        return Fleet()
+
+    def agent(self, workdir: Path) -> SimulatedHost:
+        """The simulated host a ``cirrostack agent --backend simulator`` process serves: it
+        adopts the identity the server sends at startup."""
+        return SimulatedHost(Spec("unassigned", socket.gethostname(), "0.0.0.0"), workdir)  # noqa: S104
+
+
+_MACHINE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+
+BACKEND = SimulatorBackend()

@@ -47,6 +47,8 @@ def _new_host(args: dict[str, Any]) -> hosts.NewHost:
         cluster_name=args.get("clustername"),
         host_tags=args.get("hosttags") or [],
         allocation_state=args.get("allocationstate"),
+        username=args.get("username"),
+        password=args.get("password"),
     )
 
 
@@ -68,7 +70,9 @@ def start_host(before: registry.Before) -> _Started:
     def insert(session: Session) -> agents.Target:
         zone = zones.by_uuid(session, before.args["zoneid"], "zoneid")
         pod = pods.by_uuid(session, before.args["podid"], "podid")
-        return agents.target_of(session, hosts.insert(session, zone, pod, new))
+        return agents.target_of(
+            session, hosts.insert(session, zone, pod, new, connections.backends)
+        )
 
     target = transactions.run(before.sessions, insert, name="addHost")
     try:
@@ -200,7 +204,12 @@ COMMANDS = (
             P("clusterid", T.UUID, "the cluster ID for the host", related=("listClusters",)),
             P("clustername", T.STRING, "the cluster name for the host (created if new)"),
             P("username", T.STRING, "the username for the host (unused by the simulator)"),
-            P("password", T.STRING, "the password for the host (unused by the simulator)"),
+            P(
+                "password",
+                T.STRING,
+                "the password for the host: for an agent process (url http[s]://H:P) its "
+                "secret, from its agent.json; stored sealed, never shown",
+            ),
             P("hosttags", T.LIST, "list of tags to be added to the host"),
             P("allocationstate", T.STRING, "Allocation state of this Host: Enabled or Disabled"),
         ),
