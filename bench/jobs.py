@@ -5,8 +5,9 @@
 
 Each round inserts ``--jobs`` pending no-op jobs (bulk INSERT, not timed) and drains them twice:
 
-- cirrostack: a ``WorkerPool`` with the default ``PoolSettings`` (4 workers, the default lease
-  and poll) claims them through ``queue.claim`` and runs each with the no-op handler below,
+- cirrostack: a ``WorkerPool`` configured as ``cirrostack serve`` configures it (``job.workers``
+  threads, default 4; ``job.lease.seconds`` read at each claim; the default poll and claim-ahead)
+  claims them through ``queue.claim`` and runs each with the no-op handler below,
   which finishes the job through ``queue.finish`` (fenced by the claim) in its own transaction,
   exactly as ``api.jobs.Runner`` does after a command's handler returned;
 - raw: one thread, on one DBAPI connection of the same engine, loops over one transaction per
@@ -27,9 +28,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -84,7 +85,7 @@ def drained(engine: sa.Engine) -> tuple[int, int]:
 class Noop:
     """The benchmark's job handler: finishes its job, fenced by the claim, and counts it."""
 
-    def __init__(self, sessions: Any, count: int) -> None:
+    def __init__(self, sessions: sessionmaker[Session], count: int) -> None:
         self.sessions = sessions
         self.left = count
         self.lock = threading.Lock()
@@ -100,11 +101,14 @@ class Noop:
                 self.done.set()
 
 
-def run_pool(engine: sa.Engine, count: int) -> float:
-    """Jobs/s of a default WorkerPool draining ``count`` pending jobs."""
-    sessions = db_engine.make_sessionmaker(engine)
+def run_pool(sessions: sessionmaker[Session], count: int) -> float:
+    """Jobs/s of the server's WorkerPool draining ``count`` pending jobs."""
     handler = Noop(sessions, count)
-    pool = worker.WorkerPool(sessions, handler, owner=worker.new_owner_id())
+    configured = server.JobSettings.configured(sessions)
+    settings = worker.PoolSettings(
+        size=configured.workers, lease=configured.lease, lease_of=configured.lease_of
+    )
+    pool = worker.WorkerPool(sessions, handler, owner=worker.new_owner_id(), settings=settings)
     start = time.perf_counter()
     pool.start()
     if not handler.done.wait(600):
@@ -161,13 +165,14 @@ def main() -> None:
     args = parser.parse_args()
     with bench_world.database(args.backend) as url:
         engine = db_engine.make_engine(url)
-        with server.sessions_of(engine, vault.Vault(vault.new_key()))() as session:
+        sessions = server.sessions_of(engine, vault.Vault(vault.new_key()))
+        with sessions() as session:
             bootstrap.ensure_cloud(session)
             session.commit()
         ours, raw = [], []
         for _ in range(args.rounds):
             insert_jobs(engine, args.jobs)
-            ours.append(run_pool(engine, args.jobs))
+            ours.append(run_pool(sessions, args.jobs))
             pending, odd = drained(engine)
             assert pending == 0 and odd == 0, (pending, odd)
             insert_jobs(engine, args.jobs)
@@ -178,7 +183,7 @@ def main() -> None:
     mine, theirs = statistics.median(ours), statistics.median(raw)
     print(
         f"{args.backend:10s} {args.jobs} jobs x {args.rounds}: cirrostack {mine:.0f} jobs/s"
-        f" (default pool, {worker.PoolSettings().size} workers), raw loop {theirs:.0f} jobs/s,"
+        f" (the server's pool, {worker.PoolSettings().size} workers), raw loop {theirs:.0f} jobs/s,"
         f" ratio {theirs / mine:.2f}x"
     )
 

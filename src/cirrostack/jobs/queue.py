@@ -26,15 +26,17 @@ import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from cirrostack.db.models import jobs as models
 from cirrostack.jobs import clock
 
 Job = models.AsyncJob
+_TABLE = cast(sa.Table, Job.__table__)
 
 #: ``job_pending_signals`` bit asking a running job to stop at its next checkpoint.
 CANCEL_SIGNAL = 1
@@ -116,22 +118,23 @@ def claim(
         "c_job": job_id,
     }
     one = job_id is not None
+    taken: list[tuple[int, int]]
     if session.get_bind().dialect.update_returning:
-        rows = session.execute(_CLAIM_RETURNING[one], values).all()
+        taken = [(job, attempt) for job, attempt in session.execute(_CLAIM_RETURNING[one], values)]
     else:
-        rows = session.execute(_CANDIDATES[one], values).all()
-        if not rows:
+        locked = session.execute(_CANDIDATES[one], values).all()
+        if not locked:
             return []
-        session.execute(_CLAIM_IDS, {**values, "c_ids": [job for job, _ in rows]})
-        rows = [(job, attempt + 1) for job, attempt in rows]  # locked: nobody else moved them
-    return [Claim(job, attempt, owner) for job, attempt in sorted(rows)]
+        session.execute(_CLAIM_IDS, {**values, "c_ids": [job for job, _ in locked]})
+        taken = [(job, attempt + 1) for job, attempt in locked]  # locked: nobody moved them
+    return [Claim(job, attempt, owner) for job, attempt in sorted(taken)]
 
 
 def _claim_statements() -> tuple[
-    dict[bool, sa.Select[Any]], sa.Update, dict[bool, sa.ReturningUpdate[Any]]
+    dict[bool, sa.Select[Any]], sa.Update, dict[bool, ReturningUpdate[Any]]
 ]:
     """The claim's statements, built once: candidates (all, or one ``c_job``), the update."""
-    table = Job.__table__
+    table = _TABLE
     # The candidates read an alias, so that inside the UPDATE they stay a subquery of their own
     # (not correlated with the row being updated); ``earlier`` is correlated with ``pick``.
     pick, earlier = table.alias("pick"), table.alias("earlier")
@@ -227,7 +230,7 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
 
 def _finish_statement() -> sa.Update:
     """``finish``'s fenced UPDATE, built once (the fence of ``running``, as bound values)."""
-    table = Job.__table__
+    table = _TABLE
     now = clock.utc_after(sa.literal(0, sa.Integer))
     return (
         sa.update(table)
