@@ -101,25 +101,26 @@ class Noop:
                 self.done.set()
 
 
-def run_pool(sessions: sessionmaker[Session], count: int) -> float:
-    """Jobs/s of the server's WorkerPool draining ``count`` pending jobs."""
+def run_pool(sessions: sessionmaker[Session], count: int) -> tuple[float, float]:
+    """Jobs/s of the server's WorkerPool draining ``count`` pending jobs, and this process's
+    CPU milliseconds per job (all threads)."""
     handler = Noop(sessions, count)
     configured = server.JobSettings.configured(sessions)
     settings = worker.PoolSettings(
         size=configured.workers, lease=configured.lease, lease_of=configured.lease_of
     )
     pool = worker.WorkerPool(sessions, handler, owner=worker.new_owner_id(), settings=settings)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     pool.start()
     if not handler.done.wait(600):
         raise RuntimeError(f"the pool left {handler.left} job(s) after 600 s")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     pool.stop()
-    return count / elapsed
+    return count / elapsed, cpu * 1000 / count
 
 
-def run_raw(engine: sa.Engine, backend: str, count: int) -> float:
-    """Jobs/s of one thread claiming and finishing jobs with hand-written SQL."""
+def run_raw(engine: sa.Engine, backend: str, count: int) -> tuple[float, float]:
+    """Jobs/s of one thread claiming and finishing jobs with hand-written SQL, and CPU ms/job."""
     mark, now = _MARK[backend], _NOW[backend]
     lock = "" if backend == "sqlite" else " FOR UPDATE SKIP LOCKED"
     select = (
@@ -136,7 +137,7 @@ def run_raw(engine: sa.Engine, backend: str, count: int) -> float:
     try:
         cursor = connection.cursor()
         done = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         while True:
             if backend == "sqlite":
                 cursor.execute("BEGIN IMMEDIATE")
@@ -148,13 +149,13 @@ def run_raw(engine: sa.Engine, backend: str, count: int) -> float:
             cursor.execute(update, (owner, owner, row[0]))
             connection.commit() if backend != "sqlite" else cursor.execute("COMMIT")
             done += 1
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         cursor.close()
     finally:
         connection.close()
     if done != count:
         raise RuntimeError(f"the raw loop finished {done} job(s) of {count}")
-    return count / elapsed
+    return count / elapsed, cpu * 1000 / count
 
 
 def main() -> None:
@@ -178,9 +179,12 @@ def main() -> None:
             insert_jobs(engine, args.jobs)
             raw.append(run_raw(engine, args.backend, args.jobs))
             assert drained(engine) == (0, 0)
-            print(f"  round: cirrostack {ours[-1]:8.0f} jobs/s   raw {raw[-1]:8.0f} jobs/s")
+            print(
+                f"  round: cirrostack {ours[-1][0]:8.0f} jobs/s ({ours[-1][1]:.2f} ms CPU/job)"
+                f"   raw {raw[-1][0]:8.0f} jobs/s ({raw[-1][1]:.2f} ms CPU/job)"
+            )
         engine.dispose()
-    mine, theirs = statistics.median(ours), statistics.median(raw)
+    mine, theirs = statistics.median(r for r, _ in ours), statistics.median(r for r, _ in raw)
     print(
         f"{args.backend:10s} {args.jobs} jobs x {args.rounds}: cirrostack {mine:.0f} jobs/s"
         f" (the server's pool, {worker.PoolSettings().size} workers), raw loop {theirs:.0f} jobs/s,"

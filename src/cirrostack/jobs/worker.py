@@ -3,8 +3,9 @@
 One claimer thread takes runnable jobs from the queue while the pool has free slots (at once
 when ``wake`` is called after a submit or a job ends, else every ``poll`` seconds). While the
 pool's jobs are short (the last one ran under ``PoolSettings.short`` seconds) it also claims up
-to ``ahead`` more, which wait in the pool: a worker that finishes a job starts the next waiting
-one in the same thread, and one claim transaction serves several jobs. When jobs are long
+to ``ahead`` more (four per thread), which wait in the pool: a worker that finishes a job
+starts the next waiting one in the same thread, and one claim transaction serves several jobs.
+The waiting jobs are a few short jobs' worth of work (about 4 x ``short``); when jobs are long
 nothing waits, so no claimed job sits here while another server is idle. A heartbeat thread renews
 the lease of every running job every third of the lease (read at each claim and beat when
 ``PoolSettings.lease_of`` is given, so a new ``job.lease.seconds`` applies without a restart).
@@ -49,8 +50,8 @@ LeaseOf = Callable[[Session], datetime.timedelta]
 class PoolSettings:
     """``lease`` is the fixed lease, or the fallback when ``lease_of`` cannot be read.
 
-    ``ahead`` jobs at most are claimed beyond the free threads (None: as many as ``size``),
-    and only while the last job ran under ``short`` seconds.
+    ``ahead`` jobs at most are claimed beyond the free threads (None: four per thread), and
+    only while the last job ran under ``short`` seconds.
     """
 
     size: int = 4
@@ -168,7 +169,7 @@ class WorkerPool:
         """How many jobs may wait claimed beside the running ones (only while jobs are short)."""
         if self._last_run >= self.settings.short:
             return 0
-        return self.settings.size if self.settings.ahead is None else self.settings.ahead
+        return 4 * self.settings.size if self.settings.ahead is None else self.settings.ahead
 
     def _work(self) -> None:
         """One worker task: run waiting jobs until none is left (or the pool stops)."""
