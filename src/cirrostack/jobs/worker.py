@@ -195,7 +195,10 @@ class WorkerPool:
             with self._lock:
                 self._active.pop(claim.job_id, None)
                 self._last_run = time.monotonic() - started
-            self._wakeup.set()
+                # Wake the claimer only when it has something to do (as ``_claim_and_run``).
+                wanted = len(self._waiting) <= self._ahead() // 2
+            if wanted:
+                self._wakeup.set()
 
     def _lease(self, session: Session) -> datetime.timedelta:
         """The lease in force now (read at each claim and beat, so it may change while running)."""
