@@ -30,6 +30,7 @@ from cirrostack.db.models import accounts, capacity, guest_os, infrastructure
 from cirrostack.infrastructure import agents, hosts
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MARIADB = "mysql+pymysql://root@127.0.0.1:3306/mysql"
 CHUNK = 2000
 
 
@@ -59,7 +60,8 @@ class World:
 
 @contextlib.contextmanager
 def database(backend: str) -> Iterator[URL]:
-    """A scratch migrated database on ``backend`` (sqlite or postgresql), dropped afterwards."""
+    """A scratch migrated database on ``backend`` (sqlite, postgresql or mariadb), dropped
+    afterwards."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
             url = make_url(f"sqlite:///{Path(directory) / 'cloud.db'}")
@@ -67,16 +69,23 @@ def database(backend: str) -> Iterator[URL]:
             yield url
         return
     name = f"cirrostack_bench_{secrets.token_hex(4)}"
-    admin = db_engine.make_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    server_url = POSTGRES if backend == "postgresql" else MARIADB
+    create = f'CREATE DATABASE "{name}"' if backend == "postgresql" else f"CREATE DATABASE {name}"
+    drop = (
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        if backend == "postgresql"
+        else f"DROP DATABASE IF EXISTS {name}"
+    )
+    admin = db_engine.make_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sa.text(create))
     try:
-        url = make_url(POSTGRES).set(database=name)
+        url = make_url(server_url).set(database=name)
         _migrate(url)
         yield url
     finally:
         with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(drop))
         admin.dispose()
 
 

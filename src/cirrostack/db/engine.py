@@ -17,10 +17,13 @@ refusal as ``Kind.READ_ONLY`` (our bug, a 530), never as an outage.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as exc_
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,8 +33,6 @@ from cirrostack.db import failures
 READ_ONLY = "cirrostack_read_only"
 #: Pooled connections kept open per engine (and as many again in overflow).
 POOL_SIZE = 20
-#: Where a SQLite connection's record keeps the ``query_only`` pragma it was last given.
-_QUERY_ONLY = "cirrostack_query_only"
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -62,9 +63,15 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", POOL_SIZE)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+        writer = _Writer()
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", writer.begin)
+        event.listen(engine, "commit", writer.commit)
+        event.listen(engine, "rollback", writer.rollback)
         event.listen(engine, "handle_error", _mark_read_only)
+        event.listen(engine.pool, "reset", writer.reset)
+        event.listen(engine.pool, "invalidate", writer.invalidate)
+        event.listen(engine.pool, "close", writer.close)
         return engine
     engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     if parsed.get_backend_name() in ("mysql", "mariadb"):
@@ -115,12 +122,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # A read-only transaction is also made query_only, so that a command wrongly declared
     # read-only fails loudly at its first write instead of racing for the lock upgrade.
-    # The pragma is sent only when it changes: most calls are reads, on the same connections.
+    # The pragma stays set on the connection: it is sent only when it changes.
     read_only = bool(connection.get_execution_options().get(READ_ONLY))
-    held = connection.connection.info
-    if held.get(_QUERY_ONLY) is not read_only:
+    if connection.info.get(_QUERY_ONLY) is not read_only:
         connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
-        held[_QUERY_ONLY] = read_only
+        connection.info[_QUERY_ONLY] = read_only
     connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -136,3 +142,68 @@ def _mark_read_only(context: Any) -> None:
     connection = context.connection
     if connection is not None and connection.get_execution_options().get(READ_ONLY):
         failures.mark_read_only(context.original_exception)
+
+
+class _Writer:
+    """SQLite's one write lock, taken in this process first: writers queue on a Python lock.
+
+    Threads of one server that wait on SQLite's own lock wait in its busy handler, which sleeps
+    1, 2, 5, 10 ... ms between looks, so a burst of short writes (the job workers finishing
+    jobs, API writes beside them) spends most of its time asleep. Here a writer's "begin" waits
+    on a lock released the moment the holder's COMMIT or ROLLBACK has run. Only the lock's
+    order changes: a nested write in the thread holding it, or a wait of more than the busy
+    timeout, goes on to SQLite's lock as before; other processes still meet SQLite's lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def begin(self, connection: Any) -> None:
+        read_only = bool(connection.get_execution_options().get(READ_ONLY))
+        mine = self._owner == threading.get_ident()
+        if not read_only and not mine and self._lock.acquire(timeout=_BUSY_SECONDS):
+            self._owner = threading.get_ident()
+            connection.info[_HOLDS] = True
+        try:
+            _begin_immediate(connection)
+        except BaseException:
+            self._release(connection.info)
+            raise
+
+    def commit(self, connection: Any) -> None:
+        self._end(connection, "COMMIT")
+
+    def rollback(self, connection: Any) -> None:
+        self._end(connection, "ROLLBACK")
+
+    def reset(self, _dbapi_connection: Any, record: Any, _state: Any) -> None:
+        self._release(record.info)
+
+    def invalidate(self, _dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        self._release(record.info)
+
+    def close(self, _dbapi_connection: Any, record: Any) -> None:
+        self._release(record.info)
+
+    def _end(self, connection: Any, statement: str) -> None:
+        if not connection.info.get(_HOLDS):
+            return
+        try:  # end the transaction here, so that the lock is free only once it has ended
+            dbapi = connection.connection.dbapi_connection
+            if dbapi is not None and dbapi.in_transaction:
+                dbapi.execute(statement)
+        except sqlite3.Error as exc:  # as SQLAlchemy raises it (failures.kind reads it)
+            raise exc_.DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+        finally:
+            self._release(connection.info)
+
+    def _release(self, info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS, False):
+            self._owner = None
+            self._lock.release()
+
+
+_HOLDS = "cirrostack_holds_write_lock"
+_QUERY_ONLY = "cirrostack_query_only"
+_BUSY_SECONDS = 30.0

@@ -26,15 +26,17 @@ import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from cirrostack.db.models import jobs as models
 from cirrostack.jobs import clock
 
 Job = models.AsyncJob
+_TABLE = cast(sa.Table, Job.__table__)
 
 #: ``job_pending_signals`` bit asking a running job to stop at its next checkpoint.
 CANCEL_SIGNAL = 1
@@ -95,28 +97,6 @@ def submit(session: Session, submission: Submission) -> Job:
     return job
 
 
-def _claimable() -> sa.Select[Any]:
-    earlier = aliased(Job)
-    blocked = (
-        sa.select(earlier.id)
-        .where(
-            earlier.queue_key == Job.queue_key,
-            earlier.job_status == int(Status.IN_PROGRESS),
-            earlier.id < Job.id,
-        )
-        .exists()
-    )
-    return (
-        sa.select(Job.id)
-        .where(
-            Job.job_status == int(Status.IN_PROGRESS),
-            Job.job_executing_msid.is_(None),
-            sa.or_(Job.queue_key.is_(None), ~blocked),
-        )
-        .order_by(Job.id)
-    )
-
-
 def claim(
     session: Session,
     owner: int,
@@ -127,27 +107,78 @@ def claim(
 ) -> list[Claim]:
     """Claim up to ``limit`` runnable jobs (or exactly ``job_id`` if runnable) for ``owner``.
 
-    Commit the session to make the claims visible; until then they hold row locks.
+    Commit the session to make the claims visible; until then they hold row locks. One
+    statement where the backend can update with RETURNING (PostgreSQL, SQLite), two on MariaDB
+    (lock the candidates, then update them); prebuilt Core statements, no ORM objects loaded.
     """
-    candidates = _claimable().limit(limit).with_for_update(skip_locked=True)
-    if job_id is not None:
-        candidates = candidates.where(Job.id == job_id)
-    ids = list(session.execute(candidates).scalars())
-    if not ids:
-        return []
-    now = clock.database_now(session)
-    session.execute(
-        sa.update(Job)
-        .where(Job.id.in_(ids))
-        .values(
-            job_executing_msid=owner,
-            attempt=Job.attempt + 1,
-            lease_expires=now + lease,
-            last_updated=now,
+    values = {
+        "c_owner": owner,
+        "c_lease": clock.seconds_of(lease),
+        "c_limit": limit,
+        "c_job": job_id,
+    }
+    one = job_id is not None
+    taken: list[tuple[int, int]]
+    if session.get_bind().dialect.update_returning:
+        taken = [(job, attempt) for job, attempt in session.execute(_CLAIM_RETURNING[one], values)]
+    else:
+        locked = session.execute(_CANDIDATES[one], values).all()
+        if not locked:
+            return []
+        session.execute(_CLAIM_IDS, {**values, "c_ids": [job for job, _ in locked]})
+        taken = [(job, attempt + 1) for job, attempt in locked]  # locked: nobody moved them
+    return [Claim(job, attempt, owner) for job, attempt in sorted(taken)]
+
+
+def _claim_statements() -> tuple[
+    dict[bool, sa.Select[Any]], sa.Update, dict[bool, ReturningUpdate[Any]]
+]:
+    """The claim's statements, built once: candidates (all, or one ``c_job``), the update."""
+    table = _TABLE
+    # The candidates read an alias, so that inside the UPDATE they stay a subquery of their own
+    # (not correlated with the row being updated); ``earlier`` is correlated with ``pick``.
+    pick, earlier = table.alias("pick"), table.alias("earlier")
+    blocked = (
+        sa.select(earlier.c.id)
+        .where(
+            earlier.c.queue_key == pick.c.queue_key,
+            earlier.c.job_status == int(Status.IN_PROGRESS),
+            earlier.c.id < pick.c.id,
         )
+        .exists()
     )
-    rows = session.execute(sa.select(Job.id, Job.attempt).where(Job.id.in_(ids))).all()
-    return [Claim(job_id, attempt, owner) for job_id, attempt in rows]
+    runnable = sa.and_(
+        pick.c.job_status == int(Status.IN_PROGRESS),
+        pick.c.job_executing_msid.is_(None),
+        sa.or_(pick.c.queue_key.is_(None), ~blocked),
+    )
+    candidates = {
+        one: sa.select(pick.c.id, pick.c.attempt)
+        .where(runnable, *([pick.c.id == sa.bindparam("c_job")] if one else []))
+        .order_by(pick.c.id)
+        .limit(sa.bindparam("c_limit", type_=sa.Integer))
+        .with_for_update(skip_locked=True)
+        for one in (False, True)
+    }
+    lease = clock.utc_after(sa.bindparam("c_lease", type_=sa.Integer))
+    taken = {
+        "job_executing_msid": sa.bindparam("c_owner"),
+        "attempt": table.c.attempt + 1,
+        "lease_expires": lease,
+        "last_updated": clock.utc_after(sa.literal(0, sa.Integer)),
+    }
+    by_ids = sa.update(table).where(table.c.id.in_(sa.bindparam("c_ids", expanding=True)))
+    returning = {
+        one: sa.update(table)
+        .where(table.c.id.in_(statement.with_only_columns(pick.c.id).scalar_subquery()))
+        .values(taken)
+        .returning(table.c.id, table.c.attempt)
+        for one, statement in candidates.items()
+    }
+    return candidates, by_ids.values(taken), returning
+
+
+_CANDIDATES, _CLAIM_IDS, _CLAIM_RETURNING = _claim_statements()
 
 
 def running(claim_: Claim) -> sa.ColumnElement[bool]:
@@ -182,18 +213,46 @@ def report_progress(session: Session, claim_: Claim, percent: int) -> None:
 def finish(session: Session, claim_: Claim, status: Status, result_code: int, result: Any) -> None:
     """Record the run's outcome in the caller's transaction; raises LeaseLost if it is no
     longer this run's job, in which case the caller must roll back everything."""
-    now = clock.database_now(session)
-    _fenced_update(
-        session,
-        claim_,
-        job_status=int(status),
-        job_result_code=result_code,
-        job_result=json.dumps(result, default=str),
-        job_complete_msid=claim_.owner,
-        lease_expires=None,
-        last_updated=now,
-        removed=now,
+    outcome = session.execute(
+        _FINISH,
+        {
+            "f_job": claim_.job_id,
+            "f_attempt": claim_.attempt,
+            "f_owner": claim_.owner,
+            "f_status": int(status),
+            "f_code": result_code,
+            "f_result": json.dumps(result, default=str),
+        },
     )
+    if not outcome.rowcount:  # type: ignore[attr-defined]
+        raise LeaseLost(f"job {claim_.job_id} attempt {claim_.attempt} is no longer this run's")
+
+
+def _finish_statement() -> sa.Update:
+    """``finish``'s fenced UPDATE, built once (the fence of ``running``, as bound values)."""
+    table = _TABLE
+    now = clock.utc_after(sa.literal(0, sa.Integer))
+    return (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("f_job"),
+            table.c.attempt == sa.bindparam("f_attempt"),
+            table.c.job_executing_msid == sa.bindparam("f_owner"),
+            table.c.job_status == int(Status.IN_PROGRESS),
+        )
+        .values(
+            job_status=sa.bindparam("f_status"),
+            job_result_code=sa.bindparam("f_code"),
+            job_result=sa.bindparam("f_result"),
+            job_complete_msid=sa.bindparam("f_owner"),
+            lease_expires=None,
+            last_updated=now,
+            removed=now,
+        )
+    )
+
+
+_FINISH = _finish_statement()
 
 
 def _fenced_update(session: Session, claim_: Claim, **values: Any) -> None:

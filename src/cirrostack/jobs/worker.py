@@ -1,7 +1,12 @@
 """A pool of worker threads per management server that claims and runs jobs.
 
 One claimer thread takes runnable jobs from the queue while the pool has free slots (at once
-when ``wake`` is called after a submit, else every ``poll`` seconds); a heartbeat thread renews
+when ``wake`` is called after a submit or a job ends, else every ``poll`` seconds). While the
+pool's jobs are short (the last one ran under ``PoolSettings.short`` seconds) it also claims up
+to ``ahead`` more (four per thread), which wait in the pool: a worker that finishes a job
+starts the next waiting one in the same thread, and one claim transaction serves several jobs.
+The waiting jobs are a few short jobs' worth of work (about 4 x ``short``); when jobs are long
+nothing waits, so no claimed job sits here while another server is idle. A heartbeat thread renews
 the lease of every running job every third of the lease (read at each claim and beat when
 ``PoolSettings.lease_of`` is given, so a new ``job.lease.seconds`` applies without a restart).
 A job whose lease cannot be renewed has been taken back by the reaper: its run is marked lost,
@@ -17,6 +22,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,13 +48,19 @@ LeaseOf = Callable[[Session], datetime.timedelta]
 
 @dataclass(frozen=True)
 class PoolSettings:
-    """``lease`` is the fixed lease, or the fallback when ``lease_of`` cannot be read."""
+    """``lease`` is the fixed lease, or the fallback when ``lease_of`` cannot be read.
+
+    ``ahead`` jobs at most are claimed beyond the free threads (None: four per thread), and
+    only while the last job ran under ``short`` seconds.
+    """
 
     size: int = 4
     lease: datetime.timedelta = datetime.timedelta(seconds=60)
     poll: float = 1.0
     grace: float = 10.0
     lease_of: LeaseOf | None = None
+    ahead: int | None = None
+    short: float = 0.05
 
 
 class WorkerPool:
@@ -66,7 +78,13 @@ class WorkerPool:
         self.execute = execute
         self.owner = owner
         self.settings = settings
+        #: Claims held (running or waiting): the heartbeat renews them all.
         self._active: dict[int, queue.Claim] = {}
+        #: Claimed jobs not started yet, and how many worker tasks are running them.
+        self._waiting: deque[queue.Claim] = deque()
+        self._tasks = 0
+        #: How long the last job ran (seconds); nothing is claimed ahead until one has run.
+        self._last_run = float("inf")
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -90,6 +108,10 @@ class WorkerPool:
         self._wakeup.set()
         for thread in self._threads:
             thread.join(timeout=self.settings.grace)
+        with self._lock:  # waiting claims never start; the release below hands them back
+            for claim in self._waiting:
+                self._active.pop(claim.job_id, None)
+            self._waiting.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._wait_for_running(self.settings.grace)
@@ -110,6 +132,7 @@ class WorkerPool:
 
     def _claim_loop(self) -> None:
         while not self._stopping.is_set():
+            self._wakeup.clear()  # before looking, so that a wake during the claim is kept
             try:
                 self._claim_and_run()
                 self._outage.succeeded(wrote=False)
@@ -117,21 +140,51 @@ class WorkerPool:
                 if self._outage.failed(exc) is None:
                     log.exception("claiming jobs failed; retrying")
             self._wakeup.wait(self.settings.poll)
-            self._wakeup.clear()
 
     def _claim_and_run(self) -> None:
-        free = self.settings.size - self.running()
-        if free <= 0 or self._executor is None:
+        if self._executor is None:
+            return
+        with self._lock:
+            free = self.settings.size - self._tasks
+            ahead = self._ahead()
+            # With a thread free, claim at once; else refill the waiting jobs in batches.
+            if free <= 0 and len(self._waiting) > ahead // 2:
+                return
+            wanted = max(free, 0) + ahead - len(self._waiting)
+        if wanted <= 0:
             return
         with self.sessions() as session:
-            claims = queue.claim(session, self.owner, self._lease(session), limit=free)
+            claims = queue.claim(session, self.owner, self._lease(session), limit=wanted)
             session.commit()
-        for claim in claims:
-            with self._lock:
+        with self._lock:
+            for claim in claims:
                 self._active[claim.job_id] = claim
-            self._executor.submit(self._run, claim)
+            self._waiting.extend(claims)
+            starting = min(self.settings.size - self._tasks, len(self._waiting))
+            self._tasks += max(starting, 0)
+        for _ in range(starting):
+            self._executor.submit(self._work)
+
+    def _ahead(self) -> int:
+        """How many jobs may wait claimed beside the running ones (only while jobs are short)."""
+        if self._last_run >= self.settings.short:
+            return 0
+        return 4 * self.settings.size if self.settings.ahead is None else self.settings.ahead
+
+    def _work(self) -> None:
+        """One worker task: run waiting jobs until none is left (or the pool stops)."""
+        while (claim := self._next()) is not None:
+            self._run(claim)
+
+    def _next(self) -> queue.Claim | None:
+        with self._lock:
+            if self._waiting and not self._stopping.is_set():
+                return self._waiting.popleft()
+            self._tasks -= 1
+            return None
 
     def _run(self, claim: queue.Claim) -> None:
+        started = time.monotonic()
         try:
             self.execute(claim)
         except Exception:
@@ -141,7 +194,11 @@ class WorkerPool:
         finally:
             with self._lock:
                 self._active.pop(claim.job_id, None)
-            self._wakeup.set()
+                self._last_run = time.monotonic() - started
+                # Wake the claimer only when it has something to do (as ``_claim_and_run``).
+                wanted = len(self._waiting) <= self._ahead() // 2
+            if wanted:
+                self._wakeup.set()
 
     def _lease(self, session: Session) -> datetime.timedelta:
         """The lease in force now (read at each claim and beat, so it may change while running)."""
