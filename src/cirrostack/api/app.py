@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = edge.CONTENT_TYPE
 #: Larger bodies are refused while they are read (userdata is the largest legitimate value).
 MAX_BODY = 4 * 1024 * 1024
+#: Threads that run small signed reads at once (``Api._reads``).
+READ_THREADS = 4
 #: The API's paths: /client/api and anything below it.
 API_PATH = "/client/api"
 _SECURITY_RAW = [(name.lower().encode(), value.encode()) for name, value in edge.SECURITY_HEADERS]
@@ -64,6 +66,10 @@ class Api:
     def __init__(self, dispatcher: dispatch.Dispatcher, lifespan: Lifespan | None) -> None:
         self.dispatcher = dispatcher
         self.lifespan = lifespan
+        #: The threads small signed reads run on (others: the default pool of 40, as they may
+        #: wait on an agent or a lock). Pure CPU under one interpreter lock gains nothing from
+        #: more threads than this; each extra one adds hand-offs (bench/calls.py, 32 clients).
+        self._reads = anyio.CapacityLimiter(READ_THREADS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -93,7 +99,8 @@ class Api:
             return dispatch.Answer(int(exc.code), {"errorresponse": errors.body(exc)})
         except ClientGone:
             return dispatch.Answer(400, {})  # nobody reads it: the client is gone
-        return await anyio.to_thread.run_sync(self.dispatcher.handle, parsed)
+        limiter = self._reads if self.dispatcher.quick_read(parsed) else None
+        return await anyio.to_thread.run_sync(self.dispatcher.handle, parsed, limiter=limiter)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         message = await receive()

@@ -84,6 +84,13 @@ class Dispatcher:
         self.outage.succeeded(wrote=not command.read_only)
         return answer
 
+    def quick_read(self, request: auth.Request) -> bool:
+        """Whether ``request`` is a small signed read (``_one_read``): CPU and local reads
+        only, never an agent exchange or a lock wait, so the edge runs such requests on a few
+        threads (more would only take turns at the interpreter lock)."""
+        command = self.commands.get(request.first("command") or "")
+        return command is not None and _one_read(command, request)
+
     def _failure(self, command: registry.Command, exc: Exception) -> errors.ApiError:
         """The answer to a failed request; an outage is logged once, a bug with its traceback."""
         if isinstance(exc, errors.ApiError):
