@@ -33,6 +33,7 @@ from cirrostack.api import audit, errors, params, registry, responses
 from cirrostack.db import base, transactions
 from cirrostack.db.models import accounts as account_models
 from cirrostack.jobs import queue, reaper
+from cirrostack.states import holds
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class JobContext:
 def submit(session: Session, call: registry.Call) -> dict[str, Any]:
     """Prepare and queue an async command in the request's transaction; the answer body."""
     command = call.command
+    holds.collect(session)  # rows ``prepare`` moves into transitional states: the job's
     instance = command.prepare(call) if command.prepare is not None else None
     scheduled = audit.record(call, None, state=events.State.SCHEDULED)
     uuid = instance.uuid if instance is not None else call.get("id")
@@ -125,6 +127,8 @@ def submit(session: Session, call: registry.Call) -> dict[str, Any]:
             queue_key=_queue_key(command, instance, uuid),
         ),
     )
+    holds.bind(session, job.id)
+    holds.stop(session)
     body: dict[str, Any] = {"jobid": job.uuid}
     if command.creates and instance is not None:
         body["id"] = instance.uuid
@@ -181,6 +185,7 @@ class Runner:
 
     def _once(self, claim: queue.Claim, contexts: list[JobContext]) -> errors.ApiError | None:
         with self.sessions() as session:
+            holds.act_for(session, claim.job_id)
             try:
                 call = self._call(session, claim)
                 contexts.append(call.job)
@@ -202,10 +207,12 @@ class Runner:
 
         def work(session: Session) -> None:
             job = session.get_one(queue.Job, claim.job_id)
+            held = list(holds.held_by(session, claim.job_id))
+            if job.instance_type and job.instance_id:
+                held.append((job.instance_type, job.instance_id))
             body = {"errorcode": int(failure.code), "errortext": failure.text}
             queue.finish(session, claim, queue.Status.FAILED, int(failure.code), body)
-            if job.instance_type and job.instance_id:
-                reaper.recover_instance(session, job.instance_type, job.instance_id)
+            reaper.recover_held(session, held)
             self._record_failure(session, claim, failure)
 
         with contextlib.suppress(queue.LeaseLost):  # another run owns the job now

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cirrostack.db.models import jobs as models
 from cirrostack.jobs import clock
+from cirrostack.states import holds
 
 Job = models.AsyncJob
 
@@ -194,6 +195,7 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
         last_updated=now,
         removed=now,
     )
+    holds.release_job(session, [claim_.job_id])
 
 
 def _fenced_update(session: Session, claim_: Claim, **values: Any) -> None:
@@ -262,6 +264,7 @@ def expire(session: Session, max_attempts: int) -> Expired:
                 removed=now,
             )
         )
+        holds.release_job(session, give_up)
     return Expired(retry, give_up)
 
 
@@ -288,7 +291,9 @@ def cancel(session: Session, job: Job, by: str) -> Status:
             removed=now,
         )
     )
-    if not pending.rowcount:  # type: ignore[attr-defined]
+    if pending.rowcount:  # type: ignore[attr-defined]
+        holds.release_job(session, [job.id])
+    else:
         session.execute(
             sa.update(Job)
             .where(

@@ -7,7 +7,9 @@ touches are claimed with SKIP LOCKED or compare-and-swap, so servers do not coll
 2. every resource in a transitional state with no unfinished job for it is recovered by the
    rule of ``states.recovery`` (roll back, or roll forward after a probe), through the gate.
 
-The "no unfinished job" test and the state test are one SQL statement, so a job submitted
+A job owns the resource it was submitted for and every row it holds (``async_job_resource``,
+written by the gate when it moved the row into a transitional state for the job). The "no
+unfinished job" test and the state test are one SQL statement, so a job submitted
 between two reads cannot make a live resource look stranded.
 """
 
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cirrostack.db import outage
 from cirrostack.jobs import queue
 from cirrostack.states import errors as state_errors
-from cirrostack.states import gate, recovery
+from cirrostack.states import gate, holds, recovery
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ class Sweep:
 
 
 def stranded(session: Session, rules: recovery.Recovery) -> Sequence[Any]:
-    """Resources of ``rules.binding`` in a recoverable state that no unfinished job owns."""
+    """Resources of ``rules.binding`` in a recoverable state that no unfinished job owns: none
+    acts on it (``instance_type``/``instance_id``) and none holds it (``states.holds``)."""
     binding = rules.binding
     model = binding.model
     owned = (
@@ -52,7 +55,10 @@ def stranded(session: Session, rules: recovery.Recovery) -> Sequence[Any]:
         )
         .exists()
     )
-    statement = sa.select(model).where(getattr(model, binding.state).in_(list(rules.rules)), ~owned)
+    held = holds.live_hold(model.id, binding.resource_type)
+    statement = sa.select(model).where(
+        getattr(model, binding.state).in_(list(rules.rules)), ~owned, ~held
+    )
     if hasattr(model, "removed"):
         statement = statement.where(model.removed.is_(None))
     return session.execute(statement).scalars().all()
@@ -72,6 +78,15 @@ def recover(session: Session, rules: recovery.Recovery, resource: Any) -> str | 
         log.info("not recovering %s: %s", binding.label(resource), exc)
         return None
     return str(binding.label(resource))
+
+
+def recover_held(session: Session, resources: Sequence[tuple[str, int]]) -> list[str]:
+    """Recover each (resource type, id) right away (after their job failed), if left
+    transitional; the job must be finished already, so that no hold of it protects them."""
+    done: list[str] = []
+    for resource_type, resource_id in dict.fromkeys(resources):
+        done.extend(recover_instance(session, resource_type, resource_id))
+    return done
 
 
 def recover_instance(session: Session, resource_type: str, resource_id: int) -> list[str]:
