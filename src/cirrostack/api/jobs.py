@@ -63,6 +63,9 @@ class Instance:
     type: str
     id: int
     uuid: str
+    #: Further resources the job locks, as (resource type, id): attach names the VM with the
+    #: volume, so no other job on either runs beside it (``queue.Submission.more_keys``).
+    also: tuple[tuple[str, int], ...] = ()
 
 
 class JobContext:
@@ -125,6 +128,7 @@ def submit(session: Session, call: registry.Call) -> dict[str, Any]:
             instance_type=instance.type if instance else command.instance_type,
             instance_id=instance.id if instance else None,
             queue_key=_queue_key(command, instance, uuid),
+            more_keys=tuple(queue.key(*other) for other in instance.also) if instance else (),
         ),
     )
     holds.bind(session, job.id)
@@ -142,9 +146,9 @@ def _stored(call: registry.Call) -> list[tuple[str, str]]:
 
 def _queue_key(command: registry.Command, instance: Instance | None, uuid: Any) -> str | None:
     if instance is not None:
-        return f"{instance.type}:{instance.id}"
+        return queue.key(instance.type, instance.id)
     if command.instance_type and uuid:
-        return f"{command.instance_type}:{uuid}"
+        return queue.key(command.instance_type, uuid)
     return None
 
 

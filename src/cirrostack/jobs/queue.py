@@ -10,8 +10,13 @@ Rules enforced in SQL:
 
 - a job is submitted in the caller's transaction, so it exists iff the state change it owns
   was committed;
-- a job may be claimed only when no earlier unfinished job has the same ``queue_key``: jobs on
-  one resource run one at a time, in submission order; jobs on different resources in parallel;
+- a job may be claimed only when no earlier unfinished job shares one of its queue keys (a
+  job may lock several: attach locks the volume and the VM; ``async_job_queue_key``), and no
+  running job holds one: jobs on one resource run one at a time, in submission order; jobs on
+  different resources in parallel. A claim writes each key into the unique ``running_key``, so
+  two claimers that could not see each other (a job committed late, out of id order) cannot
+  both run jobs sharing a key: the second one's write fails on the unique index and it skips
+  the job;
 - claiming locks candidate rows with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB), so
   servers never wait for each other; SQLite has one writer at a time (BEGIN IMMEDIATE);
 - a claim increments ``attempt``; every later write of that run is fenced by
@@ -75,10 +80,25 @@ class Submission:
     instance_type: str | None = None
     instance_id: int | None = None
     queue_key: str | None = None
+    #: Further keys the job locks (with ``queue_key``, which is the first).
+    more_keys: tuple[str, ...] = ()
+
+    def keys(self) -> tuple[str, ...]:
+        first = (self.queue_key,) if self.queue_key else ()
+        return tuple(dict.fromkeys(first + self.more_keys))
+
+
+def key(resource_type: str, resource_id: object) -> str:
+    """The queue key of one resource (a binding's ``resource_type`` and the row's id)."""
+    return f"{resource_type}:{resource_id}"
+
+
+Key = models.AsyncJobKey
 
 
 def submit(session: Session, submission: Submission) -> Job:
     """Insert a pending job in the caller's transaction (not committed here)."""
+    keys = submission.keys()
     job = Job(
         user_id=submission.user_id,
         account_id=submission.account_id,
@@ -86,29 +106,35 @@ def submit(session: Session, submission: Submission) -> Job:
         job_cmd_info=json.dumps(submission.parameters, default=str),
         instance_type=submission.instance_type,
         instance_id=submission.instance_id,
-        queue_key=submission.queue_key,
+        queue_key=keys[0] if keys else None,
         job_status=int(Status.IN_PROGRESS),
         attempt=0,
         last_updated=clock.database_now(session),
     )
     session.add(job)
     session.flush()
+    session.add_all(Key(job_id=job.id, queue_key=name) for name in keys)
     return job
 
 
-def _claimable() -> sa.Select[Any]:
-    earlier = aliased(Job)
+def _claimable() -> sa.Select[int, str | None]:
+    other = aliased(Job)
+    mine, theirs = aliased(Key), aliased(Key)
     blocked = (
-        sa.select(earlier.id)
+        sa.select(other.id)
+        .select_from(mine)
+        .join(theirs, theirs.queue_key == mine.queue_key)
+        .join(other, other.id == theirs.job_id)
         .where(
-            earlier.queue_key == Job.queue_key,
-            earlier.job_status == int(Status.IN_PROGRESS),
-            earlier.id < Job.id,
+            mine.job_id == Job.id,
+            other.id != Job.id,
+            other.job_status == int(Status.IN_PROGRESS),
+            sa.or_(other.id < Job.id, theirs.running_key.is_not(None)),
         )
         .exists()
     )
     return (
-        sa.select(Job.id)
+        sa.select(Job.id, Job.queue_key)
         .where(
             Job.job_status == int(Status.IN_PROGRESS),
             Job.job_executing_msid.is_(None),
@@ -133,7 +159,8 @@ def claim(
     candidates = _claimable().limit(limit).with_for_update(skip_locked=True)
     if job_id is not None:
         candidates = candidates.where(Job.id == job_id)
-    ids = list(session.execute(candidates).scalars())
+    found = session.execute(candidates).all()
+    ids = [job_id for job_id, first in found if first is None or _take_keys(session, job_id)]
     if not ids:
         return []
     now = clock.database_now(session)
@@ -149,6 +176,28 @@ def claim(
     )
     rows = session.execute(sa.select(Job.id, Job.attempt).where(Job.id.in_(ids))).all()
     return [Claim(job_id, attempt, owner) for job_id, attempt in rows]
+
+
+def _take_keys(session: Session, job_id: int) -> bool:
+    """Mark ``job_id``'s keys running; False (nothing written) when a running job has one."""
+    try:
+        with session.begin_nested():
+            session.execute(
+                sa.update(Key).where(Key.job_id == job_id).values(running_key=Key.queue_key)
+            )
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def _free_keys(session: Session, job_ids: Sequence[int] | sa.Select[Any]) -> None:
+    """The jobs no longer run: their keys are free for the next claims."""
+    ids = job_ids if isinstance(job_ids, sa.Select) else list(job_ids)
+    session.execute(
+        sa.update(Key)
+        .where(Key.job_id.in_(ids), Key.running_key.is_not(None))
+        .values(running_key=None)
+    )
 
 
 def running(claim_: Claim) -> sa.ColumnElement[bool]:
@@ -196,6 +245,7 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
         removed=now,
     )
     holds.release_job(session, [claim_.job_id])
+    _free_keys(session, [claim_.job_id])
 
 
 def _fenced_update(session: Session, claim_: Claim, **values: Any) -> None:
@@ -212,6 +262,12 @@ def cancel_requested(session: Session, claim_: Claim) -> bool:
 
 def release(session: Session, owner: int) -> int:
     """Hand ``owner``'s running jobs back to the queue (a clean shutdown); returns how many."""
+    _free_keys(
+        session,
+        sa.select(Job.id).where(
+            Job.job_executing_msid == owner, Job.job_status == int(Status.IN_PROGRESS)
+        ),
+    )
     result = session.execute(
         sa.update(Job)
         .where(Job.job_executing_msid == owner, Job.job_status == int(Status.IN_PROGRESS))
@@ -244,6 +300,8 @@ def expire(session: Session, max_attempts: int) -> Expired:
     )
     retry = [job_id for job_id, attempt in dead if attempt < max_attempts]
     give_up = [job_id for job_id, attempt in dead if attempt >= max_attempts]
+    if dead:
+        _free_keys(session, [job_id for job_id, _attempt in dead])
     if retry:
         session.execute(
             sa.update(Job)
