@@ -55,6 +55,15 @@ class Status(enum.IntEnum):
     CANCELLED = 3
 
 
+class OnLost(enum.StrEnum):
+    """A command's retry policy for a run that lost its lease (its worker died or hung):
+    run it again from the start, or recover its rows by the reaper's rules and fail it (a
+    half-done copy is not rerun blindly; a probe in the rules may roll it forward)."""
+
+    RERUN = "rerun"
+    RECOVER = "recover"
+
+
 class LeaseLost(Exception):
     """The run no longer owns its job (the lease expired and the job moved on); nothing of
     the run's current transaction may be committed."""
@@ -82,6 +91,7 @@ class Submission:
     queue_key: str | None = None
     #: Further keys the job locks (with ``queue_key``, which is the first).
     more_keys: tuple[str, ...] = ()
+    on_lost: OnLost = OnLost.RERUN
 
     def keys(self) -> tuple[str, ...]:
         first = (self.queue_key,) if self.queue_key else ()
@@ -107,6 +117,7 @@ def submit(session: Session, submission: Submission) -> Job:
         instance_type=submission.instance_type,
         instance_id=submission.instance_id,
         queue_key=keys[0] if keys else None,
+        on_lost=str(submission.on_lost),
         job_status=int(Status.IN_PROGRESS),
         attempt=0,
         last_updated=clock.database_now(session),
@@ -172,6 +183,7 @@ def claim(
             attempt=Job.attempt + 1,
             lease_expires=now + lease,
             last_updated=now,
+            last_activity=now,
         )
     )
     rows = session.execute(sa.select(Job.id, Job.attempt).where(Job.id.in_(ids))).all()
@@ -215,18 +227,42 @@ def fence(claim_: Claim) -> sa.ColumnElement[bool]:
     return sa.select(Job.id).where(running(claim_)).exists()
 
 
-def renew(session: Session, claim_: Claim, lease: datetime.timedelta) -> bool:
-    """Extend the run's lease (the heartbeat); False when the run has lost the job."""
+def renew(
+    session: Session,
+    claim_: Claim,
+    lease: datetime.timedelta,
+    *,
+    active_within: datetime.timedelta | None = None,
+    activity: bool = False,
+) -> bool:
+    """Extend the run's lease; False when the run has lost the job, or (``active_within``
+    given: the heartbeat) when it showed no activity for that long. ``activity`` records
+    activity now (a checkpoint, progress)."""
     now = clock.database_now(session)
-    result = session.execute(
-        sa.update(Job).where(running(claim_)).values(lease_expires=now + lease, last_updated=now)
-    )
+    condition = running(claim_)
+    if active_within is not None:
+        condition = sa.and_(condition, Job.last_activity >= now - active_within)
+    values: dict[str, Any] = {"lease_expires": now + lease, "last_updated": now}
+    if activity:
+        values["last_activity"] = now
+    result = session.execute(sa.update(Job).where(condition).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def record_activity(session: Session, claim_: Claim) -> None:
+    """The run showed activity now (its steps, agent progress); raises LeaseLost."""
+    _fenced_update(session, claim_, last_activity=clock.database_now(session))
+
+
 def report_progress(session: Session, claim_: Claim, percent: int) -> None:
-    """Record how far the run is (``jobprocstatus``, 0..100); raises LeaseLost."""
-    _fenced_update(session, claim_, job_process_status=max(0, min(100, percent)))
+    """Record how far the run is (``jobprocstatus``, 0..100), which is activity; raises
+    LeaseLost."""
+    _fenced_update(
+        session,
+        claim_,
+        job_process_status=max(0, min(100, percent)),
+        last_activity=clock.database_now(session),
+    )
 
 
 def finish(session: Session, claim_: Claim, status: Status, result_code: int, result: Any) -> None:
@@ -289,7 +325,7 @@ def expire(session: Session, max_attempts: int) -> Expired:
     now = clock.database_now(session)
     dead = list(
         session.execute(
-            sa.select(Job.id, Job.attempt)
+            sa.select(Job.id, Job.attempt, Job.on_lost)
             .where(
                 Job.job_status == int(Status.IN_PROGRESS),
                 Job.job_executing_msid.is_not(None),
@@ -298,10 +334,10 @@ def expire(session: Session, max_attempts: int) -> Expired:
             .with_for_update(skip_locked=True)
         ).all()
     )
-    retry = [job_id for job_id, attempt in dead if attempt < max_attempts]
-    give_up = [job_id for job_id, attempt in dead if attempt >= max_attempts]
+    retry = [job_id for job_id, attempt, on_lost in dead if _rerun(attempt, on_lost, max_attempts)]
+    give_up = [job_id for job_id, _attempt, _on_lost in dead if job_id not in retry]
     if dead:
-        _free_keys(session, [job_id for job_id, _attempt in dead])
+        _free_keys(session, [job_id for job_id, _attempt, _on_lost in dead])
     if retry:
         session.execute(
             sa.update(Job)
@@ -309,21 +345,62 @@ def expire(session: Session, max_attempts: int) -> Expired:
             .values(job_executing_msid=None, lease_expires=None, last_updated=now)
         )
     if give_up:
-        text = f"the job's worker stopped answering {max_attempts} time(s); giving up"
-        session.execute(
-            sa.update(Job)
-            .where(Job.id.in_(give_up))
-            .values(
-                job_status=int(Status.FAILED),
-                job_result_code=530,
-                job_result=json.dumps({"errorcode": 530, "errortext": text}),
-                lease_expires=None,
-                last_updated=now,
-                removed=now,
-            )
+        text = (
+            "the job's worker stopped answering; giving up (a command is run at most "
+            f"{max_attempts} time(s), and one that must be recovered is not run again "
+            "blindly): its resources are recovered"
         )
-        holds.release_job(session, give_up)
+        _fail_now(session, give_up, text, now)
     return Expired(retry, give_up)
+
+
+def _rerun(attempt: int, on_lost: str | None, max_attempts: int) -> bool:
+    return attempt < max_attempts and on_lost != OnLost.RECOVER
+
+
+def _fail_now(session: Session, job_ids: Sequence[int], text: str, now: datetime.datetime) -> None:
+    """Fail unfinished jobs at once (no run can finish them after): their holds and keys
+    go, so the reaper's next pass recovers their rows."""
+    session.execute(
+        sa.update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.job_status == int(Status.IN_PROGRESS))
+        .values(
+            job_status=int(Status.FAILED),
+            job_result_code=530,
+            job_result=json.dumps({"errorcode": 530, "errortext": text}),
+            lease_expires=None,
+            last_updated=now,
+            removed=now,
+        )
+    )
+    holds.release_job(session, job_ids)
+    _free_keys(session, job_ids)
+
+
+def fail_silent(session: Session, silent_after: datetime.timedelta) -> list[int]:
+    """Fail running jobs that showed no activity for ``silent_after``
+    (``job.cancel.threshold.minutes``); their rows are then recovered by the reaper's rules."""
+    now = clock.database_now(session)
+    silent = list(
+        session.execute(
+            sa.select(Job.id)
+            .where(
+                Job.job_status == int(Status.IN_PROGRESS),
+                Job.job_executing_msid.is_not(None),
+                Job.last_activity < now - silent_after,
+            )
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if silent:
+        minutes = int(silent_after.total_seconds() // 60)
+        text = (
+            f"the job showed no activity (no step, checkpoint or agent progress) for {minutes} "
+            "minute(s), the limit job.cancel.threshold.minutes sets: it was failed as stuck "
+            "and its resources are recovered"
+        )
+        _fail_now(session, silent, text, now)
+    return silent
 
 
 def cancel(session: Session, job: Job, by: str) -> Status:

@@ -3,7 +3,10 @@
 Every ``interval`` seconds, on every management server (the work is idempotent and the rows it
 touches are claimed with SKIP LOCKED or compare-and-swap, so servers do not collide):
 
-1. jobs whose lease ran out are handed back to the queue, or failed after ``max_attempts``;
+0. running jobs that showed no activity for ``job.cancel.threshold.minutes`` are failed as
+   stuck (their worker may be alive, waiting on a hung agent: liveness is shown, not assumed);
+1. jobs whose lease ran out are handed back to the queue, or failed after ``max_attempts`` or
+   at once when their command must be recovered rather than rerun (``queue.OnLost``);
 2. every resource in a transitional state with no unfinished job for it is recovered by the
    rule of ``states.recovery`` (roll back, or roll forward after a probe), through the gate.
 
@@ -15,9 +18,10 @@ between two reads cannot make a live resource look stranded.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,9 +105,18 @@ def recover_instance(session: Session, resource_type: str, resource_id: int) -> 
     return done
 
 
-def sweep(sessions: sessionmaker[Session], *, max_attempts: int) -> Sweep:
-    """One pass of the reaper (also run once at start-up)."""
+def sweep(
+    sessions: sessionmaker[Session],
+    *,
+    max_attempts: int,
+    silence_of: Callable[[Session], datetime.timedelta] | None = None,
+) -> Sweep:
+    """One pass of the reaper (also run once at start-up). ``silence_of`` reads how long a job
+    may be silent (``jobs.lease.silence``); without it no job is failed as stuck."""
+    stuck: list[int] = []
     with sessions() as session:
+        if silence_of is not None:
+            stuck = queue.fail_silent(session, silence_of(session))
         expired = queue.expire(session, max_attempts)
         session.commit()
     recovered: list[str] = []
@@ -114,25 +127,33 @@ def sweep(sessions: sessionmaker[Session], *, max_attempts: int) -> Sweep:
                 if label is not None:
                     recovered.append(label)
         session.commit()
-    if expired.requeued or expired.failed or recovered:
+    failed = [*stuck, *expired.failed]
+    if expired.requeued or failed or recovered:
         log.warning(
-            "reaper: requeued jobs %s, failed jobs %s, recovered %s",
+            "reaper: requeued jobs %s, failed jobs %s (stuck: %s), recovered %s",
             list(expired.requeued),
-            list(expired.failed),
+            failed,
+            stuck,
             recovered,
         )
-    return Sweep(expired.requeued, expired.failed, recovered)
+    return Sweep(expired.requeued, failed, recovered)
 
 
 class Reaper:
     """The background service running ``sweep`` every ``interval`` seconds."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, interval: float, max_attempts: int
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        interval: float,
+        max_attempts: int,
+        silence_of: Callable[[Session], datetime.timedelta] | None = None,
     ) -> None:
         self.sessions = sessions
         self.interval = interval
         self.max_attempts = max_attempts
+        self.silence_of = silence_of
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._outage = outage.Watch(log, "job reaper")
@@ -149,7 +170,7 @@ class Reaper:
     def _loop(self) -> None:
         while True:
             try:
-                sweep(self.sessions, max_attempts=self.max_attempts)
+                sweep(self.sessions, max_attempts=self.max_attempts, silence_of=self.silence_of)
                 self._outage.succeeded(wrote=False)
             except Exception as exc:
                 if self._outage.failed(exc) is None:

@@ -20,14 +20,7 @@ from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation,
 
 def _agents(call: registry.Call) -> agents.Agents:
     """The server's agents, wired in by the composition root (``server.create_app``)."""
-    return _agents_of(call.services)
-
-
-def _agents_of(services: dict[str, Any]) -> agents.Agents:
-    found = services.get("agents")
-    if not isinstance(found, agents.Agents):
-        raise RuntimeError("this server was built without agents (services['agents'])")
-    return found
+    return call.services.need_agents()
 
 
 def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
@@ -62,7 +55,7 @@ def start_host(before: registry.Before) -> _Started:
     """addHost's ``before`` step: insert the host (a short transaction), then run the startup
     exchange with no transaction open; a failed startup removes the host again (another short
     transaction) and raises ResourceUnavailable."""
-    connections = _agents_of(before.services)
+    connections = before.services.need_agents()
     new = _new_host(before.args)
 
     def insert(session: Session) -> agents.Target:
@@ -131,15 +124,11 @@ def ask_maintenance(call: registry.Call) -> jobs.Instance:
 
 
 def enter_maintenance(call: registry.Call) -> responses.Reply:
-    """In the job: drain the agent with no transaction open, then a fenced Maintenance."""
+    """In the job: the service drains the agent with no transaction open, then a fenced
+    Maintenance (``hosts.maintain``)."""
     host = hosts.by_uuid(call.session, call.get("id"))
-    target, name = hosts.maintain_target(_agents(call), host), host.name
-    if call.job is not None:
-        call.job.checkpoint()
-    hosts.drain(_agents(call), target, name)
-    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
-    fence = call.job.fence() if call.job is not None else None
-    return _host(call, hosts.enter(call.session, host, fence))
+    host = hosts.maintain(call.session, _agents(call), host, call.job)
+    return _host(call, _acted_on(call, host))
 
 
 def find_host(call: registry.Call) -> jobs.Instance:

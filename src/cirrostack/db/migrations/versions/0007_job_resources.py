@@ -69,6 +69,8 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("on_lost", sa.String(length=16), nullable=False, server_default="rerun")
         )
+    # Unfinished jobs were active when they were last renewed.
+    op.execute("UPDATE async_job SET last_activity = last_updated WHERE job_status = 0")
     # Unfinished jobs keep their one key; a running one holds it.
     op.execute(
         "INSERT INTO async_job_queue_key (job_id, queue_key, running_key) "
