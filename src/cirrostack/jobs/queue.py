@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from cirrostack.db.models import jobs as models
-from cirrostack.jobs import clock
+from cirrostack.jobs import clock, keys
 from cirrostack.states import holds
 
 Job = models.AsyncJob
@@ -98,17 +98,13 @@ class Submission:
         return tuple(dict.fromkeys(first + self.more_keys))
 
 
-def key(resource_type: str, resource_id: object) -> str:
-    """The queue key of one resource (a binding's ``resource_type`` and the row's id)."""
-    return f"{resource_type}:{resource_id}"
-
-
-Key = models.AsyncJobKey
+key = keys.key
+Key = keys.Key
 
 
 def submit(session: Session, submission: Submission) -> Job:
     """Insert a pending job in the caller's transaction (not committed here)."""
-    keys = submission.keys()
+    names = submission.keys()
     job = Job(
         user_id=submission.user_id,
         account_id=submission.account_id,
@@ -116,7 +112,7 @@ def submit(session: Session, submission: Submission) -> Job:
         job_cmd_info=json.dumps(submission.parameters, default=str),
         instance_type=submission.instance_type,
         instance_id=submission.instance_id,
-        queue_key=keys[0] if keys else None,
+        queue_key=names[0] if names else None,
         on_lost=str(submission.on_lost),
         job_status=int(Status.IN_PROGRESS),
         attempt=0,
@@ -124,26 +120,12 @@ def submit(session: Session, submission: Submission) -> Job:
     )
     session.add(job)
     session.flush()
-    session.add_all(Key(job_id=job.id, queue_key=name) for name in keys)
+    keys.add(session, job.id, names)
     return job
 
 
 def _claimable() -> sa.Select[int, str | None]:
-    other = aliased(Job)
-    mine, theirs = aliased(Key), aliased(Key)
-    blocked = (
-        sa.select(other.id)
-        .select_from(mine)
-        .join(theirs, theirs.queue_key == mine.queue_key)
-        .join(other, other.id == theirs.job_id)
-        .where(
-            mine.job_id == Job.id,
-            other.id != Job.id,
-            other.job_status == int(Status.IN_PROGRESS),
-            sa.or_(other.id < Job.id, theirs.running_key.is_not(None)),
-        )
-        .exists()
-    )
+    blocked = keys.blocked(Job)
     return (
         sa.select(Job.id, Job.queue_key)
         .where(
@@ -171,7 +153,7 @@ def claim(
     if job_id is not None:
         candidates = candidates.where(Job.id == job_id)
     found = session.execute(candidates).all()
-    ids = [job_id for job_id, first in found if first is None or _take_keys(session, job_id)]
+    ids = [job_id for job_id, first in found if first is None or keys.take(session, job_id)]
     if not ids:
         return []
     now = clock.database_now(session)
@@ -188,28 +170,6 @@ def claim(
     )
     rows = session.execute(sa.select(Job.id, Job.attempt).where(Job.id.in_(ids))).all()
     return [Claim(job_id, attempt, owner) for job_id, attempt in rows]
-
-
-def _take_keys(session: Session, job_id: int) -> bool:
-    """Mark ``job_id``'s keys running; False (nothing written) when a running job has one."""
-    try:
-        with session.begin_nested():
-            session.execute(
-                sa.update(Key).where(Key.job_id == job_id).values(running_key=Key.queue_key)
-            )
-    except sa.exc.IntegrityError:
-        return False
-    return True
-
-
-def _free_keys(session: Session, job_ids: Sequence[int] | sa.Select[Any]) -> None:
-    """The jobs no longer run: their keys are free for the next claims."""
-    ids = job_ids if isinstance(job_ids, sa.Select) else list(job_ids)
-    session.execute(
-        sa.update(Key)
-        .where(Key.job_id.in_(ids), Key.running_key.is_not(None))
-        .values(running_key=None)
-    )
 
 
 def running(claim_: Claim) -> sa.ColumnElement[bool]:
@@ -281,7 +241,7 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
         removed=now,
     )
     holds.release_job(session, [claim_.job_id])
-    _free_keys(session, [claim_.job_id])
+    keys.free(session, [claim_.job_id])
 
 
 def _fenced_update(session: Session, claim_: Claim, **values: Any) -> None:
@@ -298,7 +258,7 @@ def cancel_requested(session: Session, claim_: Claim) -> bool:
 
 def release(session: Session, owner: int) -> int:
     """Hand ``owner``'s running jobs back to the queue (a clean shutdown); returns how many."""
-    _free_keys(
+    keys.free(
         session,
         sa.select(Job.id).where(
             Job.job_executing_msid == owner, Job.job_status == int(Status.IN_PROGRESS)
@@ -337,7 +297,7 @@ def expire(session: Session, max_attempts: int) -> Expired:
     retry = [job_id for job_id, attempt, on_lost in dead if _rerun(attempt, on_lost, max_attempts)]
     give_up = [job_id for job_id, _attempt, _on_lost in dead if job_id not in retry]
     if dead:
-        _free_keys(session, [job_id for job_id, _attempt, _on_lost in dead])
+        keys.free(session, [job_id for job_id, _attempt, _on_lost in dead])
     if retry:
         session.execute(
             sa.update(Job)
@@ -374,7 +334,7 @@ def _fail_now(session: Session, job_ids: Sequence[int], text: str, now: datetime
         )
     )
     holds.release_job(session, job_ids)
-    _free_keys(session, job_ids)
+    keys.free(session, job_ids)
 
 
 def fail_silent(session: Session, silent_after: datetime.timedelta) -> list[int]:
