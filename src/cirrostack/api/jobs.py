@@ -66,10 +66,23 @@ def submit(session: Session, call: registry.Call) -> dict[str, Any]:
     """Prepare and queue an async command in the request's transaction; the answer body."""
     command = call.command
     holds.collect(session)  # rows ``prepare`` moves into transitional states: the job's
-    instance = command.prepare(call) if command.prepare is not None else None
+    try:
+        instance = command.prepare(call) if command.prepare is not None else None
+        job = _queue(session, call, instance)
+        holds.bind(session, job.id)
+    finally:
+        holds.stop(session)
+    body: dict[str, Any] = {"jobid": job.uuid}
+    if command.creates and instance is not None:
+        body["id"] = instance.uuid
+    return body
+
+
+def _queue(session: Session, call: registry.Call, instance: Instance | None) -> queue.Job:
+    command = call.command
     scheduled = audit.record(call, None, state=events.State.SCHEDULED)
     uuid = instance.uuid if instance is not None else call.get("id")
-    job = queue.submit(
+    return queue.submit(
         session,
         queue.Submission(
             user_id=call.who.user_id,
@@ -83,12 +96,6 @@ def submit(session: Session, call: registry.Call) -> dict[str, Any]:
             on_lost=command.on_lost,
         ),
     )
-    holds.bind(session, job.id)
-    holds.stop(session)
-    body: dict[str, Any] = {"jobid": job.uuid}
-    if command.creates and instance is not None:
-        body["id"] = instance.uuid
-    return body
 
 
 def _stored(call: registry.Call) -> list[tuple[str, str]]:

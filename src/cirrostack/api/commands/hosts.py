@@ -16,11 +16,16 @@ from cirrostack.api.views import infrastructure as views
 from cirrostack.db import base, transactions
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation, zones
+from cirrostack.states import bindings
 
 
 def _agents(call: registry.Call) -> agents.Agents:
     """The server's agents, wired in by the composition root (``server.create_app``)."""
     return call.services.need_agents()
+
+
+#: The jobs' instance type: the host bindings' resource type, which the reaper matches.
+_HOST = bindings.HOST_RESOURCE_STATE.resource_type
 
 
 def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
@@ -120,7 +125,7 @@ def ask_maintenance(call: registry.Call) -> jobs.Instance:
     """At submit: the host goes PrepareForMaintenance together with its job."""
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
     hosts.ask_maintenance(call.session, host)
-    return jobs.Instance("Host", host.id, host.uuid)
+    return jobs.Instance(_HOST, host.id, host.uuid)
 
 
 def enter_maintenance(call: registry.Call) -> responses.Reply:
@@ -134,7 +139,7 @@ def enter_maintenance(call: registry.Call) -> responses.Reply:
 def find_host(call: registry.Call) -> jobs.Instance:
     """At submit: the host must exist (431 before any job otherwise)."""
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
-    return jobs.Instance("Host", host.id, host.uuid)
+    return jobs.Instance(_HOST, host.id, host.uuid)
 
 
 def cancel_maintenance(call: registry.Call) -> responses.Reply:
@@ -255,7 +260,7 @@ COMMANDS = (
         views.HOST,
         is_async=True,
         authorized=registry.ADMINS,
-        instance_type="Host",
+        instance_type=_HOST,
         event="MAINT.PREPARE",
         prepare=ask_maintenance,
     ),
@@ -267,7 +272,7 @@ COMMANDS = (
         views.HOST,
         is_async=True,
         authorized=registry.ADMINS,
-        instance_type="Host",
+        instance_type=_HOST,
         event="MAINT.CANCEL",
         prepare=find_host,
     ),
