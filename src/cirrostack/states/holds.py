@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack.db.models import jobs as job_models
-from cirrostack.states import bindings, errors
+from cirrostack.states import bindings, errors, recovery
 
 Held = job_models.AsyncJobResource
 _KEY = "cirrostack.states.holds"
@@ -76,7 +76,13 @@ def moved(
     old: enum.StrEnum,
     new: enum.StrEnum,
 ) -> None:
-    """Called by the gate after it moved ``resource`` (same transaction): hold or release."""
+    """Called by the gate after it moved ``resource`` (same transaction): hold or release.
+
+    Machines no job owns (host status follows the agent connection: ``recovery.UNOWNED``)
+    are neither held nor released, so they cannot release a job's hold on the same row.
+    """
+    if binding in recovery.UNOWNED:
+        return
     entering = new in binding.machine.transitional
     leaving = old in binding.machine.transitional and not entering
     if leaving:
