@@ -12,6 +12,7 @@ and DA2; D2 holds plain user C. After every refused call, the target is checked 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -258,11 +259,17 @@ def outcome(caller: Caller, command: str, **params: str) -> tuple[int, httpx.Res
 
 
 def job_of(caller: Caller, answer: httpx.Response) -> dict[str, Any]:
-    """The finished job an async command's answer names (jobs run before the answer today)."""
+    """The finished job an async command's answer names, polled as clients poll (a worker
+    runs it after the answer: nothing says it has finished when the answer arrives)."""
     content = next(iter(answer.json().values()))
     assert "jobid" in content, answer.text
-    job = caller.call("queryAsyncJobResult", jobid=content["jobid"]).json()
-    return dict(job["queryasyncjobresultresponse"])
+    deadline = time.monotonic() + 30
+    while True:
+        job = caller.call("queryAsyncJobResult", jobid=content["jobid"]).json()
+        result = dict(job["queryasyncjobresultresponse"])
+        if result["jobstatus"] != 0 or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
 
 
 def assert_refused(caller: Caller, expected: int, command: str, **params: str) -> None:
