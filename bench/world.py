@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import datadir, server
 from cirrostack.accounts import bootstrap, passwords, vault
-from cirrostack.api import auth, dispatch, signing
+from cirrostack.api import auth, dispatch, registry, signing
 from cirrostack.db import engine as db_engine
 from cirrostack.db import migrate
 from cirrostack.db.models import accounts, capacity, guest_os, infrastructure
@@ -107,9 +107,9 @@ def open_world(url: URL, key_file: Path | None = None) -> World:
     with sessions() as session:
         credentials = bootstrap.ensure_cloud(session)
         session.commit()
-    registry = server.build_registry()
+    commands = server.build_registry()
     dispatcher = dispatch.Dispatcher(
-        registry, sessions, services={"agents": agents.Agents.in_process()}
+        commands, sessions, services=registry.Services(agents=agents.Agents.in_process())
     )
     return World(url, engine, sessions, dispatcher, credentials.api_key, credentials.secret_key)
 

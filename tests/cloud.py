@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import server
 from cirrostack.accounts import bootstrap, vault
-from cirrostack.api import auth, dispatch, signing
+from cirrostack.api import auth, dispatch, registry, signing
 from cirrostack.db.models import accounts as models
 from cirrostack.infrastructure import agents
 from tests.databases import Database
@@ -87,7 +87,7 @@ class Cloud:
         #: The simulated hosts' agents of this cloud (what a server's composition root builds).
         self.agents = agents.Agents.in_process()
         self.dispatcher = dispatch.Dispatcher(
-            self.registry, sessions, services={"agents": self.agents}
+            self.registry, sessions, services=registry.Services(agents=self.agents)
         )
         self.admin = self._member_for(
             bootstrap.ADMIN_USERNAME, Keys(credentials.api_key, credentials.secret_key)
@@ -99,7 +99,7 @@ class Cloud:
         other = copy.copy(self)
         other.sessions = sessions
         other.dispatcher = dispatch.Dispatcher(
-            self.registry, sessions, services={"agents": self.agents}
+            self.registry, sessions, services=registry.Services(agents=self.agents)
         )
         return other
 

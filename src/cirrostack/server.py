@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,17 +163,23 @@ def create_app(
     commands = build_registry()
     # One set of agent connections, shared by API commands, jobs and the host monitor.
     fleet = fleet or agents.Agents.in_process()
-    shared: dict[str, Any] = {"agents": fleet}
+    shared = registry.Services(registry=commands, agents=fleet)
     pool = job_worker.WorkerPool(
         sessions,
-        api_jobs.Runner(commands, sessions, shared),
+        api_jobs.command_runner(commands, sessions, shared),
         owner=job_worker.new_owner_id(),
         settings=job_worker.PoolSettings(
-            size=settings.workers, lease=settings.lease, lease_of=settings.lease_of
+            size=settings.workers,
+            lease=settings.lease,
+            lease_of=settings.lease_of,
+            silence_of=job_lease.silence,
         ),
     )
     reaper = job_reaper.Reaper(
-        sessions, interval=settings.reaper_interval, max_attempts=settings.max_attempts
+        sessions,
+        interval=settings.reaper_interval,
+        max_attempts=settings.max_attempts,
+        silence_of=job_lease.silence,
     )
     dispatcher = dispatch.Dispatcher(commands, sessions, services=shared, handoff=pool.wake)
     others = list(background_services(sessions, fleet) if services is None else services)

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cirrostack.api import registry
+from cirrostack.api import dispatch, registry
 from cirrostack.api.views import infrastructure as views
 from cirrostack.db.models import events as event_models
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import monitor
+from cirrostack.jobs import queue, reaper
+from cirrostack.states import holds
 from tests.cloud import Cloud, Keys, content
 from tests.conftest import Database
 
@@ -372,3 +374,29 @@ def test_configure_simulator_makes_a_host_fail_its_pings(infra: Infra) -> None:
     monitor.sweep(infra.database.sessions, shared, monitor.Timings(1, 2.5, 5))
     assert infra.only("listHosts", "host", id=host["id"])["state"] == "Alert"
     assert infra.status("configureSimulator", name="RebootCommand", value="result:fail") == 431
+
+
+def test_a_queued_maintenance_job_holds_its_host_until_it_runs(infra: Infra) -> None:
+    """The row prepare moved (PrepareForMaintenance) is the job's from the submit on."""
+    _, _, _, host = infra.stack()
+    cloud, admin = infra.cloud, infra.admin
+    paused = cloud.using(cloud.sessions)
+    paused.dispatcher = dispatch.Dispatcher(
+        cloud.registry,
+        cloud.sessions,
+        services=registry.Services(agents=cloud.agents),
+        handoff=lambda: None,
+    )
+    answer = paused.call(admin, "prepareHostForMaintenance", id=host["id"])
+    jobid = content(answer)["jobid"]
+    with infra.database.sessions() as session:
+        job_id = session.scalar(sa.select(queue.Job.id).where(queue.Job.uuid == jobid))
+        host_id = session.scalar(sa.select(models.Host.id).where(models.Host.uuid == host["id"]))
+        assert job_id is not None and host_id is not None
+        assert holds.held_by(session, job_id) == [("Host", host_id)]
+    assert reaper.sweep(infra.database.sessions, max_attempts=3).recovered == []
+    cloud.dispatcher.handoff()  # the inline runner takes the queued job now
+    job = cloud.ok(admin, "queryAsyncJobResult", jobid=jobid)
+    assert job["jobresult"]["host"]["resourcestate"] == "Maintenance"
+    with infra.database.sessions() as session:
+        assert holds.held_by(session, job_id) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cirrostack.api import dispatch
+from cirrostack.api import dispatch, registry
 from tests.cloud import Cloud, content
 
 
@@ -10,7 +10,10 @@ def held(cloud: Cloud) -> Cloud:
     """The same cloud with a dispatcher that queues jobs but never runs them (no workers)."""
     paused = cloud.using(cloud.sessions)
     paused.dispatcher = dispatch.Dispatcher(
-        cloud.registry, cloud.sessions, services={"agents": cloud.agents}, handoff=lambda: None
+        cloud.registry,
+        cloud.sessions,
+        services=registry.Services(agents=cloud.agents),
+        handoff=lambda: None,
     )
     return paused
 

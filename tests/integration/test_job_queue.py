@@ -210,3 +210,64 @@ def test_a_fenced_transition_fails_once_the_run_lost_its_job(database: Database)
             )
             == "PrepareForMaintenance"
         )
+
+
+def test_a_job_with_several_keys_waits_for_every_one_and_blocks_every_one(
+    database: Database,
+) -> None:
+    with seeded(database) as session:
+        attach = submit(session, "Volume:1", more_keys=("VirtualMachine:1",))
+        on_vm = submit(session, "VirtualMachine:1")
+        on_volume = submit(session, "Volume:1", more_keys=("VirtualMachine:2",))
+        elsewhere = submit(session, "Volume:2")
+        assert {c.job_id for c in claim(session, limit=10)} == {attach.id, elsewhere.id}
+        [run] = claimed_claims(session, attach.id)
+        queue.finish(session, run, queue.Status.SUCCEEDED, 0, {})
+        session.commit()
+        assert {c.job_id for c in claim(session, limit=10)} == {on_vm.id, on_volume.id}
+
+
+def test_a_running_job_blocks_an_earlier_job_that_became_visible_late(database: Database) -> None:
+    """Ids are handed out before commit: an earlier job may appear after a later one runs."""
+    with seeded(database) as session:
+        late = submit(session, "Host:9")
+        running = submit(session, "Host:1")
+        [run] = claim(session, job_id=running.id)
+        # The late job turns out to lock Host:1 too (as if its keys committed only now).
+        session.add(queue.Key(job_id=late.id, queue_key="Host:1"))
+        session.commit()
+        assert claim(session, limit=10) == []
+        queue.finish(session, run, queue.Status.SUCCEEDED, 0, {})
+        session.commit()
+        assert [c.job_id for c in claim(session, limit=10)] == [late.id]
+
+
+def test_two_claimers_that_cannot_see_each_other_never_run_one_key_twice(
+    database: Database,
+) -> None:
+    """The unique running key settles it: the second claimer's write waits, then fails."""
+    if database.backend == "sqlite":
+        pytest.skip("SQLite has one writer at a time: the claims cannot overlap")
+    with seeded(database) as session:
+        late = submit(session, "Host:9")
+        first = submit(session, "Host:1")
+        late_id, first_id = late.id, first.id
+    one, two = database.sessions(), database.sessions()
+    try:
+        assert [c.job_id for c in queue.claim(one, 1, LEASE, job_id=first_id)] == [first_id]
+        with database.sessions() as session:  # while the first claim is not committed yet
+            session.add(queue.Key(job_id=late_id, queue_key="Host:1"))
+            session.commit()
+        found: list[list[queue.Claim]] = []
+        other = threading.Thread(
+            target=lambda: found.append(queue.claim(two, 2, LEASE, job_id=late_id))
+        )
+        other.start()
+        other.join(1.0)  # it waits for the first claimer's uncommitted key
+        one.commit()
+        other.join(30)
+        two.commit()
+        assert found == [[]]
+    finally:
+        one.close()
+        two.close()

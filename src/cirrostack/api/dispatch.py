@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cirrostack.accounts import access, roles
 from cirrostack.api import audit, auth, errors, jobs, params, registry, responses
 from cirrostack.db import base, failures, outage, transactions
+from cirrostack.jobs import runner
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class Dispatcher:
         sessions: sessionmaker[Session],
         *,
         clock: Callable[[], datetime.datetime] = base.utcnow,
-        services: dict[str, Any] | None = None,
+        services: registry.Services | None = None,
         handoff: Callable[[], None] | None = None,
     ) -> None:
         """``handoff`` is called after an async command's job is committed (the worker
@@ -65,8 +66,8 @@ class Dispatcher:
         self.commands = commands
         self.sessions = sessions
         self.clock = clock
-        self.services = {"registry": commands, **(services or {})}
-        inline = jobs.Inline(sessions, jobs.Runner(commands, sessions, self.services))
+        self.services = dataclasses.replace(services or registry.Services(), registry=commands)
+        inline = runner.Inline(sessions, jobs.command_runner(commands, sessions, self.services))
         self.handoff = handoff or inline.submitted
         self.outage = outage.Watch(log, "API")
 

@@ -103,6 +103,8 @@ _MAPPING: tuple[tuple[type[Exception], ErrorCode, CsErrorCode], ...] = (
     ),
     # Lost a compare-and-swap race: CloudStack's ConcurrentOperationException.
     (state_errors.StateConflict, ErrorCode.INTERNAL_ERROR, CsErrorCode.CONCURRENT_OPERATION),
+    # Another live job holds the row (states.holds): also a concurrent operation.
+    (state_errors.HeldByAnotherJob, ErrorCode.INTERNAL_ERROR, CsErrorCode.CONCURRENT_OPERATION),
 )
 
 

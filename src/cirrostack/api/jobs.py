@@ -1,38 +1,33 @@
-"""Async API commands as jobs: submitted with the request, run by the job engine.
+"""Async API commands as jobs: what is about the API, around the engine in ``jobs/``.
 
 At the request (``submit``), in the request's transaction: the parameters are checked (431
 before any job exists, as in CloudStack), the command's ``prepare`` moves the resource into its
-transitional state, and the job row is inserted, all or nothing. The answer is
-``{"jobid": ...}`` (plus ``"id"`` for create-type commands).
+transitional state (held by the job: ``states.holds``), and the job row is inserted with its
+queue keys and retry policy, all or nothing. The answer is ``{"jobid": ...}`` (plus ``"id"``
+for create-type commands).
 
-In a worker (``Runner``), in the job's transaction: the handler runs with the stored parameters
-and the submitter as caller; its outcome and the job's completion commit together, fenced by
-the claim, so a run that lost its lease changes nothing. A failed run's resource is recovered
-at once by the reaper's rule, in the same transaction as the failure.
-
-Without a worker pool (tests, tools), ``Inline`` runs the submitted job in the caller's thread
-through the same claim/run/finish path.
+In a worker, ``jobs.runner.Runner`` runs the job with ``CommandBody``: the handler, with the
+stored parameters and the submitter as caller, its answer the job's result. ``fields`` is the
+job as queryAsyncJobResult and listAsyncJobs show it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime
+import dataclasses
 import json
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import events
 from cirrostack.accounts import access
 from cirrostack.api import audit, errors, params, registry, responses
-from cirrostack.db import base, transactions
+from cirrostack.db import base
 from cirrostack.db.models import accounts as account_models
-from cirrostack.jobs import queue, reaper
+from cirrostack.jobs import context, queue, runner
+from cirrostack.states import holds
 
 log = logging.getLogger(__name__)
 
@@ -62,58 +57,32 @@ class Instance:
     type: str
     id: int
     uuid: str
-
-
-class JobContext:
-    """What a handler running as a job may use: the fence, checkpoints, progress, cancellation.
-
-    A handler must not hold a transaction while it waits on an agent or a disk: on SQLite an
-    open transaction holds the database's only write lock, elsewhere it holds row locks. It
-    calls ``checkpoint()`` before slow work and writes again afterwards with ``fence()``.
-    """
-
-    def __init__(
-        self, claim: queue.Claim, sessions: sessionmaker[Session], session: Session
-    ) -> None:
-        self.claim = claim
-        self._sessions = sessions
-        self._session = session
-        #: Whether a checkpoint committed part of this run (it cannot simply run again).
-        self.checkpointed = False
-
-    def checkpoint(self) -> None:
-        """Commit what the run wrote so far and end its transaction (no locks held after).
-
-        Raises LeaseLost, committing nothing, if the run no longer owns its job.
-        """
-        if not queue.renew(self._session, self.claim, _CHECKPOINT_LEASE):
-            raise queue.LeaseLost(f"job {self.claim.job_id} is no longer this run's")
-        self._session.commit()
-        self.checkpointed = True
-
-    def fence(self) -> sa.ColumnElement[bool]:
-        """The condition for the gate's ``fence``: writes only while this run owns the job."""
-        return queue.fence(self.claim)
-
-    def progress(self, percent: int) -> None:
-        """Publish progress (``jobprocstatus``) at once, in its own short transaction."""
-        with self._sessions() as session:
-            queue.report_progress(session, self.claim, percent)
-            session.commit()
-
-    def cancelled(self) -> bool:
-        """Whether cancelAsyncJob asked this run to stop (check at safe points)."""
-        with self._sessions() as session:
-            return queue.cancel_requested(session, self.claim)
+    #: Further resources the job locks, as (resource type, id): attach names the VM with the
+    #: volume, so no other job on either runs beside it (``queue.Submission.more_keys``).
+    also: tuple[tuple[str, int], ...] = ()
 
 
 def submit(session: Session, call: registry.Call) -> dict[str, Any]:
     """Prepare and queue an async command in the request's transaction; the answer body."""
     command = call.command
-    instance = command.prepare(call) if command.prepare is not None else None
+    holds.collect(session)  # rows ``prepare`` moves into transitional states: the job's
+    try:
+        instance = command.prepare(call) if command.prepare is not None else None
+        job = _queue(session, call, instance)
+        holds.bind(session, job.id)
+    finally:
+        holds.stop(session)
+    body: dict[str, Any] = {"jobid": job.uuid}
+    if command.creates and instance is not None:
+        body["id"] = instance.uuid
+    return body
+
+
+def _queue(session: Session, call: registry.Call, instance: Instance | None) -> queue.Job:
+    command = call.command
     scheduled = audit.record(call, None, state=events.State.SCHEDULED)
     uuid = instance.uuid if instance is not None else call.get("id")
-    job = queue.submit(
+    return queue.submit(
         session,
         queue.Submission(
             user_id=call.who.user_id,
@@ -123,12 +92,10 @@ def submit(session: Session, call: registry.Call) -> dict[str, Any]:
             instance_type=instance.type if instance else command.instance_type,
             instance_id=instance.id if instance else None,
             queue_key=_queue_key(command, instance, uuid),
+            more_keys=tuple(queue.key(*other) for other in instance.also) if instance else (),
+            on_lost=command.on_lost,
         ),
     )
-    body: dict[str, Any] = {"jobid": job.uuid}
-    if command.creates and instance is not None:
-        body["id"] = instance.uuid
-    return body
 
 
 def _stored(call: registry.Call) -> list[tuple[str, str]]:
@@ -138,103 +105,52 @@ def _stored(call: registry.Call) -> list[tuple[str, str]]:
 
 def _queue_key(command: registry.Command, instance: Instance | None, uuid: Any) -> str | None:
     if instance is not None:
-        return f"{instance.type}:{instance.id}"
+        return queue.key(instance.type, instance.id)
     if command.instance_type and uuid:
-        return f"{command.instance_type}:{uuid}"
+        return queue.key(command.instance_type, uuid)
     return None
 
 
-class Runner:
-    """Runs one claimed API-command job (the worker pool's ``execute``)."""
+class CommandBody:
+    """An API command as a job's body (``jobs.runner.Body``): the handler runs with the
+    stored parameters and the submitter as caller; its answer is the job's result."""
 
-    def __init__(
-        self,
-        commands: registry.Registry,
-        sessions: sessionmaker[Session],
-        services: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, commands: registry.Registry, services: registry.Services) -> None:
         self.commands = commands
-        self.sessions = sessions
-        self.services = {"registry": commands, **(services or {})}
+        self.services = dataclasses.replace(services, registry=commands)
 
-    def __call__(self, claim: queue.Claim) -> None:
-        failure = self._run(claim)
-        if failure is not None:
-            self._fail(claim, failure)
+    def run(self, session: Session, claim: queue.Claim, job: context.JobContext) -> Any:
+        call = self._call(session, claim, job)
+        reply = call.command.handler(call)
+        audit.record(call, None, start_id=_info(session, claim).get("event") or 0)
+        return responses.content(reply)
 
-    def _run(self, claim: queue.Claim) -> errors.ApiError | None:
-        """Run the handler and finish the job in one transaction; a lost race (deadlock,
-        serialisation failure) runs it again, unless a checkpoint already committed part of
-        the work (the reaper's recovery handles such a run, as after a crash)."""
-        attempt = 1
-        while True:
-            contexts: list[JobContext] = []
-            try:
-                return self._once(claim, contexts)
-            except Exception as exc:
-                checkpointed = any(context.checkpointed for context in contexts)
-                again = transactions.conflict(exc) and not checkpointed
-                if not again or attempt >= transactions.ATTEMPTS:
-                    return _as_api_error(exc)
-            transactions.pause(attempt)
-            attempt += 1
+    def failure_of(self, exc: Exception) -> runner.Failure:
+        error = errors.from_exception(exc)
+        if error.cs_code == errors.CsErrorCode.CLOUD_RUNTIME:
+            log.error("job failed unexpectedly", exc_info=exc)
+        return runner.Failure(int(error.code), error.text)
 
-    def _once(self, claim: queue.Claim, contexts: list[JobContext]) -> errors.ApiError | None:
-        with self.sessions() as session:
-            try:
-                call = self._call(session, claim)
-                contexts.append(call.job)
-                reply = call.command.handler(call)
-                audit.record(call, None, start_id=self._info(session, claim).get("event") or 0)
-                queue.finish(session, claim, queue.Status.SUCCEEDED, 0, responses.content(reply))
-                session.commit()
-                return None
-            except queue.LeaseLost:
-                session.rollback()
-                log.warning("job %d attempt %d lost its lease; its work was undone", *_ids(claim))
-                return None
-            except Exception:
-                session.rollback()
-                raise
-
-    def _fail(self, claim: queue.Claim, failure: errors.ApiError) -> None:
-        """Finish the job as failed and recover its resource (run again after a lost race)."""
-
-        def work(session: Session) -> None:
-            job = session.get_one(queue.Job, claim.job_id)
-            body = {"errorcode": int(failure.code), "errortext": failure.text}
-            queue.finish(session, claim, queue.Status.FAILED, int(failure.code), body)
-            if job.instance_type and job.instance_id:
-                reaper.recover_instance(session, job.instance_type, job.instance_id)
-            self._record_failure(session, claim, failure)
-
-        with contextlib.suppress(queue.LeaseLost):  # another run owns the job now
-            transactions.run(self.sessions, work, name=f"job {claim.job_id}")
-
-    def _record_failure(
-        self, session: Session, claim: queue.Claim, failure: errors.ApiError
-    ) -> None:
+    def failed(self, session: Session, claim: queue.Claim, failure: runner.Failure) -> None:
         try:
-            call = self._call(session, claim)
+            call = self._call(session, claim, None)
         except Exception:
             return
-        audit.record(call, failure, start_id=self._info(session, claim).get("event") or 0)
+        error = errors.ApiError(errors.ErrorCode(failure.code), failure.text)
+        audit.record(call, error, start_id=_info(session, claim).get("event") or 0)
 
-    def _info(self, session: Session, claim: queue.Claim) -> dict[str, Any]:
-        job = session.get_one(queue.Job, claim.job_id)
-        info: dict[str, Any] = json.loads(job.job_cmd_info or "{}")
-        return info
-
-    def _call(self, session: Session, claim: queue.Claim) -> registry.Call:
-        job = session.get_one(queue.Job, claim.job_id)
-        command = self.commands.get(job.job_cmd or "")
+    def _call(
+        self, session: Session, claim: queue.Claim, job: context.JobContext | None
+    ) -> registry.Call:
+        stored = session.get_one(queue.Job, claim.job_id)
+        command = self.commands.get(stored.job_cmd or "")
         if command is None:
             raise errors.ApiError(
-                errors.ErrorCode.INTERNAL_ERROR, f"This server has no command {job.job_cmd}"
+                errors.ErrorCode.INTERNAL_ERROR, f"This server has no command {stored.job_cmd}"
             )
-        pairs = [tuple(pair) for pair in self._info(session, claim).get("params", [])]
+        pairs = [tuple(pair) for pair in _info(session, claim).get("params", [])]
         plain, maps = params.collect(pairs)
-        caller = access.caller_of(session, session.get_one(account_models.User, job.user_id))
+        caller = access.caller_of(session, session.get_one(account_models.User, stored.user_id))
         return registry.Call(
             session=session,
             caller=caller,
@@ -242,43 +158,21 @@ class Runner:
             command=command,
             now=base.utcnow(),
             services=self.services,
-            job=JobContext(claim, self.sessions, session),
+            job=job,
         )
 
 
-def _as_api_error(exc: Exception) -> errors.ApiError:
-    error = errors.from_exception(exc)
-    if error.cs_code == errors.CsErrorCode.CLOUD_RUNTIME:
-        log.error("job failed unexpectedly", exc_info=exc)
-    return error
+def _info(session: Session, claim: queue.Claim) -> dict[str, Any]:
+    job = session.get_one(queue.Job, claim.job_id)
+    info: dict[str, Any] = json.loads(job.job_cmd_info or "{}")
+    return info
 
 
-def _ids(claim: queue.Claim) -> tuple[int, int]:
-    return claim.job_id, claim.attempt
-
-
-class Inline:
-    """Runs submitted jobs at once in the submitting thread (no worker pool)."""
-
-    def __init__(self, sessions: sessionmaker[Session], runner: Runner) -> None:
-        self.sessions = sessions
-        self.runner = runner
-        self.owner = secrets.randbits(47) + 1
-
-    def submitted(self) -> None:
-        """Run every runnable job, one after the other, until none is left."""
-        while True:
-            with self.sessions() as session:
-                claims = queue.claim(session, self.owner, _INLINE_LEASE, limit=1)
-                session.commit()
-            if not claims:
-                return
-            self.runner(claims[0])
-
-
-_INLINE_LEASE = datetime.timedelta(minutes=30)
-#: A checkpoint renews the lease by this much; the worker's heartbeat keeps renewing it.
-_CHECKPOINT_LEASE = datetime.timedelta(seconds=60)
+def command_runner(
+    commands: registry.Registry, sessions: sessionmaker[Session], services: registry.Services
+) -> runner.Runner:
+    """The worker pool's ``execute`` for API-command jobs (wired by the composition root)."""
+    return runner.Runner(sessions, CommandBody(commands, services))
 
 
 def fields(job: queue.Job, user_uuid: str, account_uuid: str) -> dict[str, Any]:

@@ -21,6 +21,29 @@ from sqlalchemy.orm import Session, sessionmaker
 from cirrostack.accounts import access, roles
 from cirrostack.api import auth, params, responses
 from cirrostack.db import engine
+from cirrostack.infrastructure import agents as fleet
+from cirrostack.jobs import context, queue
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the composition root wires into every handler and ``before`` step (typed, so a
+    handler cannot ask for a service by a misspelt name)."""
+
+    #: The commands this server serves (listApis, listEventTypes); the dispatcher sets it.
+    registry: Registry | None = None
+    #: The agent connections commands and jobs share (hosts); None in a server built without.
+    agents: fleet.Agents | None = None
+
+    def need_registry(self) -> Registry:
+        if self.registry is None:
+            raise RuntimeError("this server was built without a command registry")
+        return self.registry
+
+    def need_agents(self) -> fleet.Agents:
+        if self.agents is None:
+            raise RuntimeError("this server was built without agents (Services.agents)")
+        return self.agents
 
 
 @dataclass(frozen=True)
@@ -55,15 +78,16 @@ class Call:
     command: Command
     now: datetime.datetime
     #: Services the composition root wired in (e.g. the registry for listApis).
-    services: dict[str, Any] = field(default_factory=dict)
+    services: Services = field(default_factory=Services)
     #: The raw request, for the few commands that read cookies (login, logout).
     request: auth.Request | None = None
     #: ``Set-Cookie`` values the answer must carry.
     cookies: list[str] = field(default_factory=list)
     #: What the handler acted on, for the event row: (resource type, internal id, label).
     acted_on: tuple[str, int, str] | None = None
-    #: When running as a job: the fence, progress and cancellation (``api.jobs.JobContext``).
-    job: Any = None
+    #: When running as a job: the fence, checkpoints, activity, progress and cancellation
+    #: (``jobs.context.JobContext``); None when the command runs in the request.
+    job: context.Job | None = None
     #: What the command's ``before`` step returned (None without one).
     prepared: Any = None
 
@@ -93,7 +117,7 @@ class Before:
     caller: access.Caller | None = None
     request: auth.Request | None = None
     #: Services the composition root wired in (as ``Call.services``).
-    services: dict[str, Any] = field(default_factory=dict)
+    services: Services = field(default_factory=Services)
 
     def reading(self) -> Session:
         """A session for a short read-only lookup (no SQLite write lock)."""
@@ -133,6 +157,9 @@ class Command:
     prepare: Callable[[Call], Any] | None = None
     #: For async commands: a create-type command answers the new resource's ``id`` at once.
     creates: bool = False
+    #: For async commands: whether a run that lost its lease (its worker died or hung) may be
+    #: run again from the start, or must have its rows recovered and fail (``queue.OnLost``).
+    on_lost: queue.OnLost = queue.OnLost.RERUN
     #: Slow work done before the command's transaction, with none open; its result is the
     #: handler's ``call.prepared``. It runs once, even when the transaction is run again.
     before: Callable[[Before], Any] | None = None

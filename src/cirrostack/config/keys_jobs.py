@@ -38,13 +38,14 @@ JOB_EXPIRE_MINUTES = _stored(
         _JOBS,
     )
 )
-JOB_CANCEL_THRESHOLD_MINUTES = _stored(
-    _whole(
-        "job.cancel.threshold.minutes",
-        60,
-        "Minutes an async job may run before it is cancelled as stuck",
-        _JOBS,
-    )
+JOB_CANCEL_THRESHOLD_MINUTES = _whole(
+    "job.cancel.threshold.minutes",
+    60,
+    "Minutes an async job may run without showing activity (its steps, checkpoints, agent "
+    "progress) before it is failed as stuck; its lease is not renewed past it and its "
+    "resources are recovered",
+    _JOBS,
+    minimum=1,
 )
 JOB_WORKERS = _whole(
     "job.workers",

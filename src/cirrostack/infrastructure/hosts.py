@@ -36,6 +36,7 @@ from cirrostack.db import base, query, unique
 from cirrostack.db.models import compute, guest_os
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, capacity, clusters, details, hypervisors, pods, rows
+from cirrostack.jobs import context
 from cirrostack.protocol import answers, commands
 from cirrostack.states import gate, machines
 from cirrostack.transport import base as transport
@@ -219,6 +220,27 @@ def enter_maintenance(
     """
     drain(connections, maintain_target(connections, host), host.name)
     return enter(session, host, fence)
+
+
+def maintain(
+    session: Session, connections: agents.Agents, host: models.Host, job: context.Job | None
+) -> models.Host:
+    """prepareHostForMaintenance's job: the checkpoint, the agent exchange, the fenced write.
+
+    The job's transaction ends before MaintainCommand goes out (no lock is held while the
+    agent works); the answer is activity; the host is read again (fresh: the checkpoint
+    expired the session) and moved to Maintenance under the job's fence. Without a job (a
+    caller in a request) it is ``enter_maintenance``.
+    """
+    if job is None:
+        return enter_maintenance(session, connections, host)
+    uuid, name, target = host.uuid, host.name, maintain_target(connections, host)
+    job.checkpoint()
+    # The agent's progress reports are the job's activity: they keep its lease renewed while
+    # a long drain goes on (job.cancel.threshold.minutes, jobs/context.py).
+    drain(connections, target, name, lambda _report: job.activity())
+    job.activity()
+    return enter(session, by_uuid(session, uuid), job.fence())
 
 
 def maintain_target(connections: agents.Agents, host: models.Host) -> endpoint.Endpoint | None:

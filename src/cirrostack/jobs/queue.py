@@ -10,8 +10,13 @@ Rules enforced in SQL:
 
 - a job is submitted in the caller's transaction, so it exists iff the state change it owns
   was committed;
-- a job may be claimed only when no earlier unfinished job has the same ``queue_key``: jobs on
-  one resource run one at a time, in submission order; jobs on different resources in parallel;
+- a job may be claimed only when no earlier unfinished job shares one of its queue keys (a
+  job may lock several: attach locks the volume and the VM; ``async_job_queue_key``), and no
+  running job holds one: jobs on one resource run one at a time, in submission order; jobs on
+  different resources in parallel. A claim writes each key into the unique ``running_key``, so
+  two claimers that could not see each other (a job committed late, out of id order) cannot
+  both run jobs sharing a key: the second one's write fails on the unique index and it skips
+  the job;
 - claiming locks candidate rows with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB), so
   servers never wait for each other; SQLite has one writer at a time (BEGIN IMMEDIATE);
 - a claim increments ``attempt``; every later write of that run is fenced by
@@ -33,7 +38,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from cirrostack.db.models import jobs as models
-from cirrostack.jobs import clock
+from cirrostack.jobs import clock, keys
+from cirrostack.states import holds
 
 Job = models.AsyncJob
 _TABLE = cast(sa.Table, Job.__table__)
@@ -49,6 +55,15 @@ class Status(enum.IntEnum):
     SUCCEEDED = 1
     FAILED = 2
     CANCELLED = 3
+
+
+class OnLost(enum.StrEnum):
+    """A command's retry policy for a run that lost its lease (its worker died or hung):
+    run it again from the start, or recover its rows by the reaper's rules and fail it (a
+    half-done copy is not rerun blindly; a probe in the rules may roll it forward)."""
+
+    RERUN = "rerun"
+    RECOVER = "recover"
 
 
 class LeaseLost(Exception):
@@ -76,10 +91,22 @@ class Submission:
     instance_type: str | None = None
     instance_id: int | None = None
     queue_key: str | None = None
+    #: Further keys the job locks (with ``queue_key``, which is the first).
+    more_keys: tuple[str, ...] = ()
+    on_lost: OnLost = OnLost.RERUN
+
+    def keys(self) -> tuple[str, ...]:
+        first = (self.queue_key,) if self.queue_key else ()
+        return tuple(dict.fromkeys(first + self.more_keys))
+
+
+key = keys.key
+Key = keys.Key
 
 
 def submit(session: Session, submission: Submission) -> Job:
     """Insert a pending job in the caller's transaction (not committed here)."""
+    names = submission.keys()
     job = Job(
         user_id=submission.user_id,
         account_id=submission.account_id,
@@ -87,13 +114,15 @@ def submit(session: Session, submission: Submission) -> Job:
         job_cmd_info=json.dumps(submission.parameters, default=str),
         instance_type=submission.instance_type,
         instance_id=submission.instance_id,
-        queue_key=submission.queue_key,
+        queue_key=names[0] if names else None,
+        on_lost=str(submission.on_lost),
         job_status=int(Status.IN_PROGRESS),
         attempt=0,
         last_updated=clock.database_now(session),
     )
     session.add(job)
     session.flush()
+    keys.add(session, job.id, names)
     return job
 
 
@@ -118,42 +147,44 @@ def claim(
         "c_job": job_id,
     }
     one = job_id is not None
-    taken: list[tuple[int, int]]
+    taken: list[tuple[int, int, str | None]]
     if session.get_bind().dialect.update_returning:
-        taken = [(job, attempt) for job, attempt in session.execute(_CLAIM_RETURNING[one], values)]
+        taken = list(session.execute(_CLAIM_RETURNING[one], values).tuples())
     else:
-        locked = session.execute(_CANDIDATES[one], values).all()
+        locked = session.execute(_CANDIDATES[one], values).tuples().all()
         if not locked:
             return []
-        session.execute(_CLAIM_IDS, {**values, "c_ids": [job for job, _ in locked]})
-        taken = [(job, attempt + 1) for job, attempt in locked]  # locked: nobody moved them
-    return [Claim(job, attempt, owner) for job, attempt in sorted(taken)]
+        session.execute(_CLAIM_IDS, {**values, "c_ids": [job for job, _, _ in locked]})
+        # locked: nobody moved them
+        taken = [(job, attempt + 1, first) for job, attempt, first in locked]
+    claims = []
+    for job, attempt, first in sorted(taken):
+        if first is None or keys.take(session, job):
+            claims.append(Claim(job, attempt, owner))
+        else:  # a running job another claimer has not committed yet holds one of its keys
+            session.execute(_UNCLAIM, {"u_job": job, "u_owner": owner, "u_attempt": attempt})
+    return claims
 
 
 def _claim_statements() -> tuple[
     dict[bool, sa.Select[Any]], sa.Update, dict[bool, ReturningUpdate[Any]]
 ]:
-    """The claim's statements, built once: candidates (all, or one ``c_job``), the update."""
+    """The claim's statements, built once: candidates (all, or one ``c_job``), the update.
+
+    A job with queue keys is a candidate while no other unfinished job, earlier or running,
+    shares one of them (``jobs.keys``); the claim then takes its keys (``keys.take``)."""
     table = _TABLE
     # The candidates read an alias, so that inside the UPDATE they stay a subquery of their own
-    # (not correlated with the row being updated); ``earlier`` is correlated with ``pick``.
-    pick, earlier = table.alias("pick"), table.alias("earlier")
-    blocked = (
-        sa.select(earlier.c.id)
-        .where(
-            earlier.c.queue_key == pick.c.queue_key,
-            earlier.c.job_status == int(Status.IN_PROGRESS),
-            earlier.c.id < pick.c.id,
-        )
-        .exists()
-    )
+    # (not correlated with the row being updated); ``blocked`` is correlated with ``pick``.
+    pick = table.alias("pick")
+    blocked = keys.blocked(pick.c.id)
     runnable = sa.and_(
         pick.c.job_status == int(Status.IN_PROGRESS),
         pick.c.job_executing_msid.is_(None),
         sa.or_(pick.c.queue_key.is_(None), ~blocked),
     )
     candidates = {
-        one: sa.select(pick.c.id, pick.c.attempt)
+        one: sa.select(pick.c.id, pick.c.attempt, pick.c.queue_key)
         .where(runnable, *([pick.c.id == sa.bindparam("c_job")] if one else []))
         .order_by(pick.c.id)
         .limit(sa.bindparam("c_limit", type_=sa.Integer))
@@ -166,19 +197,31 @@ def _claim_statements() -> tuple[
         "attempt": table.c.attempt + 1,
         "lease_expires": lease,
         "last_updated": clock.utc_after(sa.literal(0, sa.Integer)),
+        "last_activity": clock.utc_after(sa.literal(0, sa.Integer)),
     }
     by_ids = sa.update(table).where(table.c.id.in_(sa.bindparam("c_ids", expanding=True)))
     returning = {
         one: sa.update(table)
         .where(table.c.id.in_(statement.with_only_columns(pick.c.id).scalar_subquery()))
         .values(taken)
-        .returning(table.c.id, table.c.attempt)
+        .returning(table.c.id, table.c.attempt, table.c.queue_key)
         for one, statement in candidates.items()
     }
     return candidates, by_ids.values(taken), returning
 
 
 _CANDIDATES, _CLAIM_IDS, _CLAIM_RETURNING = _claim_statements()
+
+#: A claim handed back within its own transaction (its keys were taken): as if never claimed.
+_UNCLAIM = (
+    sa.update(_TABLE)
+    .where(
+        _TABLE.c.id == sa.bindparam("u_job"),
+        _TABLE.c.job_executing_msid == sa.bindparam("u_owner"),
+        _TABLE.c.attempt == sa.bindparam("u_attempt"),
+    )
+    .values(job_executing_msid=None, attempt=_TABLE.c.attempt - 1, lease_expires=None)
+)
 
 
 def running(claim_: Claim) -> sa.ColumnElement[bool]:
@@ -196,18 +239,42 @@ def fence(claim_: Claim) -> sa.ColumnElement[bool]:
     return sa.select(Job.id).where(running(claim_)).exists()
 
 
-def renew(session: Session, claim_: Claim, lease: datetime.timedelta) -> bool:
-    """Extend the run's lease (the heartbeat); False when the run has lost the job."""
+def renew(
+    session: Session,
+    claim_: Claim,
+    lease: datetime.timedelta,
+    *,
+    active_within: datetime.timedelta | None = None,
+    activity: bool = False,
+) -> bool:
+    """Extend the run's lease; False when the run has lost the job, or (``active_within``
+    given: the heartbeat) when it showed no activity for that long. ``activity`` records
+    activity now (a checkpoint, progress)."""
     now = clock.database_now(session)
-    result = session.execute(
-        sa.update(Job).where(running(claim_)).values(lease_expires=now + lease, last_updated=now)
-    )
+    condition = running(claim_)
+    if active_within is not None:
+        condition = sa.and_(condition, Job.last_activity >= now - active_within)
+    values: dict[str, Any] = {"lease_expires": now + lease, "last_updated": now}
+    if activity:
+        values["last_activity"] = now
+    result = session.execute(sa.update(Job).where(condition).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def record_activity(session: Session, claim_: Claim) -> None:
+    """The run showed activity now (its steps, agent progress); raises LeaseLost."""
+    _fenced_update(session, claim_, last_activity=clock.database_now(session))
+
+
 def report_progress(session: Session, claim_: Claim, percent: int) -> None:
-    """Record how far the run is (``jobprocstatus``, 0..100); raises LeaseLost."""
-    _fenced_update(session, claim_, job_process_status=max(0, min(100, percent)))
+    """Record how far the run is (``jobprocstatus``, 0..100), which is activity; raises
+    LeaseLost."""
+    _fenced_update(
+        session,
+        claim_,
+        job_process_status=max(0, min(100, percent)),
+        last_activity=clock.database_now(session),
+    )
 
 
 def finish(session: Session, claim_: Claim, status: Status, result_code: int, result: Any) -> None:
@@ -226,6 +293,8 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
     )
     if not outcome.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"job {claim_.job_id} attempt {claim_.attempt} is no longer this run's")
+    holds.release_job(session, [claim_.job_id])
+    keys.free(session, [claim_.job_id])
 
 
 def _finish_statement() -> sa.Update:
@@ -269,6 +338,12 @@ def cancel_requested(session: Session, claim_: Claim) -> bool:
 
 def release(session: Session, owner: int) -> int:
     """Hand ``owner``'s running jobs back to the queue (a clean shutdown); returns how many."""
+    keys.free(
+        session,
+        sa.select(Job.id).where(
+            Job.job_executing_msid == owner, Job.job_status == int(Status.IN_PROGRESS)
+        ),
+    )
     result = session.execute(
         sa.update(Job)
         .where(Job.job_executing_msid == owner, Job.job_status == int(Status.IN_PROGRESS))
@@ -290,7 +365,7 @@ def expire(session: Session, max_attempts: int) -> Expired:
     now = clock.database_now(session)
     dead = list(
         session.execute(
-            sa.select(Job.id, Job.attempt)
+            sa.select(Job.id, Job.attempt, Job.on_lost)
             .where(
                 Job.job_status == int(Status.IN_PROGRESS),
                 Job.job_executing_msid.is_not(None),
@@ -299,8 +374,10 @@ def expire(session: Session, max_attempts: int) -> Expired:
             .with_for_update(skip_locked=True)
         ).all()
     )
-    retry = [job_id for job_id, attempt in dead if attempt < max_attempts]
-    give_up = [job_id for job_id, attempt in dead if attempt >= max_attempts]
+    retry = [job_id for job_id, attempt, on_lost in dead if _rerun(attempt, on_lost, max_attempts)]
+    give_up = [job_id for job_id, _attempt, _on_lost in dead if job_id not in retry]
+    if dead:
+        keys.free(session, [job_id for job_id, _attempt, _on_lost in dead])
     if retry:
         session.execute(
             sa.update(Job)
@@ -308,20 +385,62 @@ def expire(session: Session, max_attempts: int) -> Expired:
             .values(job_executing_msid=None, lease_expires=None, last_updated=now)
         )
     if give_up:
-        text = f"the job's worker stopped answering {max_attempts} time(s); giving up"
-        session.execute(
-            sa.update(Job)
-            .where(Job.id.in_(give_up))
-            .values(
-                job_status=int(Status.FAILED),
-                job_result_code=530,
-                job_result=json.dumps({"errorcode": 530, "errortext": text}),
-                lease_expires=None,
-                last_updated=now,
-                removed=now,
-            )
+        text = (
+            "the job's worker stopped answering; giving up (a command is run at most "
+            f"{max_attempts} time(s), and one that must be recovered is not run again "
+            "blindly): its resources are recovered"
         )
+        _fail_now(session, give_up, text, now)
     return Expired(retry, give_up)
+
+
+def _rerun(attempt: int, on_lost: str | None, max_attempts: int) -> bool:
+    return attempt < max_attempts and on_lost != OnLost.RECOVER
+
+
+def _fail_now(session: Session, job_ids: Sequence[int], text: str, now: datetime.datetime) -> None:
+    """Fail unfinished jobs at once (no run can finish them after): their holds and keys
+    go, so the reaper's next pass recovers their rows."""
+    session.execute(
+        sa.update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.job_status == int(Status.IN_PROGRESS))
+        .values(
+            job_status=int(Status.FAILED),
+            job_result_code=530,
+            job_result=json.dumps({"errorcode": 530, "errortext": text}),
+            lease_expires=None,
+            last_updated=now,
+            removed=now,
+        )
+    )
+    holds.release_job(session, job_ids)
+    keys.free(session, job_ids)
+
+
+def fail_silent(session: Session, silent_after: datetime.timedelta) -> list[int]:
+    """Fail running jobs that showed no activity for ``silent_after``
+    (``job.cancel.threshold.minutes``); their rows are then recovered by the reaper's rules."""
+    now = clock.database_now(session)
+    silent = list(
+        session.execute(
+            sa.select(Job.id)
+            .where(
+                Job.job_status == int(Status.IN_PROGRESS),
+                Job.job_executing_msid.is_not(None),
+                Job.last_activity < now - silent_after,
+            )
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if silent:
+        minutes = int(silent_after.total_seconds() // 60)
+        text = (
+            f"the job showed no activity (no step, checkpoint or agent progress) for {minutes} "
+            "minute(s), the limit job.cancel.threshold.minutes sets: it was failed as stuck "
+            "and its resources are recovered"
+        )
+        _fail_now(session, silent, text, now)
+    return silent
 
 
 def cancel(session: Session, job: Job, by: str) -> Status:
@@ -347,7 +466,9 @@ def cancel(session: Session, job: Job, by: str) -> Status:
             removed=now,
         )
     )
-    if not pending.rowcount:  # type: ignore[attr-defined]
+    if pending.rowcount:  # type: ignore[attr-defined]
+        holds.release_job(session, [job.id])
+    else:
         session.execute(
             sa.update(Job)
             .where(

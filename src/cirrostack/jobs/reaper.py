@@ -3,19 +3,25 @@
 Every ``interval`` seconds, on every management server (the work is idempotent and the rows it
 touches are claimed with SKIP LOCKED or compare-and-swap, so servers do not collide):
 
-1. jobs whose lease ran out are handed back to the queue, or failed after ``max_attempts``;
+0. running jobs that showed no activity for ``job.cancel.threshold.minutes`` are failed as
+   stuck (their worker may be alive, waiting on a hung agent: liveness is shown, not assumed);
+1. jobs whose lease ran out are handed back to the queue, or failed after ``max_attempts`` or
+   at once when their command must be recovered rather than rerun (``queue.OnLost``);
 2. every resource in a transitional state with no unfinished job for it is recovered by the
    rule of ``states.recovery`` (roll back, or roll forward after a probe), through the gate.
 
-The "no unfinished job" test and the state test are one SQL statement, so a job submitted
+A job owns the resource it was submitted for and every row it holds (``async_job_resource``,
+written by the gate when it moved the row into a transitional state for the job). The "no
+unfinished job" test and the state test are one SQL statement, so a job submitted
 between two reads cannot make a live resource look stranded.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cirrostack.db import outage
 from cirrostack.jobs import queue
 from cirrostack.states import errors as state_errors
-from cirrostack.states import gate, recovery
+from cirrostack.states import gate, holds, recovery
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,8 @@ class Sweep:
 
 
 def stranded(session: Session, rules: recovery.Recovery) -> Sequence[Any]:
-    """Resources of ``rules.binding`` in a recoverable state that no unfinished job owns."""
+    """Resources of ``rules.binding`` in a recoverable state that no unfinished job owns: none
+    acts on it (``instance_type``/``instance_id``) and none holds it (``states.holds``)."""
     binding = rules.binding
     model = binding.model
     owned = (
@@ -52,7 +59,10 @@ def stranded(session: Session, rules: recovery.Recovery) -> Sequence[Any]:
         )
         .exists()
     )
-    statement = sa.select(model).where(getattr(model, binding.state).in_(list(rules.rules)), ~owned)
+    held = holds.live_hold(model.id, binding.resource_type)
+    statement = sa.select(model).where(
+        getattr(model, binding.state).in_(list(rules.rules)), ~owned, ~held
+    )
     if hasattr(model, "removed"):
         statement = statement.where(model.removed.is_(None))
     return session.execute(statement).scalars().all()
@@ -74,6 +84,15 @@ def recover(session: Session, rules: recovery.Recovery, resource: Any) -> str | 
     return str(binding.label(resource))
 
 
+def recover_held(session: Session, resources: Sequence[tuple[str, int]]) -> list[str]:
+    """Recover each (resource type, id) right away (after their job failed), if left
+    transitional; the job must be finished already, so that no hold of it protects them."""
+    done: list[str] = []
+    for resource_type, resource_id in dict.fromkeys(resources):
+        done.extend(recover_instance(session, resource_type, resource_id))
+    return done
+
+
 def recover_instance(session: Session, resource_type: str, resource_id: int) -> list[str]:
     """Recover one resource right away (after its job failed), if it is left transitional."""
     done = []
@@ -86,9 +105,18 @@ def recover_instance(session: Session, resource_type: str, resource_id: int) -> 
     return done
 
 
-def sweep(sessions: sessionmaker[Session], *, max_attempts: int) -> Sweep:
-    """One pass of the reaper (also run once at start-up)."""
+def sweep(
+    sessions: sessionmaker[Session],
+    *,
+    max_attempts: int,
+    silence_of: Callable[[Session], datetime.timedelta] | None = None,
+) -> Sweep:
+    """One pass of the reaper (also run once at start-up). ``silence_of`` reads how long a job
+    may be silent (``jobs.lease.silence``); without it no job is failed as stuck."""
+    stuck: list[int] = []
     with sessions() as session:
+        if silence_of is not None:
+            stuck = queue.fail_silent(session, silence_of(session))
         expired = queue.expire(session, max_attempts)
         session.commit()
     recovered: list[str] = []
@@ -99,25 +127,33 @@ def sweep(sessions: sessionmaker[Session], *, max_attempts: int) -> Sweep:
                 if label is not None:
                     recovered.append(label)
         session.commit()
-    if expired.requeued or expired.failed or recovered:
+    failed = [*stuck, *expired.failed]
+    if expired.requeued or failed or recovered:
         log.warning(
-            "reaper: requeued jobs %s, failed jobs %s, recovered %s",
+            "reaper: requeued jobs %s, failed jobs %s (stuck: %s), recovered %s",
             list(expired.requeued),
-            list(expired.failed),
+            failed,
+            stuck,
             recovered,
         )
-    return Sweep(expired.requeued, expired.failed, recovered)
+    return Sweep(expired.requeued, failed, recovered)
 
 
 class Reaper:
     """The background service running ``sweep`` every ``interval`` seconds."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, interval: float, max_attempts: int
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        interval: float,
+        max_attempts: int,
+        silence_of: Callable[[Session], datetime.timedelta] | None = None,
     ) -> None:
         self.sessions = sessions
         self.interval = interval
         self.max_attempts = max_attempts
+        self.silence_of = silence_of
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._outage = outage.Watch(log, "job reaper")
@@ -134,7 +170,7 @@ class Reaper:
     def _loop(self) -> None:
         while True:
             try:
-                sweep(self.sessions, max_attempts=self.max_attempts)
+                sweep(self.sessions, max_attempts=self.max_attempts, silence_of=self.silence_of)
                 self._outage.succeeded(wrote=False)
             except Exception as exc:
                 if self._outage.failed(exc) is None:

@@ -6,13 +6,18 @@ pool's jobs are short (the last one ran under ``PoolSettings.short`` seconds) it
 to ``ahead`` more (four per thread), which wait in the pool: a worker that finishes a job
 starts the next waiting one in the same thread, and one claim transaction serves several jobs.
 The waiting jobs are a few short jobs' worth of work (about 4 x ``short``); when jobs are long
-nothing waits, so no claimed job sits here while another server is idle. A heartbeat thread renews
-the lease of every running job every third of the lease (read at each claim and beat when
-``PoolSettings.lease_of`` is given, so a new ``job.lease.seconds`` applies without a restart).
-A job whose lease cannot be renewed has been taken back by the reaper: its run is marked lost,
-and its final write is refused by the fence anyway. ``stop`` stops claiming, waits up to
-``grace`` for running jobs, and hands the rest back to the queue so another server (or the next
-start) runs them without waiting for their leases to expire.
+nothing waits, so no claimed job sits here while another server is idle.
+
+A heartbeat thread renews, every third of the lease (read at each claim and beat when
+``PoolSettings.lease_of`` is given, so a new ``job.lease.seconds`` applies without a restart),
+the lease of each claimed job that showed activity (its claim, steps, checkpoints, agent
+progress: ``async_job.last_activity``) within the silence limit (``PoolSettings.silence_of``,
+``job.cancel.threshold.minutes``). A silent job's lease is not renewed: a hung command does not
+hold its resources forever; the reaper fails it. A job whose lease cannot be renewed has been
+taken back by the reaper: its run is marked lost, and its final write is refused by the fence
+anyway. ``stop`` stops claiming, waits up to ``grace`` for running jobs, and hands the rest back
+to the queue so another server (or the next start) runs them without waiting for their leases
+to expire.
 """
 
 from __future__ import annotations
@@ -48,7 +53,9 @@ LeaseOf = Callable[[Session], datetime.timedelta]
 
 @dataclass(frozen=True)
 class PoolSettings:
-    """``lease`` is the fixed lease, or the fallback when ``lease_of`` cannot be read.
+    """``lease`` is the fixed lease, or the fallback when ``lease_of`` cannot be read;
+    ``silence`` likewise for ``silence_of`` (how long a job may show no activity and still
+    be renewed).
 
     ``ahead`` jobs at most are claimed beyond the free threads (None: four per thread), and
     only while the last job ran under ``short`` seconds.
@@ -61,6 +68,8 @@ class PoolSettings:
     lease_of: LeaseOf | None = None
     ahead: int | None = None
     short: float = 0.05
+    silence: datetime.timedelta = datetime.timedelta(minutes=60)
+    silence_of: LeaseOf | None = None
 
 
 class WorkerPool:
@@ -225,11 +234,22 @@ class WorkerPool:
     def _renew(self, claim: queue.Claim) -> None:
         try:
             with self.sessions() as session:
-                kept = queue.renew(session, claim, self._lease(session))
+                silence = self._silence(session)
+                kept = queue.renew(session, claim, self._lease(session), active_within=silence)
                 session.commit()
         except Exception as exc:
             if self._outage.failed(exc) is None:
                 log.exception("renewing the lease of job %d failed", claim.job_id)
             return
         if not kept:
-            log.warning("job %d attempt %d lost its lease", claim.job_id, claim.attempt)
+            log.warning(
+                "job %d attempt %d lost its lease or showed no activity for %s: not renewed",
+                claim.job_id,
+                claim.attempt,
+                silence,
+            )
+
+    def _silence(self, session: Session) -> datetime.timedelta:
+        if self.settings.silence_of is None:
+            return self.settings.silence
+        return self.settings.silence_of(session)

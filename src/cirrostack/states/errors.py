@@ -4,6 +4,7 @@
      ├── UnknownState    a stored value is not a state of the machine (corrupt or foreign row)
      ├── NoTransition    the machine has no transition for (state, event): the request is refused
      ├── StateConflict   the row changed after it was loaded: someone else won the race
+     ├── HeldByAnotherJob the row is transitional for another live job (states.holds)
      └── NotBound        the object's model has no machine for that event (a programming error)
 
 Messages are written for the API user: they name the resource, its state and what was asked.
@@ -61,6 +62,16 @@ class StateConflict(StateError):
             f"{resource} was changed by another operation while this one ran "
             f"(it was {expected_state}); reload it and try again"
         )
+
+
+class HeldByAnotherJob(StateError):
+    """Raised when a job would move a row that another live job holds (``states.holds``); the
+    caller's transaction must roll back."""
+
+    def __init__(self, resource: str, job_id: int) -> None:
+        self.resource = resource
+        self.job_id = job_id
+        super().__init__(f"{resource} is in use by job {job_id}; try again when it finishes")
 
 
 class NotBound(StateError, LookupError):

@@ -17,7 +17,9 @@ What it guarantees:
   begins IMMEDIATE), then matches no row;
 - with the row, one ``event`` row is inserted in the same transaction (unless the state did not
   change: a self-transition such as a host's ping bumps the counter but records no event);
-- the object's attributes are set to what was written, without reading the row back.
+- the object's attributes are set to what was written, without reading the row back;
+- a row entering a transitional state for the job acting in the session is recorded as held by
+  that job, and a row leaving one is released (``states.holds``), in the same transaction.
 
 ``fence`` is room for the job engine: an extra SQL condition (such as "this job still holds
 attempt N") ANDed into the WHERE clause, so a job that lost its lease cannot write.
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session, attributes
 
 from cirrostack import events
 from cirrostack.db import base
-from cirrostack.states import bindings, errors
+from cirrostack.states import bindings, errors, holds
 
 ActorLike = events.ActorLike
 
@@ -95,6 +97,7 @@ def transition(
         raise errors.StateConflict(binding.machine.name, label, str(old), count)
     if new != old:
         _record(session, binding, resource, label, old, event, new, actor, description)
+        holds.moved(session, binding, resource, old, new)
     _refresh(session, binding, resource, written, count)
     return new
 

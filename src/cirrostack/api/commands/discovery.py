@@ -66,7 +66,7 @@ def _field(field: registry.Field) -> dict[str, Any]:
 
 
 def list_apis(call: registry.Call) -> responses.Reply:
-    commands: registry.Registry = call.services["registry"]
+    commands = call.services.need_registry()
     rules = roles.rules_of(call.session, call.who.role_id)
     visible = [
         command

@@ -8,7 +8,6 @@ end date without a time means the end of that day, as CloudStack's parameter par
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -98,7 +97,7 @@ def list_events(call: registry.Call) -> responses.Reply:
 
 
 def list_event_types(call: registry.Call) -> responses.Reply:
-    commands: Any = call.services["registry"]
+    commands = call.services.need_registry()
     names = event_types.known(command.event for command in commands if command.event)
     keyword = call.get("keyword")
     if keyword:

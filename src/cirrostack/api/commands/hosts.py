@@ -16,18 +16,16 @@ from cirrostack.api.views import infrastructure as views
 from cirrostack.db import base, transactions
 from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation, zones
+from cirrostack.states import bindings
 
 
 def _agents(call: registry.Call) -> agents.Agents:
     """The server's agents, wired in by the composition root (``server.create_app``)."""
-    return _agents_of(call.services)
+    return call.services.need_agents()
 
 
-def _agents_of(services: dict[str, Any]) -> agents.Agents:
-    found = services.get("agents")
-    if not isinstance(found, agents.Agents):
-        raise RuntimeError("this server was built without agents (services['agents'])")
-    return found
+#: The jobs' instance type: the host bindings' resource type, which the reaper matches.
+_HOST = bindings.HOST_RESOURCE_STATE.resource_type
 
 
 def _acted_on(call: registry.Call, host: models.Host) -> models.Host:
@@ -64,7 +62,7 @@ def start_host(before: registry.Before) -> _Started:
     """addHost's ``before`` step: insert the host (a short transaction), then run the startup
     exchange with no transaction open; a failed startup removes the host again (another short
     transaction) and raises ResourceUnavailable."""
-    connections = _agents_of(before.services)
+    connections = before.services.need_agents()
     new = _new_host(before.args)
 
     def insert(session: Session) -> agents.Target:
@@ -131,25 +129,21 @@ def ask_maintenance(call: registry.Call) -> jobs.Instance:
     """At submit: the host goes PrepareForMaintenance together with its job."""
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
     hosts.ask_maintenance(call.session, host)
-    return jobs.Instance("Host", host.id, host.uuid)
+    return jobs.Instance(_HOST, host.id, host.uuid)
 
 
 def enter_maintenance(call: registry.Call) -> responses.Reply:
-    """In the job: drain the agent with no transaction open, then a fenced Maintenance."""
+    """In the job: the service drains the agent with no transaction open, then a fenced
+    Maintenance (``hosts.maintain``)."""
     host = hosts.by_uuid(call.session, call.get("id"))
-    target, name = hosts.maintain_target(_agents(call), host), host.name
-    if call.job is not None:
-        call.job.checkpoint()
-    hosts.drain(_agents(call), target, name)
-    host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
-    fence = call.job.fence() if call.job is not None else None
-    return _host(call, hosts.enter(call.session, host, fence))
+    host = hosts.maintain(call.session, _agents(call), host, call.job)
+    return _host(call, _acted_on(call, host))
 
 
 def find_host(call: registry.Call) -> jobs.Instance:
     """At submit: the host must exist (431 before any job otherwise)."""
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
-    return jobs.Instance("Host", host.id, host.uuid)
+    return jobs.Instance(_HOST, host.id, host.uuid)
 
 
 def cancel_maintenance(call: registry.Call) -> responses.Reply:
@@ -275,7 +269,7 @@ COMMANDS = (
         views.HOST,
         is_async=True,
         authorized=registry.ADMINS,
-        instance_type="Host",
+        instance_type=_HOST,
         event="MAINT.PREPARE",
         prepare=ask_maintenance,
     ),
@@ -287,7 +281,7 @@ COMMANDS = (
         views.HOST,
         is_async=True,
         authorized=registry.ADMINS,
-        instance_type="Host",
+        instance_type=_HOST,
         event="MAINT.CANCEL",
         prepare=find_host,
     ),

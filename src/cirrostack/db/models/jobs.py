@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -53,3 +63,41 @@ class AsyncJob(base.Base, base.Entity):
     queue_key: Mapped[str | None] = mapped_column(String(255))
     attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_expires: Mapped[datetime.datetime | None] = mapped_column(DateTime())
+    # Migration 0007: when the run last showed activity (database time; a step, a checkpoint,
+    # agent progress): the heartbeat renews the lease only while it is recent. ``on_lost`` is
+    # the command's retry policy for a run that lost its lease: "rerun" or "recover".
+    last_activity: Mapped[datetime.datetime | None] = mapped_column(DateTime())
+    on_lost: Mapped[str] = mapped_column(String(16), default="rerun", server_default="rerun")
+
+
+class AsyncJobResource(base.Base, base.IdMixin):
+    """A row a job holds: the gate wrote it when it moved the row into a transitional state
+    for the job, in the same transaction, and deletes it when the row leaves that state or the
+    job finishes. One job at a time holds a row, whichever of its state columns it moved
+    (unique resource_type, resource_id): every row here is held."""
+
+    __tablename__ = "async_job_resource"
+    __table_args__ = (UniqueConstraint("resource_type", "resource_id"),)
+
+    job_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("async_job.id", ondelete="CASCADE"), index=True
+    )
+    #: The binding's ``resource_type`` (states.bindings), never a hand-typed name.
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[int] = mapped_column(base.BigId)
+    #: The state column the job moved (a host has two): leaving its transitional state releases.
+    state_column: Mapped[str] = mapped_column(String(32))
+    created: Mapped[datetime.datetime] = mapped_column(DateTime(), default=base.utcnow)
+
+
+class AsyncJobKey(base.Base):
+    """A queue key of a job (attach locks the volume and the VM). ``running_key`` is the key
+    while the job runs, else NULL: its unique index lets only one running job hold a key on
+    every backend, whatever two claimers saw (NULLs never collide)."""
+
+    __tablename__ = "async_job_queue_key"
+    __table_args__ = (PrimaryKeyConstraint("job_id", "queue_key"),)
+
+    job_id: Mapped[int] = mapped_column(base.BigId, ForeignKey("async_job.id", ondelete="CASCADE"))
+    queue_key: Mapped[str] = mapped_column(String(255), index=True)
+    running_key: Mapped[str | None] = mapped_column(String(255), unique=True)

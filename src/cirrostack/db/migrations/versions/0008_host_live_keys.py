@@ -8,7 +8,7 @@ and a unique index over each with the zone's id lets the database decide. Postgr
 them (it has only stored generated columns); SQLite and MariaDB compute them on read.
 
 Revision ID: 0008
-Revises: 0006 (re-chained after 0007 at merge)
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
