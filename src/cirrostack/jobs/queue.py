@@ -149,9 +149,10 @@ def claim(
     one = job_id is not None
     taken: list[tuple[int, int, str | None]]
     if session.get_bind().dialect.update_returning:
-        taken = list(session.execute(_CLAIM_RETURNING[one], values).tuples())
+        returned = session.execute(_CLAIM_RETURNING[one], values)
+        taken = [(job, attempt, first) for job, attempt, first in returned]
     else:
-        locked = session.execute(_CANDIDATES[one], values).tuples().all()
+        locked = [tuple(row) for row in session.execute(_CANDIDATES[one], values)]
         if not locked:
             return []
         session.execute(_CLAIM_IDS, {**values, "c_ids": [job for job, _, _ in locked]})
