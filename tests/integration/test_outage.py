@@ -168,7 +168,8 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(path: Path) -> None:
-    with path.open("wb") as filler:
+    # Unbuffered: a buffered file would try again to write what did not fit when closed.
+    with path.open("wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
