@@ -39,8 +39,10 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = edge.CONTENT_TYPE
 #: Larger bodies are refused while they are read (userdata is the largest legitimate value).
 MAX_BODY = 4 * 1024 * 1024
-#: Threads that run small signed reads at once (``Api._reads``).
-READ_THREADS = 4
+#: Threads that run small signed reads at once (``Api._reads``). One: the reads are Python
+#: under one interpreter lock, and a second thread only adds hand-offs (bench/calls.py, 8
+#: clients on SQLite: 1.3 ms of CPU per call with one thread, 1.7-2.2 ms with two or four).
+READ_THREADS = 1
 #: The API's paths: /client/api and anything below it.
 API_PATH = "/client/api"
 _SECURITY_RAW = [(name.lower().encode(), value.encode()) for name, value in edge.SECURITY_HEADERS]
@@ -68,7 +70,7 @@ class Api:
         self.lifespan = lifespan
         #: The threads small signed reads run on (others: the default pool of 40, as they may
         #: wait on an agent or a lock). Pure CPU under one interpreter lock gains nothing from
-        #: more threads than this; each extra one adds hand-offs (bench/calls.py, 32 clients).
+        #: more threads; each extra one adds hand-offs.
         self._reads = anyio.CapacityLimiter(READ_THREADS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -291,7 +291,11 @@ ONE_READ_MAX_PAIRS = 64
 
 def _one_read(command: registry.Command, request: auth.Request) -> bool:
     """Whether ``request`` runs in one read-only transaction: a signed (not session: resuming
-    one writes its idle timer), small request for a read-only command without a before step."""
+    one writes its idle timer), small request for a read-only command without a before step.
+
+    Such requests share one thread at the edge (``app.READ_THREADS``): a read-only command
+    must wait on nothing but the database (no agent exchange, no lock); one that would must
+    say ``writes=True`` or have a ``before`` step."""
     return (
         command.read_only
         and not command.public
