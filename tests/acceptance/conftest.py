@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -157,3 +158,25 @@ def client_env(running: Server) -> dict[str, str]:
         CLOUDSTACK_SECRET=running.secret_key,
     )
     return env
+
+
+def simulator_cluster(cs: Any) -> tuple[str, str, str]:
+    """A zone, a pod (10.1.0.10-250) and a Simulator cluster made through the API with ``cs``
+    (a ``cs.CloudStack``); their ids."""
+    zone = cs.createZone(name="z", dns1="8.8.8.8", internaldns1="10.0.0.2", networktype="Advanced")
+    pod = cs.createPod(
+        name="p",
+        zoneid=zone["zone"]["id"],
+        gateway="10.1.0.1",
+        netmask="255.255.255.0",
+        startip="10.1.0.10",
+        endip="10.1.0.250",
+    )["pod"]
+    cluster = cs.addCluster(
+        clustername="c",
+        clustertype="CloudManaged",
+        hypervisor="Simulator",
+        podid=pod["id"],
+        zoneid=zone["zone"]["id"],
+    )["cluster"][0]
+    return str(zone["zone"]["id"]), str(pod["id"]), str(cluster["id"])

@@ -13,7 +13,13 @@ import pytest
 from cs import CloudStack
 
 from tests import agent_processes
-from tests.acceptance.conftest import Server, free_port, start_server, stop_server
+from tests.acceptance.conftest import (
+    Server,
+    free_port,
+    simulator_cluster,
+    start_server,
+    stop_server,
+)
 
 pytestmark = [pytest.mark.acceptance]
 
@@ -36,26 +42,11 @@ def _wait_for(cs: CloudStack, host_id: str, state: str, within: float = 30) -> N
 
 
 def _add(cs: CloudStack, url: str, secret: str) -> dict[str, Any]:
-    zone = cs.createZone(name="z", dns1="8.8.8.8", internaldns1="10.0.0.2", networktype="Advanced")
-    pod = cs.createPod(
-        name="p",
-        zoneid=zone["zone"]["id"],
-        gateway="10.1.0.1",
-        netmask="255.255.255.0",
-        startip="10.1.0.10",
-        endip="10.1.0.250",
-    )["pod"]
-    cluster = cs.addCluster(
-        clustername="c",
-        clustertype="CloudManaged",
-        hypervisor="Simulator",
-        podid=pod["id"],
-        zoneid=zone["zone"]["id"],
-    )["cluster"][0]
+    zone_id, pod_id, cluster_id = simulator_cluster(cs)
     added = cs.addHost(
-        zoneid=zone["zone"]["id"],
-        podid=pod["id"],
-        clusterid=cluster["id"],
+        zoneid=zone_id,
+        podid=pod_id,
+        clusterid=cluster_id,
         hypervisor="Simulator",
         url=url,
         username="root",

@@ -18,7 +18,7 @@ import pytest
 from cs import CloudStack
 
 from tests import databases
-from tests.acceptance.conftest import Server, start_server, stop_server
+from tests.acceptance.conftest import Server, simulator_cluster, start_server, stop_server
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
@@ -31,27 +31,12 @@ def client(server: Server) -> CloudStack:
 
 
 def build_cloud(cs: CloudStack) -> None:
-    zone = cs.createZone(name="z", dns1="8.8.8.8", internaldns1="10.0.0.2", networktype="Advanced")
-    pod = cs.createPod(
-        name="p",
-        zoneid=zone["zone"]["id"],
-        gateway="10.1.0.1",
-        netmask="255.255.255.0",
-        startip="10.1.0.10",
-        endip="10.1.0.250",
-    )["pod"]
-    cluster = cs.addCluster(
-        clustername="c",
-        clustertype="CloudManaged",
-        hypervisor="Simulator",
-        podid=pod["id"],
-        zoneid=zone["zone"]["id"],
-    )["cluster"][0]
+    zone_id, pod_id, cluster_id = simulator_cluster(cs)
     for number in range(HOSTS):
         cs.addHost(
-            zoneid=zone["zone"]["id"],
-            podid=pod["id"],
-            clusterid=cluster["id"],
+            zoneid=zone_id,
+            podid=pod_id,
+            clusterid=cluster_id,
             hypervisor="Simulator",
             url=f"http://sim-{number}?maintainms={DRAIN_MS}",
             username="root",

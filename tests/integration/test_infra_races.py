@@ -17,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from cirrostack import errors
 from cirrostack.config import store
 from cirrostack.config.definitions import Scope
 from cirrostack.db import engine as db_engine
@@ -25,16 +24,11 @@ from cirrostack.db.models import infrastructure as models
 from cirrostack.infrastructure import hosts
 from tests import rows
 from tests.conftest import Database
+from tests.integration.test_integrity_races import Outcome, refused
 
 THREADS = 12
 
 Action = Callable[[Session, int], object]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: object = None
-    error: BaseException | None = None
 
 
 @dataclass(frozen=True)
@@ -82,14 +76,6 @@ def race(sessions: sessionmaker[Session], action: Action) -> list[Outcome]:
     for worker in workers:
         worker.join(timeout=120)
     return outcomes
-
-
-def refused(outcomes: list[Outcome]) -> list[str]:
-    """The losers' messages; fails on any error that is not a clear 431 refusal."""
-    unexpected = [o.error for o in outcomes if o.error is not None]
-    unexpected = [e for e in unexpected if not isinstance(e, errors.InvalidParameterValue)]
-    assert unexpected == [], unexpected
-    return [str(o.error) for o in outcomes if o.error is not None]
 
 
 def _insert(session: Session, place: Place, url: str) -> models.Host:

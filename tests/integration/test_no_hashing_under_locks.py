@@ -10,26 +10,15 @@ connection without waiting.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 
 from cirrostack.accounts import passwords
-from tests.cloud import PASSWORD, Cloud
+from cirrostack.api import dispatch
+from tests.cloud import PASSWORD, Cloud, Member
 from tests.databases import Database
-
-
-def _write_lock_free(path: str) -> bool:
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
+from tests.integration.test_no_work_under_locks import write_lock_free
 
 
 @pytest.fixture
@@ -41,11 +30,22 @@ def derivations(sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> I
 
     def derive(name: str, secret: bytes, salt: bytes, iterations: int, length: int) -> bytes:
         if iterations == passwords.ITERATIONS:
-            seen.append(_write_lock_free(path))
+            seen.append(write_lock_free(path))
         return real(name, secret, salt, iterations, length)
 
     monkeypatch.setattr(hashlib, "pbkdf2_hmac", derive)
     yield seen
+
+
+def _change_password(cloud: Cloud, member: Member, current: str) -> dispatch.Answer:
+    """``member`` sets a new password for itself, proving ``current``."""
+    return cloud.call(
+        member.keys,
+        "updateUser",
+        id=member.user_id,
+        password="A-new-Pa55word",
+        currentpassword=current,
+    )
 
 
 def test_a_user_proves_its_current_password_with_no_lock_held(
@@ -54,13 +54,7 @@ def test_a_user_proves_its_current_password_with_no_lock_held(
     cloud = Cloud(sqlite_database.sessions)
     member = cloud.member("changer", cloud.root_id)
     derivations.clear()
-    changed = cloud.call(
-        member.keys,
-        "updateUser",
-        id=member.user_id,
-        password="A-new-Pa55word",
-        currentpassword=PASSWORD,
-    )
+    changed = _change_password(cloud, member, PASSWORD)
     assert changed.status == 200, changed.body
     # the current password checked, the new one hashed: neither under the lock
     assert derivations == [True, True]
@@ -73,13 +67,7 @@ def test_a_wrong_current_password_is_refused_and_changes_nothing(
     cloud = Cloud(sqlite_database.sessions)
     member = cloud.member("guesser", cloud.root_id)
     derivations.clear()
-    refused = cloud.call(
-        member.keys,
-        "updateUser",
-        id=member.user_id,
-        password="A-new-Pa55word",
-        currentpassword="not-the-password",
-    )
+    refused = _change_password(cloud, member, "not-the-password")
     assert refused.status == 431, refused.body
     assert "Current password is incorrect" in str(refused.body)
     assert all(derivations), derivations

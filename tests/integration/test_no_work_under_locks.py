@@ -46,7 +46,7 @@ class Wire:
             self.most_at_once = max(self.most_at_once, self._in_flight)
         try:
             with self._probing:  # probes of parallel sends must not take the lock from each other
-                self.lock_free.append(_write_lock_free(self.path))
+                self.lock_free.append(write_lock_free(self.path))
             time.sleep(DELAY)
             if self.refuse_startups and isinstance(command, commands.StartupRoutingCommand):
                 raise transport_errors.AgentUnavailable(f"{to} does not answer")
@@ -59,7 +59,8 @@ class Wire:
         return self.inner.cancel(to, command_id)
 
 
-def _write_lock_free(path: str) -> bool:
+def write_lock_free(path: str) -> bool:
+    """Whether another connection could take SQLite's write lock on ``path`` right now."""
     probe = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         probe.execute("BEGIN IMMEDIATE")
