@@ -71,10 +71,20 @@ def take(session: Session, job_id: int) -> bool:
 
 
 def free(session: Session, job_ids: Sequence[int] | sa.Select[Any]) -> None:
-    """The jobs no longer run: their keys are free for the next claims."""
-    ids = job_ids if isinstance(job_ids, sa.Select) else list(job_ids)
-    session.execute(
-        sa.update(Key)
-        .where(Key.job_id.in_(ids), Key.running_key.is_not(None))
-        .values(running_key=None)
-    )
+    """The jobs no longer run: their keys are free for the next claims. A list of ids (every
+    finish) runs one prebuilt statement."""
+    if isinstance(job_ids, sa.Select):
+        session.execute(
+            sa.update(Key)
+            .where(Key.job_id.in_(job_ids), Key.running_key.is_not(None))
+            .values(running_key=None)
+        )
+    elif job_ids:
+        session.execute(_FREE, {"f_jobs": list(job_ids)})
+
+
+_FREE = (
+    sa.update(Key)
+    .where(Key.job_id.in_(sa.bindparam("f_jobs", expanding=True)), Key.running_key.is_not(None))
+    .values(running_key=None)
+)

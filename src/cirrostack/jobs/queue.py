@@ -78,6 +78,9 @@ class Claim:
     job_id: int
     attempt: int
     owner: int
+    #: The job may hold queue keys (False only when the claim saw it has none: its finish then
+    #: has no keys to free).
+    keyed: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ def claim(
     claims = []
     for job, attempt, first in sorted(taken):
         if first is None or keys.take(session, job):
-            claims.append(Claim(job, attempt, owner))
+            claims.append(Claim(job, attempt, owner, keyed=first is not None))
         else:  # a running job another claimer has not committed yet holds one of its keys
             session.execute(_UNCLAIM, {"u_job": job, "u_owner": owner, "u_attempt": attempt})
     return claims
@@ -295,7 +298,8 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
     if not outcome.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"job {claim_.job_id} attempt {claim_.attempt} is no longer this run's")
     holds.release_job(session, [claim_.job_id])
-    keys.free(session, [claim_.job_id])
+    if claim_.keyed:
+        keys.free(session, [claim_.job_id])
 
 
 def _finish_statement() -> sa.Update:

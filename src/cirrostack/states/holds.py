@@ -151,9 +151,13 @@ def held_by(session: Session, job_id: int) -> Sequence[tuple[str, int]]:
 
 
 def release_job(session: Session, job_ids: Sequence[int]) -> None:
-    """Forget every row the finished jobs ``job_ids`` held (the job engine, at finish)."""
+    """Forget every row the finished jobs ``job_ids`` held (the job engine, at finish: one
+    prebuilt statement, as it runs for every job)."""
     if job_ids:
-        session.execute(sa.delete(Held).where(Held.job_id.in_(list(job_ids))))
+        session.execute(_RELEASE, {"r_jobs": list(job_ids)})
+
+
+_RELEASE = sa.delete(Held).where(Held.job_id.in_(sa.bindparam("r_jobs", expanding=True)))
 
 
 def live_hold(model_id: sa.ColumnElement[Any], resource_type: str) -> sa.ColumnElement[bool]:
