@@ -154,7 +154,8 @@ def release_job(session: Session, job_ids: Sequence[int]) -> None:
     """Forget every row the finished jobs ``job_ids`` held (the job engine, at finish: one
     prebuilt statement, as it runs for every job)."""
     if job_ids:
-        session.execute(_RELEASE, {"r_jobs": list(job_ids)})
+        session.flush()  # records still pending in the session go first
+        session.connection().execute(_RELEASE, {"r_jobs": list(job_ids)})
 
 
 _RELEASE = sa.delete(Held).where(Held.job_id.in_(sa.bindparam("r_jobs", expanding=True)))
