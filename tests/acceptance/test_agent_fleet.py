@@ -13,6 +13,9 @@ the job; the monitor (ping.interval 1 s) makes it Alert, then Down; the other ag
 succeeds; no row is left transitional; the agent started again on the same data dir and port
 brings the host back Up.
 
+Agent frozen (SIGSTOP): its connections stay open, so only the inactivity timeout can tell;
+the job fails after it (2 s here), and the thawed agent abandons its drain.
+
 Server killed: each agent's next progress report cannot be delivered, so it abandons its drain
 (and says so in its log). The restarted server's reaper takes the job back when its lease
 (job.lease.seconds 5) runs out and runs it again (prepareHostForMaintenance is ``on_lost``
@@ -44,7 +47,7 @@ from tests.acceptance.conftest import (
     stop_server,
 )
 
-pytestmark = [pytest.mark.acceptance]
+pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
 #: How long each agent's simulated drain takes (ten steps, a Progress after each).
 DRAIN_MS = 3000
@@ -83,15 +86,33 @@ def _client(server: Server) -> CloudStack:
     return CloudStack(endpoint=server.url, key=server.api_key, secret=server.secret_key)
 
 
+#: What every test here runs with (the monitor's wait and the reaper's interval are read at
+#: start, so the server is started again after setting them).
+SETTINGS = {"ping.interval": "1", "job.lease.seconds": "5"}
+
+
+def _restarted(server: Server, settings: dict[str, str]) -> Server:
+    cs = _client(server)
+    for name, value in settings.items():
+        cs.updateConfiguration(name=name, value=value)
+    stop_server(server)
+    return start_server(server.data_dir)
+
+
 @pytest.fixture
 def configured(server: Server, request: pytest.FixtureRequest) -> Iterator[Server]:
-    """The server started again with ping.interval 1 s and job.lease.seconds 5 (the monitor's
-    wait and the reaper's interval are read at start)."""
-    cs = _client(server)
-    cs.updateConfiguration(name="ping.interval", value="1")
-    cs.updateConfiguration(name="job.lease.seconds", value="5")
-    stop_server(server)
-    running = start_server(server.data_dir)
+    """The server started again with ``SETTINGS``."""
+    running = _restarted(server, SETTINGS)
+    yield running
+    stop_server(running)
+    _print_log_on_failure(request, running)
+
+
+@pytest.fixture
+def impatient(server: Server, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """``configured``, and agent.command.inactivity.timeout 2 s from the start (the transports
+    read the value the monitor last read, so a change mid-test could miss a command)."""
+    running = _restarted(server, {**SETTINGS, "agent.command.inactivity.timeout": "2"})
     yield running
     stop_server(running)
     _print_log_on_failure(request, running)
@@ -260,3 +281,37 @@ def test_a_killed_server_is_reconciled_by_the_restarted_servers_reaper(
         _nothing_transitional(restarted.data_dir / "cloud.db")
     finally:
         stop_server(restarted)
+
+
+@pytest.mark.timeout(180)
+def test_a_frozen_agent_fails_its_job_after_the_inactivity_timeout(
+    impatient: Server, agents: list[Agent]
+) -> None:
+    """The transport cannot tell a frozen agent (SIGSTOP: its connections stay open) from a
+    slow one: the job fails once the drain shows no progress for
+    agent.command.inactivity.timeout. Thawed, the agent finds its drain's stream gone and
+    abandons it, and the host comes back Up."""
+    server = impatient
+    cs = _client(server)
+    frozen, kept = _add_hosts(cs, agents)
+    jobs = [
+        cs.prepareHostForMaintenance(id=host_id, fetch_result=False)["jobid"]
+        for host_id in (frozen, kept)
+    ]
+    _draining(cs, jobs)
+
+    agents[0].process.send_signal(signal.SIGSTOP)
+    try:
+        failed = _finished(cs, jobs[0])
+        assert failed["jobstatus"] == 2, failed
+        text = failed["jobresult"]["errortext"]
+        assert "showed no progress on MaintainCommand for 2 s" in text, text
+        assert _host(cs, frozen)["resourcestate"] == "Enabled"
+        assert _finished(cs, jobs[1])["jobstatus"] == 1
+        _status(cs, frozen, "Alert")
+    finally:
+        agents[0].process.send_signal(signal.SIGCONT)
+    _wait("the thawed agent abandons its drain", lambda: "(abandoned)" in agents[0].log())
+    _status(cs, frozen, "Up")
+    assert _host(cs, kept)["resourcestate"] == "Maintenance"
+    _nothing_transitional(server.data_dir / "cloud.db")
