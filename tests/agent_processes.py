@@ -1,5 +1,8 @@
 """Real ``cirrostack agent`` processes for tests: start one on a free port, read its
-agent.json, stop it (SIGTERM, or SIGKILL to play a crash)."""
+agent.json and its log, stop it (SIGTERM, or SIGKILL to play a crash).
+
+An agent's output goes to ``log_of(data_dir)`` (beside its data directory, appended to across
+restarts), so a test can read what it did and a pipe nobody reads never fills up."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -17,7 +21,36 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 def start(data_dir: Path, listen: str = "127.0.0.1:0", *extra: str) -> subprocess.Popen[bytes]:
     """Start an agent serving from ``data_dir``; returns once its agent.json names its url."""
     environment = {**os.environ, "PYTHONPATH": str(SRC)}
-    process = subprocess.Popen(
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with log_of(data_dir).open("ab") as output:
+        process = _spawn(data_dir, listen, extra, environment, output)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        url = _url(data_dir)
+        if url is not None and _listening(url):
+            return process
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the agent exited with {process.returncode}: {log_of(data_dir).read_text()}"
+            )
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the agent did not start within 20 s")
+
+
+def log_of(data_dir: Path) -> Path:
+    """Where the output of the agent serving from ``data_dir`` goes."""
+    return data_dir.parent / f"{data_dir.name}.log"
+
+
+def _spawn(
+    data_dir: Path,
+    listen: str,
+    extra: tuple[str, ...],
+    environment: dict[str, str],
+    output: IO[bytes],
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -32,20 +65,9 @@ def start(data_dir: Path, listen: str = "127.0.0.1:0", *extra: str) -> subproces
             *extra,
         ],
         env=environment,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        url = _url(data_dir)
-        if url is not None and _listening(url):
-            return process
-        if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"the agent exited with {process.returncode}: {output}")
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the agent did not start within 20 s")
 
 
 def identity(data_dir: Path) -> dict[str, str]:
@@ -64,8 +86,6 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
-    if process.stdout is not None:
-        process.stdout.close()
 
 
 def _url(data_dir: Path) -> str | None:

@@ -7,6 +7,12 @@ Everything is made through the same services the API uses, as the admin.
 
 "Once": the demo is seeded only if no zone of its name has ever existed (deleted ones count),
 so deleting the demo cloud is not undone by the next start.
+
+The two hosts are simulated **in the server's process** (their urls name no port): ``./run``
+stays one command, opens no port but the API's, starts no other process and leaves nothing
+running or to clean up when the server stops. A host whose agent is a ``cirrostack agent``
+process is added to the demo's cluster like any other (README, "Running an agent";
+docs/agents.md, "The demo's hosts").
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ def _offerings(session: Session, admin: access.Caller) -> None:
 def example(url: str) -> str:
     """What to type next, printed by ``serve --demo``."""
     return (
-        f"demo cloud: zone {ZONE}, 2 simulated hosts, offerings "
+        f"demo cloud: zone {ZONE}, 2 simulated hosts (in this process), offerings "
         f"{', '.join(name for name, *_ in SERVICE_OFFERINGS)} and Custom. Try:\n"
         '  eval "$(.venv/bin/cirrostack env)"\n'
         "  .venv/bin/cs listZones\n"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cs import CloudStack
 
-from tests.acceptance.conftest import start_server, stop_server
+from cirrostack import demo
+from cirrostack.agent.backends.simulator import BACKEND
+from tests import agent_processes
+from tests.acceptance.conftest import client_env, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.acceptance
 
@@ -67,4 +72,44 @@ def test_the_demo_cloud_is_seeded_once_and_the_printed_example_works(tmp_path: P
         assert cs.listZones()["count"] == 1
         assert len(cs.listHosts(type="Routing")["host"]) == 2
     finally:
+        stop_server(server)
+
+
+def test_an_agent_process_joins_the_demo_cloud_as_the_readme_says(tmp_path: Path) -> None:
+    """README "Running an agent": the demo's hosts are in the server's process (no agent
+    process runs for them), and an agent started beside it is added with the cs CLI into the
+    demo's cluster, found by name."""
+    data_dir = tmp_path / "var"
+    server = start_server(data_dir, extra=["--demo"])
+    agent_dir, listen = data_dir / "agent-1", f"127.0.0.1:{free_port()}"
+    agent = agent_processes.start(agent_dir, listen)
+    try:
+        env = client_env(server)
+
+        def cs(*arguments: str) -> dict[str, Any]:
+            done = subprocess.run(
+                [str(BIN / "cs"), *arguments], env=env, capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+            loaded: dict[str, Any] = json.loads(done.stdout)
+            return loaded
+
+        assert not any(BACKEND.parse_url(url).own_process for url in demo.HOST_URLS)
+        assert len(cs("listHosts", "type=Routing")["host"]) == 2
+        [cluster] = cs("listClusters", "name=Sandbox-simulator-cluster")["cluster"]
+        secret = json.loads((agent_dir / "agent.json").read_text())["secret"]
+        [added] = cs(
+            "addHost",
+            f"zoneid={cluster['zoneid']}",
+            f"podid={cluster['podid']}",
+            f"clusterid={cluster['id']}",
+            "hypervisor=Simulator",
+            "username=root",
+            f"url=http://{listen}",
+            f"password={secret}",
+        )["host"]
+        assert added["state"] == "Up" and added["clustername"] == "Sandbox-simulator-cluster"
+        assert len(cs("listHosts", "type=Routing")["host"]) == 3
+    finally:
+        agent_processes.stop(agent)
         stop_server(server)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cirrostack.config import keys, service
 from cirrostack.db.models import templates
 from cirrostack.jobs import clock, context, lease, queue, reaper, worker
+from cirrostack.protocol import messages
 from cirrostack.states import gate, holds, machines
 from tests.conftest import Database
 from tests.integration.test_job_lease_dynamic import eventually, remaining, set_lease
@@ -190,5 +191,20 @@ def test_activity_is_recorded_for_the_heartbeat(database: Database) -> None:
     with database.sessions() as session:
         context.JobContext(run, database.sessions, session).activity()
     with database.sessions() as session:
+        assert queue.renew(session, run, LEASE, active_within=HOUR)
+        session.commit()
+
+
+def test_agent_progress_is_the_jobs_progress_and_activity(database: Database) -> None:
+    with seeded(database) as session:
+        submit(session)
+        run = claim(session)
+    silent_since(database, run.job_id, 2 * HOUR)
+    with database.sessions() as session:
+        report = context.AgentProgress(context.JobContext(run, database.sessions, session))
+        report(messages.Progress(command_id="c-1", done=3, total=10, phase="draining"))
+        report(messages.Progress(command_id="c-1", done=0, total=0, phase="draining"))
+    with database.sessions() as session:
+        assert session.get_one(queue.Job, run.job_id).job_process_status == 30
         assert queue.renew(session, run, LEASE, active_within=HOUR)
         session.commit()

@@ -72,6 +72,26 @@ def test_maintenance_takes_the_time_the_knob_says() -> None:
     assert time.monotonic() - started >= 0.3
 
 
+def test_a_drain_reports_progress_in_ten_steps_and_stops_when_the_report_fails() -> None:
+    host = simulator.SimulatedHost(
+        simulator.Spec("g-1", "sim-1", "10.0.0.5", simulator.Knobs(maintain_ms=50))
+    )
+    seen: list[messages.Progress] = []
+    answer = host.handle(commands.MaintainCommand(), seen.append)
+    assert isinstance(answer, answers.MaintainAnswer) and answer.result
+    assert [(p.done, p.total, p.phase) for p in seen] == [(n, 10, "draining") for n in range(1, 11)]
+
+    def hung_up(report: messages.Progress) -> None:
+        seen.append(report)
+        if report.done == 2:
+            raise BrokenPipeError("the server left")
+
+    seen.clear()
+    abandoned = host.handle(commands.MaintainCommand(), hung_up)
+    assert isinstance(abandoned, answers.CancelledAnswer)
+    assert [p.done for p in seen] == [1, 2] and host.running() == []
+
+
 def test_a_simulated_host_reports_its_spec_at_startup() -> None:
     host = simulator.SimulatedHost(spec(cpus=8, speed=2400, memory=16 * GIB))
     report = host.handle(commands.StartupRoutingCommand(host_id=3, host_uuid="u-3"))

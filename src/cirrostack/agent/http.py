@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 
 from cirrostack.agent import work
-from cirrostack.protocol import codec, messages
+from cirrostack.protocol import answers, codec, messages
 from cirrostack.protocol import errors as protocol_errors
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(codec.encode(message).encode() + b"\n")
                 self.wfile.flush()
 
+        answer = self.server.agent.handle(command, line)
         try:
-            line(self.server.agent.handle(command, line))
+            line(answer)
         except OSError:  # the server hung up (it gave up, or it died): nothing to tell
-            log.info("the server left before the answer to %s", type(command).__name__)
+            # A command whose progress could not be delivered was abandoned (``work.Work``).
+            outcome = "abandoned" if isinstance(answer, answers.CancelledAnswer) else "finished"
+            log.info(
+                "the server left before the answer to %s %s (%s)",
+                type(command).__name__,
+                command.id,
+                outcome,
+            )
 
     def do_GET(self) -> None:
         if self._authorized():

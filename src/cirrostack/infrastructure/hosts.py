@@ -237,8 +237,9 @@ def maintain(
     uuid, name, target = host.uuid, host.name, maintain_target(connections, host)
     job.checkpoint()
     # The agent's progress reports are the job's activity: they keep its lease renewed while
-    # a long drain goes on (job.cancel.threshold.minutes, jobs/context.py).
-    drain(connections, target, name, lambda _report: job.activity())
+    # a long drain goes on (job.cancel.threshold.minutes, jobs/context.py), and queryAsyncJobResult
+    # shows how far it got (jobprocstatus).
+    drain(connections, target, name, context.AgentProgress(job))
     job.activity()
     return enter(session, by_uuid(session, uuid), job.fence())
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.jobs import lease, queue
+from cirrostack.protocol import messages
 
 #: ``activity()`` writes at most this often (seconds); it is called for every agent progress
 #: message, and the silence limit is counted in minutes.
@@ -104,3 +105,22 @@ class JobContext:
         """Whether cancelAsyncJob asked this run to stop (check at safe points)."""
         with self._sessions() as session:
             return queue.cancel_requested(session, self.claim)
+
+
+class AgentProgress:
+    """An agent command's progress callback (``transport.OnProgress``) for a job whose work is
+    that command: each report is activity, and one that moves the percentage (``done`` of
+    ``total``) is published as ``jobprocstatus``. Called in the sending thread, with no
+    transaction of the run open."""
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+        self._percent = 0
+
+    def __call__(self, report: messages.Progress) -> None:
+        percent = report.done * 100 // report.total if report.total > 0 else 0
+        if percent > self._percent:
+            self._percent = percent
+            self._job.progress(percent)
+        else:
+            self._job.activity()

@@ -23,6 +23,11 @@ crashed or its network went away), ``resume`` brings it back. A single host can 
 fail one kind of command (``SimulatedHost.fail``), which is what the ``configureSimulator`` API
 command does.
 
+A MaintainCommand (a host draining for maintenance) takes ``maintainms`` in ten steps,
+reporting Progress after each (``done`` steps of 10, phase ``draining``): the job that sent it
+shows it as ``jobprocstatus``, and an agent whose server hung up stops draining at the next
+step (its report cannot be delivered).
+
 CopyCommand is the simulator's long command: it "copies" ``size`` bytes in ten steps of
 ``copystepms`` milliseconds each, reporting Progress after each step, into a file under the
 host's work directory (``Fleet(workdir)``; in memory only when there is none). Cancelled, it
@@ -146,6 +151,8 @@ class Spec:
 STALL_SOURCE = "sim://stall"
 FAIL_SOURCE = "sim://fail"
 COPY_STEPS = 10
+#: A MaintainCommand with ``maintainms`` drains in this many steps, a Progress after each.
+DRAIN_STEPS = 10
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -184,7 +191,12 @@ class SimulatedHost(work.Agent):
         }
 
     def _maintain(self, job: work.Work) -> messages.Answer:
-        job.pause(self.spec.knobs.maintain_ms / 1000)
+        if self.spec.knobs.maintain_ms:
+            for step in range(1, DRAIN_STEPS + 1):
+                job.pause(self.spec.knobs.maintain_ms / 1000 / DRAIN_STEPS)
+                while self.muted.is_set():
+                    job.pause(0.02)
+                job.progress(step, DRAIN_STEPS, "draining")
         return answers.MaintainAnswer(will_migrate=False)
 
     def _copy(self, command: messages.Command, job: work.Work) -> messages.Answer:
