@@ -24,6 +24,7 @@ from cirrostack.infrastructure import (
     clusters,
     details,
     hosts,
+    maintenance,
     monitor,
     pods,
     simulation,
@@ -340,7 +341,7 @@ def test_maintenance_tells_the_agent_and_disables_capacity(world: World) -> None
     session = world.session
     host = world.add_host()
     assert host.guid is not None
-    hosts.prepare_maintenance(session, world.agents, host)
+    maintenance.prepare_maintenance(session, world.agents, host)
     assert host.resource_state == "Maintenance"
     simulated = world.agents.fleet.get(host.guid)
     assert simulated is not None and simulated.seen["MaintainCommand"] == 1
@@ -352,7 +353,7 @@ def test_maintenance_tells_the_agent_and_disables_capacity(world: World) -> None
         )
     )
     assert states == {"Disabled"}
-    hosts.cancel_maintenance(session, host)
+    maintenance.cancel_maintenance(session, host)
     assert host.resource_state == "Enabled"
     assert capacity.of_host(session, host.id)[capacity.CapacityType.CPU_CORE].total == 8
 
@@ -363,9 +364,9 @@ def test_a_refused_maintenance_changes_nothing_for_the_job_to_roll_back(world: W
     simulated = world.agents.fleet.get(host.guid)
     assert simulated is not None
     simulated.fail("MaintainCommand")
-    hosts.ask_maintenance(world.session, host)
+    maintenance.ask_maintenance(world.session, host)
     with pytest.raises(errors.ResourceUnavailable, match="did not accept maintenance"):
-        hosts.enter_maintenance(world.session, world.agents, host)
+        maintenance.enter_maintenance(world.session, world.agents, host)
     assert host.resource_state == "PrepareForMaintenance"
 
 

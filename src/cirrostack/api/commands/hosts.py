@@ -15,7 +15,7 @@ from cirrostack.api.views import hosts as host_views
 from cirrostack.api.views import infrastructure as views
 from cirrostack.db import base, transactions
 from cirrostack.db.models import infrastructure as models
-from cirrostack.infrastructure import agents, clusters, hosts, pods, simulation, zones
+from cirrostack.infrastructure import agents, clusters, hosts, maintenance, pods, simulation, zones
 from cirrostack.states import bindings
 
 
@@ -128,15 +128,15 @@ def delete_host(call: registry.Call) -> responses.Reply:
 def ask_maintenance(call: registry.Call) -> jobs.Instance:
     """At submit: the host goes PrepareForMaintenance together with its job."""
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
-    hosts.ask_maintenance(call.session, host)
+    maintenance.ask_maintenance(call.session, host)
     return jobs.Instance(_HOST, host.id, host.uuid)
 
 
 def enter_maintenance(call: registry.Call) -> responses.Reply:
     """In the job: the service drains the agent with no transaction open, then a fenced
-    Maintenance (``hosts.maintain``)."""
+    Maintenance (``maintenance.maintain``)."""
     host = hosts.by_uuid(call.session, call.get("id"))
-    host = hosts.maintain(call.session, _agents(call), host, call.job)
+    host = maintenance.maintain(call.session, _agents(call), host, call.job)
     return _host(call, _acted_on(call, host))
 
 
@@ -149,7 +149,7 @@ def find_host(call: registry.Call) -> jobs.Instance:
 def cancel_maintenance(call: registry.Call) -> responses.Reply:
     host = _acted_on(call, hosts.by_uuid(call.session, call.get("id")))
     fence = call.job.fence() if call.job is not None else None
-    return _host(call, hosts.cancel_maintenance(call.session, host, fence))
+    return _host(call, maintenance.cancel_maintenance(call.session, host, fence))
 
 
 def configure_simulator(call: registry.Call) -> responses.Reply:
