@@ -31,6 +31,10 @@ PATH = "/v1/command"
 CONTENT_TYPE = "application/x-ndjson"
 #: The largest command body accepted (commands are small; bulk data never crosses here).
 MAX_BODY = 1 << 20
+#: Seconds any one read or write of a connection may wait: a client that opens a connection
+#: and sends nothing (or a byte at a time) is closed, and so is a server that stopped reading
+#: a command's stream (the command is then abandoned, as when it hangs up).
+IO_TIMEOUT = 30.0
 
 
 class AgentServer(http.server.ThreadingHTTPServer):
@@ -38,10 +42,18 @@ class AgentServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], agent: work.Agent, secret: str) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        agent: work.Agent,
+        secret: str,
+        *,
+        io_timeout: float = IO_TIMEOUT,
+    ) -> None:
         super().__init__(address, _Handler)
         self.agent = agent
         self.expected = f"Bearer {secret}".encode()
+        self.io_timeout = io_timeout
 
     def use_tls(self, cert: Path, key: Path) -> None:
         """Serve HTTPS with the certificate chain ``cert`` and its private key ``key``."""
@@ -60,6 +72,10 @@ class AgentServer(http.server.ThreadingHTTPServer):
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: AgentServer
     protocol_version = "HTTP/1.0"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.io_timeout)  # each read and write of the socket
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
