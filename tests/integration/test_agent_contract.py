@@ -120,9 +120,9 @@ def test_startup_ready_and_ping(rig: Rig) -> None:
 def test_a_long_command_streams_progress_before_its_answer(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
     seen: list[messages.Progress] = []
-    copy = commands.CopyCommand(source="tpl", destination="vol-1", size=1000)
-    answer = base.exchange(rig.transport, rig.to, copy, answers.CopyAnswer, seen.append)
-    assert answer == answers.CopyAnswer(destination="vol-1", size=1000)
+    copy = commands.SimulatedCopyCommand(source="tpl", destination="vol-1", size=1000)
+    answer = base.exchange(rig.transport, rig.to, copy, answers.SimulatedCopyAnswer, seen.append)
+    assert answer == answers.SimulatedCopyAnswer(destination="vol-1", size=1000)
     assert [p.done for p in seen] == list(range(100, 1001, 100))
     assert {(p.command_id, p.total, p.phase) for p in seen} == {(copy.id, 1000, "copying")}
     assert rig.stored("vol-1") == 1000
@@ -130,13 +130,13 @@ def test_a_long_command_streams_progress_before_its_answer(rig: Rig) -> None:
 
 def test_a_cancelled_command_stops_and_removes_what_it_started(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
-    copy = commands.CopyCommand(source=simulator.STALL_SOURCE, destination="vol-2", size=1000)
+    copy = commands.SimulatedCopyCommand(source=simulator.STALL_SOURCE, destination="vol-2", size=1000)
     started = threading.Event()
     outcome: list[BaseException] = []
 
     def send() -> None:
         try:
-            base.exchange(rig.transport, rig.to, copy, answers.CopyAnswer, lambda _: started.set())
+            base.exchange(rig.transport, rig.to, copy, answers.SimulatedCopyAnswer, lambda _: started.set())
         except BaseException as exc:
             outcome.append(exc)
 
@@ -153,10 +153,10 @@ def test_a_cancelled_command_stops_and_removes_what_it_started(rig: Rig) -> None
 
 def test_silence_past_the_inactivity_timeout_cancels_and_fails(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
-    copy = commands.CopyCommand(source=simulator.STALL_SOURCE, destination="vol-3", size=1000)
+    copy = commands.SimulatedCopyCommand(source=simulator.STALL_SOURCE, destination="vol-3", size=1000)
     began = time.monotonic()
-    with pytest.raises(transport_errors.AgentTimedOut, match="no progress on CopyCommand"):
-        base.exchange(rig.transport, rig.to, copy, answers.CopyAnswer)
+    with pytest.raises(transport_errors.AgentTimedOut, match="no progress on SimulatedCopyCommand"):
+        base.exchange(rig.transport, rig.to, copy, answers.SimulatedCopyAnswer)
     assert time.monotonic() - began >= INACTIVITY
     deadline = time.monotonic() + 5
     while rig.stored("vol-3") is not None and time.monotonic() < deadline:
@@ -166,25 +166,25 @@ def test_silence_past_the_inactivity_timeout_cancels_and_fails(rig: Rig) -> None
 
 def test_progress_keeps_a_command_alive_past_the_inactivity_timeout(rig: Rig) -> None:
     # 10 steps of 0.3 s: 3 s in all, three times the inactivity timeout, never 1 s silent.
-    slow = commands.CopyCommand(source="tpl", destination="vol-4", size=10, wait=0)
+    slow = commands.SimulatedCopyCommand(source="tpl", destination="vol-4", size=10, wait=0)
     knobs = simulator.Knobs(copy_step_ms=300)
     startup = commands.StartupRoutingCommand(
         host_id=1, host_uuid="u-1", guid=GUID, name=TO.name, settings=knobs.to_details()
     )
     base.exchange(rig.transport, rig.to, startup, answers.StartupRoutingAnswer)
-    answer = base.exchange(rig.transport, rig.to, slow, answers.CopyAnswer)
+    answer = base.exchange(rig.transport, rig.to, slow, answers.SimulatedCopyAnswer)
     assert answer.size == 10
 
 
 def test_failure_answers_are_typed_agent_failures(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
-    failing = commands.CopyCommand(source=simulator.FAIL_SOURCE, destination="vol-5", size=100)
+    failing = commands.SimulatedCopyCommand(source=simulator.FAIL_SOURCE, destination="vol-5", size=100)
     with pytest.raises(transport_errors.AgentFailed, match="simulated copy failure of vol-5"):
-        base.exchange(rig.transport, rig.to, failing, answers.CopyAnswer)
+        base.exchange(rig.transport, rig.to, failing, answers.SimulatedCopyAnswer)
     assert rig.stored("vol-5") is None
-    bad_name = commands.CopyCommand(source="tpl", destination="../etc", size=1)
+    bad_name = commands.SimulatedCopyCommand(source="tpl", destination="../etc", size=1)
     with pytest.raises(transport_errors.AgentFailed, match="cannot copy to"):
-        base.exchange(rig.transport, rig.to, bad_name, answers.CopyAnswer)
+        base.exchange(rig.transport, rig.to, bad_name, answers.SimulatedCopyAnswer)
     with pytest.raises(transport_errors.BadAnswer, match="not ReadyAnswer"):
         base.exchange(rig.transport, rig.to, commands.PingCommand(host_id=1), answers.ReadyAnswer)
 
@@ -311,7 +311,7 @@ def test_a_frozen_agent_process_times_out_on_inactivity(tmp_path: Path) -> None:
             host_id=1, host_uuid="u-1", guid=GUID, name=TO.name, settings=slow
         )
         base.exchange(transport, TO, startup, answers.StartupRoutingAnswer)
-        copy = commands.CopyCommand(source="tpl", destination="vol-9", size=1000)
+        copy = commands.SimulatedCopyCommand(source="tpl", destination="vol-9", size=1000)
         frozen = threading.Event()
 
         def freeze(_: messages.Progress) -> None:
@@ -320,8 +320,8 @@ def test_a_frozen_agent_process_times_out_on_inactivity(tmp_path: Path) -> None:
                 process.send_signal(signal.SIGSTOP)
 
         began = time.monotonic()
-        with pytest.raises(transport_errors.AgentTimedOut, match="no progress on CopyCommand"):
-            base.exchange(transport, TO, copy, answers.CopyAnswer, freeze)
+        with pytest.raises(transport_errors.AgentTimedOut, match="no progress on SimulatedCopyCommand"):
+            base.exchange(transport, TO, copy, answers.SimulatedCopyAnswer, freeze)
         assert time.monotonic() - began >= INACTIVITY
         process.send_signal(signal.SIGCONT)
         deadline = time.monotonic() + 10

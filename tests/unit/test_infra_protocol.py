@@ -26,7 +26,7 @@ EXAMPLES: list[messages.Message] = [
         private_ip_address="10.0.0.5",
         settings={"simulator.cpunumber": "8"},
     ),
-    commands.CopyCommand(source="a", destination="b", size=10),
+    commands.SimulatedCopyCommand(source="a", destination="b", size=10),
     commands.CancelCommand(command_id="c-1"),
     answers.StartupRoutingAnswer(
         guid="g",
@@ -47,7 +47,7 @@ EXAMPLES: list[messages.Message] = [
     answers.PingAnswer(guid="g"),
     answers.MaintainAnswer(will_migrate=True, details="two VMs"),
     answers.UnsupportedAnswer(details="no"),
-    answers.CopyAnswer(destination="b", size=10),
+    answers.SimulatedCopyAnswer(destination="b", size=10),
     answers.CancelAnswer(command_id="c-1", found=True),
     answers.CancelledAnswer(details="cancelled"),
     answers.VersionRefused(details="no", spoken=(1, 2)),

@@ -121,8 +121,8 @@ def test_a_failed_answer_is_an_agent_failure_not_a_protocol_violation(
         base.exchange(
             transport,
             TO,
-            commands.CopyCommand(source=simulator.FAIL_SOURCE, destination="d", size=100),
-            answers.CopyAnswer,
+            commands.SimulatedCopyCommand(source=simulator.FAIL_SOURCE, destination="d", size=100),
+            answers.SimulatedCopyAnswer,
         )
     assert not isinstance(failed.value, transport_errors.BadAnswer)
     assert "simulated copy failure of d" in str(failed.value)

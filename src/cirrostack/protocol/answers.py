@@ -53,7 +53,7 @@ class MaintainAnswer(messages.Answer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CopyAnswer(messages.Answer):
+class SimulatedCopyAnswer(messages.Answer):
     """The copy is complete: ``size`` bytes are at ``destination``."""
 
     destination: str
@@ -96,7 +96,7 @@ ALL: tuple[type[messages.Answer], ...] = (
     ReadyAnswer,
     PingAnswer,
     MaintainAnswer,
-    CopyAnswer,
+    SimulatedCopyAnswer,
     CancelAnswer,
     CancelledAnswer,
     VersionRefused,

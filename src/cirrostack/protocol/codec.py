@@ -8,8 +8,10 @@ Anything else raises MalformedMessage, never a TypeError or KeyError.
 
 Beyond JSON's own values: an enum crosses as its value, a tuple as a list (rebuilt as a tuple,
 ``tuple[X, ...]`` or fixed-length), a datetime as ISO 8601 text with its UTC offset (a naive
-datetime is refused both ways: the two sides need not share a time zone), and a nested
-dataclass (a transfer object) as an object of its fields.
+datetime is refused both ways: the two sides need not share a time zone), a nested dataclass
+as an object of its fields, and a transfer object (``messages.TransferObject``) as that object
+wrapped in one key, its class name: ``{"NfsTO": {...}}``. A transfer-object field accepts only
+the classes its type names (one, or a union), chosen by that tag.
 """
 
 from __future__ import annotations
@@ -23,12 +25,19 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from cirrostack.protocol import answers, commands, errors, messages
+from cirrostack.protocol import answers, commands, errors, messages, storage
 
 #: Every message type a transport may carry, by its wire name.
 KNOWN: Mapping[str, type[messages.Message]] = {
     kind.__name__: kind
-    for kind in (*commands.ALL, messages.Answer, *answers.ALL, messages.Progress)
+    for kind in (
+        *commands.ALL,
+        *storage.COMMANDS,
+        messages.Answer,
+        *answers.ALL,
+        *storage.ANSWERS,
+        messages.Progress,
+    )
 }
 
 
@@ -46,11 +55,10 @@ def encode(message: messages.Message, known: Mapping[str, type[messages.Message]
 
 def _plain(value: object, where: str) -> object:
     """``value`` as JSON values (see the module docstring for the mapping)."""
+    if isinstance(value, messages.TransferObject):
+        return {type(value).__name__: _fields(value, where)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: _plain(getattr(value, field.name), f"{where}.{field.name}")
-            for field in dataclasses.fields(value)
-        }
+        return _fields(value, where)
     if isinstance(value, enum.Enum):
         return _plain(value.value, where)
     if isinstance(value, datetime.datetime):
@@ -64,6 +72,13 @@ def _plain(value: object, where: str) -> object:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise errors.MalformedMessage(f"{where}: {type(value).__name__} cannot cross the wire")
+
+
+def _fields(value: Any, where: str) -> dict[str, object]:
+    return {
+        field.name: _plain(getattr(value, field.name), f"{where}.{field.name}")
+        for field in dataclasses.fields(value)
+    }
 
 
 def decode(
@@ -108,6 +123,11 @@ def _required(field: dataclasses.Field[Any]) -> bool:
 
 def _value(value: object, hint: Any, where: str) -> object:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    tagged = _transfer_objects(hint)
+    if tagged:
+        if value is None and type(None) in args:
+            return None
+        return _tagged(value, tagged, where)
     if origin in (types.UnionType, typing.Union):
         return _union(value, args, where)
     if origin is list:
@@ -127,6 +147,30 @@ def _value(value: object, hint: Any, where: str) -> object:
     if hint is datetime.datetime:
         return _datetime(value, where)
     return _scalar(value, hint, where)
+
+
+def _transfer_objects(hint: Any) -> dict[str, type[Any]]:
+    """The transfer-object classes ``hint`` names (itself, or the members of a union other
+    than None), by class name; empty when it names none."""
+    union = typing.get_origin(hint) in (types.UnionType, typing.Union)
+    options = typing.get_args(hint) if union else (hint,)
+    return {
+        option.__name__: option
+        for option in options
+        if isinstance(option, type) and issubclass(option, messages.TransferObject)
+    }
+
+
+def _tagged(value: object, tagged: dict[str, type[Any]], where: str) -> object:
+    if not isinstance(value, dict) or len(value) != 1:
+        raise errors.MalformedMessage(f"{where}: expected {{<transfer object>: {{...}}}}")
+    ((name, body),) = value.items()
+    kind = tagged.get(name)
+    if kind is None:
+        raise errors.MalformedMessage(
+            f"{where}: {name!r} is not one of {', '.join(sorted(tagged))}"
+        )
+    return _dataclass(kind, body, f"{where}<{name}>")
 
 
 def _tuple(items: list[object], args: tuple[Any, ...], where: str) -> tuple[object, ...]:

@@ -53,12 +53,14 @@ class MaintainCommand(messages.Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CopyCommand(messages.Command):
-    """Copy ``size`` bytes from ``source`` to ``destination`` on the host (the shape of
-    CloudStack's CopyCommand between data stores, reduced to what a simulator can do).
+class SimulatedCopyCommand(messages.Command):
+    """The simulator's stand-in long command: "copy" ``size`` bytes from ``source`` to
+    ``destination`` in steps (CloudStack's CopyCommand between data stores is
+    ``protocol.storage.CopyCommand``; this one exists to exercise progress, cancel and
+    inactivity without storage).
 
     A long command: the agent reports Progress (bytes done of ``size``, phase ``copying``)
-    before its CopyAnswer, and on CancelCommand stops and removes the partial destination.
+    before its SimulatedCopyAnswer, and on CancelCommand stops and removes the partial destination.
     """
 
     source: str
@@ -79,6 +81,6 @@ ALL: tuple[type[messages.Command], ...] = (
     ReadyCommand,
     PingCommand,
     MaintainCommand,
-    CopyCommand,
+    SimulatedCopyCommand,
     CancelCommand,
 )

@@ -64,3 +64,13 @@ class Progress(Message):
     done: int
     total: int = 0
     phase: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferObject:
+    """Root of the transfer objects: plain data inside a message (a volume, a store, ...).
+
+    On the wire one crosses tagged with its class name, ``{"NfsTO": {fields}}`` (CloudStack's
+    GSON wrapper), so a field typed by a union of them (any store, any data object) is decoded
+    as the class the sender meant, never the first that happens to fit.
+    """

@@ -28,7 +28,7 @@ reporting Progress after each (``done`` steps of 10, phase ``draining``): the jo
 shows it as ``jobprocstatus``, and an agent whose server hung up stops draining at the next
 step (its report cannot be delivered).
 
-CopyCommand is the simulator's long command: it "copies" ``size`` bytes in ten steps of
+SimulatedCopyCommand is the simulator's long command: it "copies" ``size`` bytes in ten steps of
 ``copystepms`` milliseconds each, reporting Progress after each step, into a file under the
 host's work directory (``Fleet(workdir)``; in memory only when there is none). Cancelled, it
 stops at the next step and removes the partial file. Two sources behave on purpose, as
@@ -83,7 +83,7 @@ class Knobs:
     )
     #: How long preparing for maintenance takes (a host draining): lets jobs take real time.
     maintain_ms: int = field(default=0, metadata={"knob": _Range("maintainms", 0, 3_600_000)})
-    #: How long each of a CopyCommand's ten steps takes.
+    #: How long each of a SimulatedCopyCommand's ten steps takes.
     copy_step_ms: int = field(default=10, metadata={"knob": _Range("copystepms", 0, 3_600_000)})
 
     @classmethod
@@ -187,7 +187,7 @@ class SimulatedHost(work.Agent):
             commands.ReadyCommand: lambda _c, _w: answers.ReadyAnswer(),
             commands.PingCommand: lambda _c, _w: answers.PingAnswer(guid=self.spec.guid),
             commands.MaintainCommand: lambda _c, w: self._maintain(w),
-            commands.CopyCommand: self._copy,
+            commands.SimulatedCopyCommand: self._copy,
         }
 
     def _maintain(self, job: work.Work) -> messages.Answer:
@@ -200,7 +200,7 @@ class SimulatedHost(work.Agent):
         return answers.MaintainAnswer(will_migrate=False)
 
     def _copy(self, command: messages.Command, job: work.Work) -> messages.Answer:
-        assert isinstance(command, commands.CopyCommand)
+        assert isinstance(command, commands.SimulatedCopyCommand)
         name = command.destination
         if _FILE_NAME.fullmatch(name) is None or command.size < 0:
             return messages.Answer(result=False, details=f"cannot copy to {name!r}")
@@ -225,7 +225,7 @@ class SimulatedHost(work.Agent):
         except work.Cancelled:
             self._remove(name)
             raise
-        return answers.CopyAnswer(destination=name, size=command.size)
+        return answers.SimulatedCopyAnswer(destination=name, size=command.size)
 
     def _write(self, name: str, size: int) -> None:
         with self._lock:
