@@ -37,6 +37,7 @@ from cirrostack.api.commands import (
     roles,
     session,
     users,
+    volumes,
     zones,
 )
 from cirrostack.config import keys as config_keys
@@ -65,6 +66,7 @@ FAMILIES = (
     session.COMMANDS,
     users.COMMANDS,
     zones.COMMANDS,
+    volumes.COMMANDS,
 )
 
 

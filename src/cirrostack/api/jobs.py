@@ -159,6 +159,7 @@ class CommandBody:
             now=base.utcnow(),
             services=self.services,
             job=job,
+            instance_id=stored.instance_id,
         )
 
 

@@ -90,6 +90,9 @@ class Call:
     job: context.Job | None = None
     #: What the command's ``before`` step returned (None without one).
     prepared: Any = None
+    #: In a job: the internal id of the resource its ``prepare`` named (``jobs.Instance``), so
+    #: a create-type command's job finds the row its request created.
+    instance_id: int | None = None
 
     @property
     def who(self) -> access.Caller:

@@ -1,0 +1,1 @@
+"""Storage services on the management server: volumes, pools, templates on pools."""

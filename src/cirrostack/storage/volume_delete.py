@@ -1,0 +1,125 @@
+"""deleteVolume: a volume on no pool leaves at once; one on a pool is deleted there first.
+
+deleteVolume is sync (as in CloudStack), so the storage work runs in the command's ``before``
+step, which has no transaction open:
+
+1. a short transaction checks the volume (in reach, detached, Ready or already Destroy) and
+   moves it Ready → Destroy, and reads the pool's endpoint and transfer object;
+2. DeleteCommand on the pool's host, with no transaction open (a file already gone is a
+   success there);
+3. the command's own transaction (``delete``) moves it Destroy → Expunging → Expunged, gives
+   the pool's allocated capacity back and releases the owner's limits.
+
+If the DeleteCommand fails, the volume stays Destroy with its pool and file recorded, the
+agent's error is the answer, and a later deleteVolume tries again.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cirrostack import errors
+from cirrostack.accounts import access
+from cirrostack.db.models import storage as models
+from cirrostack.infrastructure import agents
+from cirrostack.protocol import messages
+from cirrostack.protocol import storage as protocol
+from cirrostack.states import gate
+from cirrostack.storage import allocated, pool_targets, volumes
+from cirrostack.transport import errors as transport_errors
+
+State = volumes.State
+
+
+class Wired(Protocol):
+    """What the composition root wired in (``api.registry.Services``): the agents."""
+
+    def need_agents(self) -> agents.Agents: ...
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What the ``before`` step did: the volume whose file is gone from its pool."""
+
+    volume_id: int
+
+
+@dataclass(frozen=True)
+class _Work:
+    volume_id: int
+    target: agents.Target
+    command: protocol.DeleteCommand
+
+
+def data_of(volume: models.Volume, pool: models.StoragePool) -> protocol.VolumeObjectTO:
+    """The volume as a transfer object on its pool."""
+    return protocol.VolumeObjectTO(
+        uuid=volume.uuid,
+        id=volume.id,
+        name=volume.name or volume.uuid,
+        volume_type=protocol.VolumeType(volume.volume_type)
+        if volume.volume_type in protocol.VolumeType.__members__.values()
+        else protocol.VolumeType.DATADISK,
+        data_store=pool_targets.store_of(pool),
+        size=volume.size or 0,
+        path=volume.path,
+        format=protocol.ImageFormat(volume.format.upper()) if volume.format else None,
+        provisioning_type=protocol.ProvisioningType(volume.provisioning_type),
+        account_id=volume.account_id,
+    )
+
+
+def remove_file(
+    sessions: sessionmaker[Session], services: Wired, caller: access.Caller, uuid: str
+) -> Removed | None:
+    """Steps 1 and 2 (deleteVolume's ``before`` step); None for a volume on no pool."""
+    with sessions() as session:
+        work = _destroy(session, caller, uuid)
+        session.commit()
+    if work is None:
+        return None
+    try:
+        pool_targets.exchange(services.need_agents(), work.target, work.command, messages.Answer)
+    except transport_errors.TransportError as exc:
+        raise errors.ResourceUnavailable(f"Failed to delete volume {uuid}: {exc}") from exc
+    return Removed(work.volume_id)
+
+
+def _destroy(session: Session, caller: access.Caller, uuid: str) -> _Work | None:
+    volume = volumes.by_uuid(session, caller, uuid)
+    if volume.pool_id is None:
+        return None
+    volumes.check_deletable(volume)
+    if State(volume.state) is State.Ready:
+        gate.transition(session, volume, volumes.Event.DestroyRequested, actor=caller)
+    elif State(volume.state) is not State.Destroy:
+        raise errors.ResourceUnavailable(
+            f"Volume {uuid} is {volume.state}: only Ready or destroyed volumes can be deleted"
+        )
+    pool = session.get_one(models.StoragePool, volume.pool_id)
+    target = pool_targets.target_for(session, pool)
+    return _Work(volume.id, target, protocol.DeleteCommand(data=data_of(volume, pool)))
+
+
+def delete(
+    session: Session,
+    caller: access.Caller,
+    volume: models.Volume,
+    removed: Removed | None,
+    now: datetime.datetime,
+) -> None:
+    """deleteVolume's transaction (step 3, or the whole of it for a volume on no pool)."""
+    if volume.pool_id is None:
+        volumes.delete_record(session, caller, volume, now)
+        return
+    if removed is None or removed.volume_id != volume.id:
+        raise errors.ResourceUnavailable(
+            f"Volume {volume.uuid} changed while it was being deleted: try again"
+        )
+    pool_id = volume.pool_id
+    volumes.expunge_record(session, volume, now, caller)
+    allocated.release(session, pool_id, volume.size or 0)
