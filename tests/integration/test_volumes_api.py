@@ -136,7 +136,7 @@ def test_limits_refuse_and_nothing_is_written(cloud: Cloud) -> None:
     cloud.ok(admin, "updateResourceLimit", resourcetype="2", max="1", account="u", domainid=domain)
     _create(cloud, user.keys, diskofferingid=fixed, zoneid=zone)
     code, text = _error(cloud, user.keys, "createVolume", diskofferingid=fixed, zoneid=zone)
-    assert code == 534, (code, text)
+    assert code == 535, (code, text)  # ResourceAllocationException
     assert "volume" in text
     cloud.ok(admin, "updateResourceLimit", resourcetype="2", max="5", account="u", domainid=domain)
     cloud.ok(admin, "updateResourceLimit", resourcetype="10", max="7", account="u", domainid=domain)
