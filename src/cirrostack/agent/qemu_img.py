@@ -204,8 +204,10 @@ def parse_info(text: str) -> ImageInfo:
     """``qemu-img info --output=json`` as an ImageInfo; QemuImgError if it is not that."""
     try:
         raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise TypeError(f"expected an object, got {type(raw).__name__}")
         return _image_info(raw)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise QemuImgError(f"qemu-img info gave an answer that cannot be read: {exc}") from None
 
 
