@@ -22,6 +22,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from cirrostack.agent import checksum as checksum_module
 from cirrostack.agent import image_header, ingest_errors, qemu_img, url_check
 
 _CHUNK = 1024 * 1024
+_REPORT_EVERY = 0.5
 _USER_AGENT = "cirrostack-agent"
 
 Progress = Callable[[int, int], None]
@@ -180,6 +182,7 @@ def _stream(
     cancel: threading.Event | None,
 ) -> tuple[int, str]:
     digest = checksum_module.hasher(algorithm)
+    report = _throttled(progress, total)
     done = 0
     while chunk := response.read1(_CHUNK):
         done += len(chunk)
@@ -188,14 +191,29 @@ def _stream(
         digest.update(chunk)
         out.write(chunk)
         _raise_if_cancelled(cancel)
-        if progress is not None:
-            progress(done, total)
+        report(done, final=False)
     _raise_if_cancelled(cancel)
     if total and done != total:
         raise ingest_errors.DownloadFailed(
             f"the connection closed after {done} of the {total} bytes announced"
         )
+    report(done, final=True)
     return done, digest.hexdigest()
+
+
+def _throttled(progress: Progress | None, total: int) -> Callable[..., None]:
+    """Report progress at most every ``_REPORT_EVERY`` seconds, and once at the end: a socket
+    read returns a few KiB, and each report may become a message to the server."""
+    last = -_REPORT_EVERY
+
+    def report(done: int, *, final: bool) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if progress is not None and (final or now - last >= _REPORT_EVERY):
+            last = now
+            progress(done, total)
+
+    return report
 
 
 def _raise_if_cancelled(cancel: threading.Event | None) -> None:
