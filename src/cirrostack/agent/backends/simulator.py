@@ -15,6 +15,8 @@ memory          8589934592       1 MiB .. 1 PiB            RAM in bytes (default
 localstorage    107374182400     0 .. 1 EiB                local disk in bytes (100 GiB)
 maintainms      0                0 .. 3600000              milliseconds a MaintainCommand takes
 copystepms      10               0 .. 3600000              milliseconds per tenth of a copy
+                                                           (and per 64 MiB chunk of a storage
+                                                           copy)
 ==============  ===============  ========================  ===============================
 
 ``Fleet`` holds the simulated hosts of a process by guid. It is the in-process transport's
@@ -289,9 +291,16 @@ class SimulatedHost(work.Agent):
         with self._lock:
             if self._storage is None:
                 self._storage = processor.Processor(
-                    self.storage_site(), plugins.resolved_storage(), qemu_img.QemuImg(), self
+                    self.storage_site(),
+                    plugins.resolved_storage(),
+                    qemu_img.QemuImg(),
+                    self,
+                    pace=self._pace,
                 )
             return self._storage
+
+    def _pace(self, job: work.Work) -> None:
+        job.pause(self.spec.knobs.copy_step_ms / 1000)
 
     def attach(self, vm_name: str, disk: storage.DiskTO, file: Path) -> None:
         """Record ``file`` as ``vm_name``'s disk ``disk.disk_seq`` (processor.Attacher)."""

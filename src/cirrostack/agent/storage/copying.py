@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cirrostack.agent import work
@@ -22,8 +22,15 @@ CHUNK = 64 * 1024**2
 PHASE = "copying"
 
 
-def copy_file(source: Path, dest: Path, job: work.Work, chunk: int = CHUNK) -> int:
-    """Copy ``source`` to a new file ``dest``; the bytes of the copy. Raises OSError (ENOSPC
+def copy_file(
+    source: Path,
+    dest: Path,
+    job: work.Work,
+    chunk: int = CHUNK,
+    pace: Callable[[work.Work], None] | None = None,
+) -> int:
+    """Copy ``source`` to a new file ``dest``; the bytes of the copy. ``pace`` is called after
+    each chunk (a simulated host slows its copies down with it). Raises OSError (ENOSPC
     included) and work.Cancelled; ``dest`` is left for the caller to remove on failure."""
     with source.open("rb") as reader, dest.open("xb") as writer:
         size = os.fstat(reader.fileno()).st_size
@@ -37,6 +44,8 @@ def copy_file(source: Path, dest: Path, job: work.Work, chunk: int = CHUNK) -> i
                     break
                 offset += moved
                 job.progress(offset, size, PHASE)
+                if pace is not None:
+                    pace(job)
         os.ftruncate(writer.fileno(), size)
         os.fsync(writer.fileno())
     job.progress(size, size, PHASE)

@@ -58,13 +58,16 @@ class Processor:
         loaded: drivers.Drivers,
         qemu: qemu_img.QemuImg,
         attacher: Attacher,
+        pace: Callable[[work.Work], None] | None = None,
     ) -> None:
+        """``pace``: called after each chunk of a plain copy (a simulated host's copy speed)."""
         from cirrostack.agent.storage import fetch, transfer
 
         self.site = site
         self.drivers = loaded
         self.qemu = qemu
         self.attacher = attacher
+        self.pace = pace
         self._handlers: dict[type[messages.Command], Handler] = {
             storage.CreateObjectCommand: self._create,
             storage.CopyCommand: lambda c, w: transfer.copy(self, _is(c, storage.CopyCommand), w),

@@ -137,13 +137,13 @@ def _file_to_file(
     if not file.is_file():
         raise errors.Missing(f"{source.data.path} is not on {outputs.what(source.where)}")
     if source.image_format is storage.ImageFormat.ISO:
-        copying.copy_file(file, temp, job)
+        copying.copy_file(file, temp, job, pace=processor.pace)
         return
     info = processor.info(file, source.qemu_format)
     _check(source, info)
     plain = info.backing_file is None and info.data_file is None
     if plain and source.qemu_format == target.qemu_format:
-        copying.copy_file(file, temp, job)
+        copying.copy_file(file, temp, job, pace=processor.pace)
         return
     processor.qemu.convert(
         file,
