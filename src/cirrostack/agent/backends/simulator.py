@@ -335,7 +335,11 @@ class SimulatedHost(work.Agent):
         if failing:
             return messages.Answer(result=False, details=f"simulated failure of {name}")
         if type(command) in storage.COMMANDS:
-            return self.storage_processor().run(command, job)
+            try:
+                runner = self.storage_processor()
+            except qemu_img.QemuImgError as exc:  # qemu-img is not installed here
+                return messages.Answer(result=False, details=str(exc))
+            return runner.run(command, job)
         handler = self._handlers.get(type(command))
         if handler is None:
             return answers.UnsupportedAnswer(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from cirrostack.agent import qemu_img, work
+from cirrostack.agent import ingest_errors, qemu_img, work
 from cirrostack.agent.storage import catalogue, drivers, errors, naming, outputs
 from cirrostack.protocol import messages, storage
 
@@ -94,7 +94,7 @@ class Processor:
             return self._handlers[type(command)](command, job)
         except qemu_img.Cancelled:
             raise work.Cancelled(job.command_id) from None
-        except (errors.StorageError, qemu_img.QemuImgError) as exc:
+        except (errors.StorageError, qemu_img.QemuImgError, ingest_errors.IngestError) as exc:
             return messages.Answer(result=False, details=_reason(exc))
         except OSError as exc:
             return messages.Answer(result=False, details=f"{type(command).__name__}: {exc}")
