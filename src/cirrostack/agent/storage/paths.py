@@ -2,8 +2,8 @@
 
 The server builds paths from uuids and ids, never from user text; the agent checks them anyway
 before it touches a file: no absolute path, no ``..`` segment, no NUL or control character, no
-backslash, nothing empty; and once resolved (symbolic links followed) the file must still lie
-inside the store's root.
+backslash, no segment starting with ``-``, nothing empty; and once resolved (symbolic links
+followed) the file must still lie inside the store's root.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path, PurePosixPath
 
 from cirrostack.agent.storage import errors
 
-_SEGMENT = re.compile(r"[A-Za-z0-9_.+=@,-]{1,255}")
+#: A segment never starts with "-": no tool downstream may read it as an option.
+_SEGMENT = re.compile(r"[A-Za-z0-9_.+=@,][A-Za-z0-9_.+=@,-]{0,254}")
 MAX_LENGTH = 1024
 
 
