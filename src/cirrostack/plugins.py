@@ -108,8 +108,9 @@ class Backend(Protocol):
         """What addHost's ``url`` says; ValueError (with the reason) for one it cannot use."""
         ...
 
-    def in_process(self) -> InProcess | None:
-        """A fresh set of in-process agents, or None when the backend has none."""
+    def in_process(self, workdir: Path | None = None) -> InProcess | None:
+        """A fresh set of in-process agents, or None when the backend has none; ``workdir``:
+        where they keep their files (storage pools, copies), None for a temporary place."""
         ...
 
     def agent(self, workdir: Path) -> work.Agent:

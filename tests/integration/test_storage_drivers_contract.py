@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -521,3 +522,26 @@ def test_a_full_pool_answers_insufficient_space_and_keeps_nothing(
     dest = replace(template, image_data_store=to, path=None)
     rig.refused(st.CopyCommand(src=template, dest=dest), f"insufficient space on pool {to.uuid}")
     assert leftovers(root) == [], details
+
+
+def test_two_copies_of_one_template_at_once_both_make_it_whole(
+    rig: Rig, pool: tuple[Any, Path], store: Store, tmp_path: Path
+) -> None:
+    to, root = pool
+    source = image(tmp_path, "raw", size=32 * MIB, data=16)
+    template = template_on(store, source, st.ImageFormat.RAW)
+    dest = replace(template, image_data_store=to, path=None)
+    results: list[messages.Answer] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(rig.run(st.CopyCommand(src=template, dest=dest)))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [answer.result for answer in results] == [True, True], results
+    assert (root / template.uuid).read_bytes() == source.read_bytes()
+    assert leftovers(root) == [template.uuid]

@@ -493,9 +493,10 @@ class SimulatorBackend:
             values.setdefault(key.lower(), value)
         return HostUrl(machine, Knobs.parse(values).to_details(), own_process)
 
-    def in_process(self) -> Fleet:
-        """A fresh fleet of simulated hosts for the server's process."""
-        return Fleet()
+    def in_process(self, workdir: Path | None = None) -> Fleet:
+        """A fresh fleet of simulated hosts for the server's process, keeping its files in
+        ``workdir`` (None: a temporary directory made when first needed)."""
+        return Fleet(workdir)
 
     def agent(self, workdir: Path) -> SimulatedHost:
         """The simulated host a ``cirrostack agent --backend simulator`` process serves: it

@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import subprocess
+import threading
 import urllib.parse
 import uuid
 from collections.abc import Sequence
@@ -87,9 +88,18 @@ class Mounter(Protocol):
 
 
 class SystemMounter:
-    """The real thing: mount(8) and umount(8); needs root. Not run by the tests here."""
+    """The real thing: mount(8) and umount(8); needs root. Not run by the tests here. Mounts
+    and unmounts of one host go one at a time (CloudStack serialises them too, CLOUDSTACK-4459).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
 
     def mount(self, source: Export, target: Path, options: Sequence[str] = ()) -> None:
+        with self._lock:
+            self._mount(source, target, options)
+
+    def _mount(self, source: Export, target: Path, options: Sequence[str]) -> None:
         if self.mounted(target):
             return
         for option in options:
@@ -104,8 +114,9 @@ class SystemMounter:
             raise errors.NotMounted(f"{source.source} is not mounted at {target} after mount")
 
     def unmount(self, target: Path) -> None:
-        if self.mounted(target):
-            self._run(["umount", "--", str(target)])
+        with self._lock:
+            if self.mounted(target):
+                self._run(["umount", "--", str(target)])
 
     def mounted(self, target: Path) -> bool:
         return os.path.ismount(target)
@@ -130,12 +141,17 @@ class StandInMounter:
 
     def __init__(self, exports: Path) -> None:
         self.exports = exports
+        self._lock = threading.Lock()
 
     def directory(self, source: Export) -> Path:
         """Where the stand-in server keeps ``source``'s files."""
         return self.exports / source.host / source.path.strip("/")
 
     def mount(self, source: Export, target: Path, options: Sequence[str] = ()) -> None:
+        with self._lock:
+            self._mount(source, target)
+
+    def _mount(self, source: Export, target: Path) -> None:
         served = self.directory(source)
         served.mkdir(parents=True, exist_ok=True)
         if self.mounted(target):
@@ -155,9 +171,10 @@ class StandInMounter:
         _marker(target).write_text(source.source)
 
     def unmount(self, target: Path) -> None:
-        _marker(target).unlink(missing_ok=True)
-        if target.is_symlink():
-            target.unlink()
+        with self._lock:
+            _marker(target).unlink(missing_ok=True)
+            if target.is_symlink():
+                target.unlink()
 
     def mounted(self, target: Path) -> bool:
         try:

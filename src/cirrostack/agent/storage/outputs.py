@@ -1,6 +1,7 @@
 """Output that is all or nothing: a new file is written under a temporary name beside its final
-one and renamed when complete, so a failed, cancelled or full-disk command leaves no partial
-file and no directory it made; and the error kinds the processor answers with.
+one (``<name>.<random>.part``) and renamed when complete, so a failed, cancelled or full-disk
+command leaves no partial file and no directory it made; and the error kinds the processor
+answers with.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,8 +27,8 @@ def partial(dest: Path) -> Iterator[Path]:
     removed (with the directories made for it) when it raises."""
     made = _missing_parents(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.with_name(dest.name + PART_SUFFIX)
-    temp.unlink(missing_ok=True)
+    # A name of its own: two commands writing the same destination never share a temporary.
+    temp = dest.with_name(f"{dest.name}.{uuid.uuid4().hex[:12]}{PART_SUFFIX}")
     try:
         yield temp
         os.replace(temp, dest)
