@@ -17,11 +17,13 @@ MiB = 1024 * 1024
 
 
 def _raw_with_data(path: Path, size: int, data: int) -> None:
-    """A sparse raw image of ``size`` bytes whose first ``data`` bytes are random."""
+    """A sparse raw image of ``size`` bytes whose first ``data`` bytes are not zero (one random
+    MiB repeated: qemu-img copies it all the same)."""
+    block = os.urandom(MiB)
     with path.open("wb") as image:
         image.truncate(size)
         for _ in range(data // MiB):
-            image.write(os.urandom(MiB))
+            image.write(block)
 
 
 def test_create_then_info(qemu_img: qi.QemuImg, tmp_path: Path) -> None:
@@ -86,6 +88,24 @@ def test_a_cancelled_convert_is_killed(qemu_img: qi.QemuImg, tmp_path: Path) -> 
     cancel.set()
     with pytest.raises(qi.Cancelled, match="convert was cancelled"):
         qemu_img.convert(src, "raw", tmp_path / "dest.qcow2", "qcow2", cancel=cancel)
+
+
+def test_a_convert_cancelled_while_running_stops(qemu_img: qi.QemuImg, tmp_path: Path) -> None:
+    src = tmp_path / "src.raw"
+    _raw_with_data(src, 256 * MiB, 128 * MiB)
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def cancel_once_started(done: int, total: int) -> None:
+        seen.append(done)
+        if done > 0:
+            cancel.set()
+
+    with pytest.raises(qi.Cancelled):
+        qemu_img.convert(
+            src, "raw", tmp_path / "d.qcow2", "qcow2", progress=cancel_once_started, cancel=cancel
+        )
+    assert seen and seen[-1] < 256 * MiB
 
 
 def test_resize_grows_and_shrinks_only_when_asked(qemu_img: qi.QemuImg, tmp_path: Path) -> None:

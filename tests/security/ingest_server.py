@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -67,17 +68,20 @@ class Server:
 
 
 @contextmanager
-def serving() -> Iterator[Server]:
-    """A threading HTTP server on 127.0.0.1 and a free port, stopped afterwards."""
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """A threading HTTP server on 127.0.0.1 and a free port (HTTPS with ``tls``), stopped after."""
     routes: dict[str, Route] = {}
     seen: list[tuple[str, str]] = []
     handler = type("Handler", (_Handler,), {"routes": routes, "seen": seen})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{server.server_address[1]}", routes, seen)
+        scheme = "http" if tls is None else "https"
+        yield Server(f"{scheme}://127.0.0.1:{server.server_address[1]}", routes, seen)
     finally:
         server.shutdown()
         server.server_close()

@@ -6,7 +6,9 @@ the same URL is refused before any connection (the server sees no request).
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -208,3 +210,22 @@ def test_a_name_with_shell_characters_is_refused(
     with pytest.raises(ingest_errors.UrlRefused, match="unsafe characters"):
         ingest.download(f"{server.base}{path}", store / "t", allowed_internal=LOOPBACK)
     assert server.seen == [] and _left(store) == []
+
+
+def test_a_missing_destination_directory_is_a_clear_error(
+    server: ingest_server.Server, tmp_path: Path
+) -> None:
+    with pytest.raises(ingest_errors.DownloadFailed, match="cannot write the download"):
+        ingest.download(
+            f"{server.base}/good.qcow2", tmp_path / "no" / "t", allowed_internal=LOOPBACK
+        )
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_store_is_its_own_kind(code: int, tmp_path: Path) -> None:
+    error = ingest.write_error(OSError(code, os.strerror(code)), tmp_path)
+    assert isinstance(error, ingest_errors.NoSpace) and str(tmp_path) in str(error)
+    assert (
+        type(ingest.write_error(OSError(errno.EIO, "I/O"), tmp_path))
+        is ingest_errors.DownloadFailed
+    )

@@ -7,7 +7,10 @@ checked, with the name only in the Host header.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,48 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
 def test_host_header_keeps_a_non_default_port_and_brackets_ipv6() -> None:
     checked = url_check.CheckedUrl("u", "https", "2001:db8::1", 8443, "/", "2001:db8::1")
     assert checked.host_header == "[2001:db8::1]:8443"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for the name ``localhost`` only (made with openssl)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_https_verifies_the_name_while_connecting_to_the_checked_address(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    if {info[4][0] for info in socket.getaddrinfo("localhost", 80)} != {"127.0.0.1"}:
+        pytest.skip("localhost does not resolve to 127.0.0.1 alone on this machine")
+    cert, key = certificate
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    with ingest_server.serving(tls=served) as server:
+        server.routes["/t.qcow2"] = Route(b"secret bytes")
+        port = server.base.rsplit(":", 1)[1]
+        got = ingest.download(
+            f"https://localhost:{port}/t.qcow2",
+            tmp_path / "t",
+            allowed_internal=("127.0.0.0/8",),
+            ssl_context=trusting,
+        )
+        assert got.size == 12 and server.seen == [("/t.qcow2", f"localhost:{port}")]
+        with pytest.raises(ingest_errors.DownloadFailed, match="cannot connect"):
+            ingest.download(
+                f"https://127.0.0.1:{port}/t.qcow2",
+                tmp_path / "u",
+                allowed_internal=("127.0.0.0/8",),
+                ssl_context=trusting,
+            )
+    assert not (tmp_path / "u").exists()

@@ -16,12 +16,14 @@ Errors: ``agent.ingest_errors`` for URLs and downloads, ``qemu_img.Refused`` for
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.client
 import os
 import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from cirrostack.agent import checksum as checksum_module
 from cirrostack.agent import image_header, ingest_errors, qemu_img, url_check
 
 _CHUNK = 1024 * 1024
+_REPORT_EVERY = 0.5
 _USER_AGENT = "cirrostack-agent"
 
 Progress = Callable[[int, int], None]
@@ -72,31 +75,62 @@ def download(
     declared = checksum_module.parse(checksum) if checksum else None
     checked = check_url(url, allowed_internal)
     algorithm = declared.algorithm if declared else "MD5"
-    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            size, digest = _fetch(
-                checked, out, algorithm, max_size, progress, cancel, inactivity, ssl_context
-            )
-            out.flush()
-            os.fsync(out.fileno())
+    with _PartFile.beside(dest) as part:
+        size, digest = _fetch(
+            checked, part.write, algorithm, max_size, progress, cancel, inactivity, ssl_context
+        )
         computed = checksum_module.Checksum(algorithm, digest)
         if declared is not None and not declared.matches(computed):
             raise ingest_errors.ChecksumMismatch(
                 f'checksum "{computed}" did not match the given value "{declared}"'
             )
-        os.replace(temp, dest)
-        _fsync_directory(dest.parent)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+        part.commit()
     return Downloaded(dest, size, str(computed))
+
+
+class _PartFile:
+    """A hidden temporary file beside the destination: renamed into place by ``commit`` after
+    an fsync, removed on any other way out. Write failures become IngestErrors."""
+
+    def __init__(self, dest: Path, out: BinaryIO, temp: Path) -> None:
+        self._dest, self._out, self._temp = dest, out, temp
+
+    @classmethod
+    @contextlib.contextmanager
+    def beside(cls, dest: Path) -> Iterator[_PartFile]:
+        try:
+            fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        except OSError as exc:
+            raise write_error(exc, dest.parent) from exc
+        temp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                yield cls(dest, out, temp)
+        finally:
+            temp.unlink(missing_ok=True)  # gone already once committed
+
+    def write(self, chunk: bytes) -> None:
+        with self._mapped():
+            self._out.write(chunk)
+
+    def commit(self) -> None:
+        with self._mapped():
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            os.replace(self._temp, self._dest)
+            _fsync_directory(self._dest.parent)
+
+    @contextlib.contextmanager
+    def _mapped(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise write_error(exc, self._dest.parent) from exc
 
 
 def _fetch(
     checked: url_check.CheckedUrl,
-    out: BinaryIO,
+    write: Callable[[bytes], None],
     algorithm: str,
     max_size: int | None,
     progress: Progress | None,
@@ -104,7 +138,7 @@ def _fetch(
     inactivity: float,
     ssl_context: ssl.SSLContext | None,
 ) -> tuple[int, str]:
-    """Stream the body into ``out``; return its size and hex digest."""
+    """Stream the body to ``write``; return its size and hex digest."""
     connection = _connection(checked, inactivity, ssl_context)
     try:
         try:
@@ -117,7 +151,7 @@ def _fetch(
             try:
                 response = _get(connection, checked)
                 total = _expected_length(response, max_size)
-                return _stream(response, out, algorithm, total, max_size, progress, cancel)
+                return _stream(response, write, algorithm, total, max_size, progress, cancel)
             except TimeoutError:
                 _raise_if_cancelled(cancel)
                 raise ingest_errors.DownloadInactive(
@@ -172,7 +206,7 @@ def _expected_length(response: http.client.HTTPResponse, max_size: int | None) -
 
 def _stream(
     response: http.client.HTTPResponse,
-    out: BinaryIO,
+    write: Callable[[bytes], None],
     algorithm: str,
     total: int,
     max_size: int | None,
@@ -180,22 +214,45 @@ def _stream(
     cancel: threading.Event | None,
 ) -> tuple[int, str]:
     digest = checksum_module.hasher(algorithm)
+    report = _throttled(progress, total)
     done = 0
     while chunk := response.read1(_CHUNK):
         done += len(chunk)
         if max_size is not None and done > max_size:
             raise ingest_errors.TooLarge(f"more than the {max_size} bytes allowed were sent")
         digest.update(chunk)
-        out.write(chunk)
+        write(chunk)
         _raise_if_cancelled(cancel)
-        if progress is not None:
-            progress(done, total)
+        report(done, final=False)
     _raise_if_cancelled(cancel)
     if total and done != total:
         raise ingest_errors.DownloadFailed(
             f"the connection closed after {done} of the {total} bytes announced"
         )
+    report(done, final=True)
     return done, digest.hexdigest()
+
+
+def _throttled(progress: Progress | None, total: int) -> Callable[..., None]:
+    """Report progress at most every ``_REPORT_EVERY`` seconds, and once at the end: a socket
+    read returns a few KiB, and each report may become a message to the server."""
+    last = -_REPORT_EVERY
+
+    def report(done: int, *, final: bool) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if progress is not None and (final or now - last >= _REPORT_EVERY):
+            last = now
+            progress(done, total)
+
+    return report
+
+
+def write_error(exc: OSError, directory: Path) -> ingest_errors.IngestError:
+    """A failure to write the download as the error it means (a full store is its own kind)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ingest_errors.NoSpace(f"no space left in {directory} for the download")
+    return ingest_errors.DownloadFailed(f"cannot write the download in {directory}: {exc}")
 
 
 def _raise_if_cancelled(cancel: threading.Event | None) -> None:

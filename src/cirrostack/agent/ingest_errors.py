@@ -8,6 +8,7 @@
      ├── DownloadFailed    the server's answer cannot be used: a status, a broken connection
      │    └── Redirected   a 3xx answer: redirects are never followed (CVE-2024-29007)
      ├── TooLarge          more bytes than the bound, announced or read
+     ├── NoSpace           the destination filled up (ENOSPC, EDQUOT)
      ├── ChecksumMismatch  the bytes do not hash to the declared checksum
      ├── DownloadInactive  no byte arrived for ``inactivity`` seconds
      └── DownloadCancelled the cancel event was set
@@ -47,6 +48,10 @@ class Redirected(DownloadFailed):
 
 class TooLarge(IngestError):
     """The image is larger than allowed; nothing was kept."""
+
+
+class NoSpace(IngestError):
+    """The destination has no room for the download; nothing was kept."""
 
 
 class ChecksumMismatch(IngestError):
