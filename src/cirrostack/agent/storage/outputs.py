@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from cirrostack.agent import qemu_img, work
+from cirrostack.agent import ingest_errors, qemu_img, work
 from cirrostack.agent.storage import drivers, errors
 from cirrostack.protocol import storage
 
@@ -61,7 +61,7 @@ def space(store: storage.DataStoreTO) -> Iterator[None]:
     NoSpace naming the store."""
     try:
         yield
-    except qemu_img.NoSpace as exc:
+    except (qemu_img.NoSpace, ingest_errors.NoSpace) as exc:
         raise errors.NoSpace(f"insufficient space on {what(store)}: {exc}") from exc
     except OSError as exc:
         if exc.errno in _FULL:
