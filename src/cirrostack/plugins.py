@@ -113,8 +113,10 @@ class Backend(Protocol):
         where they keep their files (storage pools, copies), None for a temporary place."""
         ...
 
-    def agent(self, workdir: Path) -> work.Agent:
-        """The agent a ``cirrostack agent`` process serves, keeping its files in ``workdir``."""
+    def agent(self, workdir: Path, shared: Path | None = None) -> work.Agent:
+        """The agent a ``cirrostack agent`` process serves, keeping its files in ``workdir``;
+        ``shared``: a directory several agents of one machine share (the simulator keeps its
+        stand-in NFS exports and shared mount points there), None for ``workdir``."""
         ...
 
 

@@ -196,3 +196,51 @@ def test_a_copy_cancelled_over_the_transport_leaves_nothing(rig: Rig, tmp_path: 
     assert len(outcome) == 1, "the copy finished before it could be cancelled"
     assert isinstance(outcome[0], transport_errors.CommandCancelled), outcome
     assert sorted(p.name for p in Path(connected.local_path).iterdir()) == []
+
+
+def test_agent_processes_sharing_a_directory_share_their_nfs_pools(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    shared = tmp_path_factory.mktemp("shared")
+    started = []
+    transports = []
+    try:
+        for name in ("a", "b"):
+            data_dir = tmp_path_factory.mktemp(f"agent-{name}") / "dir"
+            started.append(
+                agent_processes.start(data_dir, "127.0.0.1:0", "--shared-dir", str(shared))
+            )
+            written = agent_processes.identity(data_dir)
+            remote = http.Remote(written["url"], written["secret"])
+            transports.append(http.HttpTransport(_Remotes(remote), lambda: INACTIVITY))
+        first, second = transports
+        pool = _pool()
+        for transport in transports:
+            base.exchange(
+                transport,
+                TO,
+                st.ModifyStoragePoolCommand(add=True, pool=pool),
+                st.ModifyStoragePoolAnswer,
+            )
+        template = _template(Rig(first, shared), tmp_path, 8 * MIB, 2, "qcow2")
+        copy = st.CopyCommand(
+            src=template, dest=replace(template, image_data_store=pool, path=None)
+        )
+        copied = base.exchange(first, TO, copy, st.CopyCmdAnswer).new_data
+        seen = base.exchange(
+            second, TO, st.ModifyStoragePoolCommand(add=True, pool=pool), st.ModifyStoragePoolAnswer
+        )
+        assert list(seen.template_info) == [template.uuid]
+        volume = st.VolumeObjectTO(
+            uuid=str(uuid.uuid4()),
+            id=6,
+            name="root",
+            volume_type=st.VolumeType.ROOT,
+            data_store=pool,
+            size=8 * MIB,
+        )
+        create = st.CreateObjectCommand(data=volume, template_path=copied.path)
+        assert base.exchange(second, TO, create, st.CreateObjectAnswer).data.path == volume.uuid
+    finally:
+        for process in started:
+            agent_processes.stop(process)

@@ -498,10 +498,14 @@ class SimulatorBackend:
         ``workdir`` (None: a temporary directory made when first needed)."""
         return Fleet(workdir)
 
-    def agent(self, workdir: Path) -> SimulatedHost:
+    def agent(self, workdir: Path, shared: Path | None = None) -> SimulatedHost:
         """The simulated host a ``cirrostack agent --backend simulator`` process serves: it
-        adopts the identity the server sends at startup."""
-        return SimulatedHost(Spec("unassigned", socket.gethostname(), "0.0.0.0"), workdir)  # noqa: S104
+        adopts the identity the server sends at startup. Agent processes given the same
+        ``shared`` directory see the same stand-in NFS servers and shared mount points, as the
+        hosts of one cluster do."""
+        common = None if shared is None else (lambda: shared)
+        spec = Spec("unassigned", socket.gethostname(), "0.0.0.0")  # noqa: S104
+        return SimulatedHost(spec, workdir, common)
 
 
 _MACHINE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
