@@ -545,3 +545,23 @@ def test_two_copies_of_one_template_at_once_both_make_it_whole(
     assert [answer.result for answer in results] == [True, True], results
     assert (root / template.uuid).read_bytes() == source.read_bytes()
     assert leftovers(root) == [template.uuid]
+
+
+def test_an_upload_cancelled_midway_leaves_no_object_and_no_open_multipart_upload(
+    rig: Rig, pool: tuple[Any, Path], s3: s3_server.Endpoint, tmp_path: Path
+) -> None:
+    to, root = pool
+    source = image(tmp_path, "raw", size=32 * MIB, data=32)
+    (root / "big.raw").write_bytes(source.read_bytes())
+    volume = volume_on(to, path="big.raw", format=st.ImageFormat.RAW)
+    bucket = s3.bucket()
+    dest = replace(
+        volume, data_store=s3.store_to(bucket, max_single_upload_bytes=6 * MIB), path=None
+    )
+    answer = _cancel_on_first_progress(rig, st.CopyCommand(src=volume, dest=dest))
+    assert isinstance(answer, answers.CancelledAnswer), answer
+    client = s3.client()
+    assert client.list_objects_v2(Bucket=bucket).get("Contents", []) == []
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    staging = rig.host.storage_site().staging
+    assert not staging.exists() or list(staging.iterdir()) == []

@@ -65,6 +65,18 @@ class Site:
     create_shared: bool = False
 
 
+def host_site(staging: Path, mount_root: Path = Path("/mnt")) -> Site:
+    """The site of a real host (a kvm agent): pool paths are this machine's directories, NFS
+    is mounted for real under ``mount_root``."""
+    return Site(
+        local_root=Path("/"),
+        shared_root=Path("/"),
+        mount_root=mount_root,
+        mounter=mounts.SystemMounter(),
+        staging=staging,
+    )
+
+
 @dataclass(frozen=True)
 class Stats:
     """A store's size and use in bytes; ``capacity`` 0 means unbounded (an object store)."""
