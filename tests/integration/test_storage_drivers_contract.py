@@ -565,3 +565,15 @@ def test_an_upload_cancelled_midway_leaves_no_object_and_no_open_multipart_uploa
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     staging = rig.host.storage_site().staging
     assert not staging.exists() or list(staging.iterdir()) == []
+
+
+def test_a_volume_made_straight_from_an_image_store_template_has_the_volumes_size(
+    rig: Rig, pool: tuple[Any, Path], store: Store, tmp_path: Path
+) -> None:
+    to, root = pool
+    source = image(tmp_path)
+    template = template_on(store, source)
+    volume = volume_on(to, size=64 * MIB)
+    made = rig.ok(st.CopyCommand(src=template, dest=volume), st.CopyCmdAnswer).new_data
+    assert (made.path, made.size, made.format) == (volume.uuid, 64 * MIB, st.ImageFormat.QCOW2)
+    assert info(root / volume.uuid).virtual_size == 64 * MIB

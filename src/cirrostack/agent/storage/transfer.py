@@ -126,6 +126,11 @@ def _to_file(
         else:
             _object_to_file(processor, source, target, temp, job)
         virtual = _verify(processor, target, temp)
+        wanted = target.data.size if isinstance(target.data, storage.VolumeObjectTO) else 0
+        if wanted > virtual and target.image_format is not storage.ImageFormat.ISO:
+            # A volume made straight from a template is as large as the volume asked.
+            processor.qemu.resize(temp, target.qemu_format, wanted)
+            virtual = _verify(processor, target, temp)
     physical = dest.stat().st_size
     _record(store, target, name, virtual, physical)
     return virtual, physical
