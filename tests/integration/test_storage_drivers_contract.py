@@ -455,9 +455,9 @@ def test_attach_and_detach_are_recorded(rig: Rig, pool: tuple[Any, Path]) -> Non
     disk = st.DiskTO(data=made, disk_seq=1, type="DATADISK")
     attached = rig.ok(st.AttachCommand(disk=disk, vm_name="i-2-9-VM"), st.AttachAnswer)
     assert attached.disk.path == made.path
-    assert rig.host.attached == {"i-2-9-VM": {1: (root / made.path).resolve()}}
+    assert rig.host.attached.disks == {"i-2-9-VM": {1: (root / made.path).resolve()}}
     rig.ok(st.DettachCommand(disk=disk, vm_name="i-2-9-VM"), st.DettachAnswer)
-    assert rig.host.attached == {}
+    assert rig.host.attached.disks == {}
     missing = st.DiskTO(data=replace(made, path="nothing-here"), disk_seq=2, type="DATADISK")
     rig.refused(st.AttachCommand(disk=missing, vm_name="i-2-9-VM"), "is not on pool")
 

@@ -61,7 +61,7 @@ from pathlib import Path
 
 from cirrostack import __version__, plugins
 from cirrostack.agent import errors, qemu_img, work
-from cirrostack.agent.storage import drivers, mounts, processor
+from cirrostack.agent.storage import drivers, processor, sandbox
 from cirrostack.plugins import HostUrl
 from cirrostack.protocol import answers, commands, messages, storage
 
@@ -166,9 +166,8 @@ COPY_STEPS = 10
 #: A MaintainCommand with ``maintainms`` drains in this many steps, a Progress after each.
 DRAIN_STEPS = 10
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-#: Under a fleet's directory: SharedMountPoint paths, and the stand-in NFS servers' exports.
-SHARED_DIRECTORY = "_shared"
-EXPORTS_DIRECTORY = "_nfs"
+SHARED_DIRECTORY = sandbox.SHARED_DIRECTORY
+EXPORTS_DIRECTORY = sandbox.EXPORTS_DIRECTORY
 
 
 class SimulatedHost(work.Agent):
@@ -201,8 +200,8 @@ class SimulatedHost(work.Agent):
         self._storage: processor.Processor | None = None
         self.seen: Counter[str] = Counter()
         self.stored: dict[str, int] = {}
-        #: VM name -> disk_seq -> the file attached there (AttachCommand / DettachCommand).
-        self.attached: dict[str, dict[int, Path]] = {}
+        #: The disks AttachCommand gave this host's VMs (``attached.disks``).
+        self.attached = sandbox.Attachments()
         self.muted = threading.Event()
         #: Command name -> failures left (None: until told otherwise).
         self._failing: dict[str, int | None] = {}
@@ -269,7 +268,7 @@ class SimulatedHost(work.Agent):
             (self.workdir / name).unlink(missing_ok=True)
 
     def storage_site(self) -> drivers.Site:
-        """Where this host's storage lives (see the module docstring)."""
+        """Where this host's storage lives (``agent.storage.sandbox``)."""
         if self._common is not None:
             common = self._common()
             home = (self.workdir or common / self.spec.guid) / "storage"
@@ -277,14 +276,7 @@ class SimulatedHost(work.Agent):
             common, home = self.workdir, self.workdir / "storage"
         else:
             raise errors.UnknownHost(f"simulated host {self.spec.guid} has no directory")
-        return drivers.Site(
-            local_root=home / "local",
-            shared_root=common / SHARED_DIRECTORY,
-            mount_root=home / "mnt",
-            mounter=mounts.StandInMounter(common / EXPORTS_DIRECTORY),
-            staging=home / "staging",
-            create_shared=True,
-        )
+        return sandbox.site(home, common)
 
     def storage_processor(self) -> processor.Processor:
         """This host's storage processor (made on first use)."""
@@ -294,26 +286,10 @@ class SimulatedHost(work.Agent):
                     self.storage_site(),
                     plugins.resolved_storage(),
                     qemu_img.QemuImg(),
-                    self,
-                    pace=self._pace,
+                    self.attached,
+                    pace=lambda job: job.pause(self.spec.knobs.copy_step_ms / 1000),
                 )
             return self._storage
-
-    def _pace(self, job: work.Work) -> None:
-        job.pause(self.spec.knobs.copy_step_ms / 1000)
-
-    def attach(self, vm_name: str, disk: storage.DiskTO, file: Path) -> None:
-        """Record ``file`` as ``vm_name``'s disk ``disk.disk_seq`` (processor.Attacher)."""
-        with self._lock:
-            self.attached.setdefault(vm_name, {})[disk.disk_seq] = file
-
-    def detach(self, vm_name: str, disk: storage.DiskTO) -> None:
-        """Forget ``vm_name``'s disk ``disk.disk_seq`` (processor.Attacher)."""
-        with self._lock:
-            disks = self.attached.get(vm_name, {})
-            disks.pop(disk.disk_seq, None)
-            if not disks:
-                self.attached.pop(vm_name, None)
 
     def fail(self, command: str, times: int | None = None) -> None:
         """Answer the next ``times`` commands named ``command`` (all, if None) with a failure."""
