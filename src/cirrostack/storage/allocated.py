@@ -36,3 +36,23 @@ def release(session: Session, pool_id: int, size: int) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def claim(session: Session, pool: models.StoragePool, size: int) -> bool:
+    """Add ``size`` to the pool's allocated bytes if they stay within its total: ONE
+    conditional UPDATE checked by rowcount (two claims racing for the last bytes cannot both
+    win). The disable threshold is the allocators' (``allocators.claims``), applied there."""
+    if size <= 0:
+        return True
+    row = capacity.HostCapacity
+    done = session.execute(
+        sa.update(row)
+        .where(
+            row.host_id == pool.id,
+            row.capacity_type == capacity_type(pool),
+            row.used_capacity + size <= row.total_capacity,
+        )
+        .values(used_capacity=row.used_capacity + size)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
