@@ -74,6 +74,7 @@ class _World:
         self._identities()
         self._infrastructure()
         self._offerings()
+        self._volumes()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
                 self.admin,
@@ -172,6 +173,21 @@ class _World:
                 domainid=domain,
                 zoneid=zone,
                 **{"serviceofferingdetails[0].key": "value"},
+            )
+
+    def _volumes(self) -> None:
+        zone = self.ok("listZones")["zone"][0]["id"]
+        offering = self.ok("listDiskOfferings")["diskoffering"][0]["id"]
+        for index in range(COUNT):
+            self.cloud.job(
+                self.admin,
+                self.cloud.call(
+                    self.admin,
+                    "createVolume",
+                    name=f"v{index}",
+                    diskofferingid=offering,
+                    zoneid=zone,
+                ),
             )
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
