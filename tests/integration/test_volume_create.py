@@ -337,3 +337,30 @@ def test_ten_concurrent_creations_from_one_template_make_one_copy(world: _World)
     assert len(copies) == 1, copies
     assert world.allocated() == 10 * GIB + 100 * MIB
     assert len([file for file in world.pool_dir.iterdir() if file.is_file()]) >= 11
+
+
+def test_a_ready_volume_grows_on_its_pool_and_a_qcow2_never_shrinks(world: _World) -> None:
+    admin = world.cloud.admin.keys
+    two = world.cloud.ok(admin, "createDiskOffering", name="two", displaytext="two", disksize="2")
+    uuid = world.volume()
+    world.create(uuid)
+    grown = world.cloud.job(
+        admin,
+        world.cloud.call(admin, "resizeVolume", id=uuid, diskofferingid=two["diskoffering"]["id"]),
+    )
+    assert grown["jobstatus"] == 1, grown
+    volume = grown["jobresult"]["volume"]
+    assert (volume["state"], volume["size"], volume["diskofferingname"]) == (
+        "Ready",
+        2 * GIB,
+        "two",
+    )
+    assert world.qemu.info(world.pool_dir / uuid, "qcow2").virtual_size == 2 * GIB
+    assert world.allocated() == 2 * GIB
+    answer = world.cloud.call(
+        admin, "resizeVolume", id=uuid, diskofferingid=world.offering, shrinkok="true"
+    )
+    assert answer.status == 431 and "qcow2" in str(content(answer)["errortext"])
+    answer = world.cloud.call(admin, "resizeVolume", id=uuid, diskofferingid=world.offering)
+    assert answer.status == 431 and "shrinkok" in str(content(answer)["errortext"])
+    assert world.allocated() == 2 * GIB

@@ -170,3 +170,22 @@ def test_an_admin_creates_for_an_account_and_strangers_see_nothing(cloud: Cloud)
         domainid=domain,
     )
     assert code == 431
+
+
+def test_an_allocated_volume_is_resized_as_a_record(cloud: Cloud) -> None:
+    zone = _zone(cloud)
+    custom = _offering(cloud, "custom", customized="true")
+    domain = cloud.domain("D")
+    user = cloud.member("u", domain)
+    volume = _create(cloud, user.keys, diskofferingid=custom, zoneid=zone, size="20")
+    job = cloud.job(user.keys, cloud.call(user.keys, "resizeVolume", id=volume["id"], size="30"))
+    assert job["jobresult"]["volume"]["size"] == 30 * GIB
+    assert _count(cloud, "u", ResourceType.PRIMARY_STORAGE) == 30 * GIB
+    code, text = _error(cloud, user.keys, "resizeVolume", id=volume["id"], size="10")
+    assert code == 431 and "shrinkok" in text
+    job = cloud.job(
+        user.keys,
+        cloud.call(user.keys, "resizeVolume", id=volume["id"], size="10", shrinkok="true"),
+    )
+    assert job["jobresult"]["volume"]["size"] == 10 * GIB
+    assert _count(cloud, "u", ResourceType.PRIMARY_STORAGE) == 10 * GIB

@@ -1,4 +1,4 @@
-"""createVolume, listVolumes, updateVolume, deleteVolume.
+"""createVolume, listVolumes, updateVolume, resizeVolume, deleteVolume.
 
 createVolume is async and create-type as in CloudStack: the request records the volume
 (Allocated, no pool, limits reserved) and answers its ``id`` with the ``jobid``; the job
@@ -25,7 +25,7 @@ from cirrostack.infrastructure import zones
 from cirrostack.offerings import disk_offerings
 from cirrostack.offerings import scope as offering_scope
 from cirrostack.states import bindings
-from cirrostack.storage import volume_delete, volumes
+from cirrostack.storage import volume_delete, volume_resize, volumes
 
 #: The jobs' instance type: the volume binding's resource type, which the reaper matches.
 _VOLUME = bindings.VOLUME.resource_type
@@ -198,6 +198,34 @@ def delete_volume(call: registry.Call) -> responses.Reply:
     return responses.Success()
 
 
+def _resize(call: registry.Call) -> volume_resize.Resize:
+    uuid = call.get("diskofferingid")
+    offering = None
+    if uuid is not None:
+        offering = disk_offerings.by_uuid(call.session, uuid, parameter="diskofferingid")
+        if not offering_scope.sees(call.session, call.who, offering_scope.DISK, offering.id):
+            raise disk_offerings.unknown(uuid, "diskofferingid")
+    return volume_resize.Resize(
+        size_gb=call.get("size"), offering=offering, shrink_ok=call.get("shrinkok", False)
+    )
+
+
+def ask_resize(call: registry.Call) -> jobs.Instance:
+    """At submit: the checks, the reservation and claim, Resizing (or the whole resize of an
+    Allocated volume)."""
+    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    volume_resize.begin(call.session, call.who, volume, _resize(call))
+    return jobs.Instance(_VOLUME, volume.id, volume.uuid)
+
+
+def resize_volume(call: registry.Call) -> responses.Reply:
+    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    done = volume_resize.finish(
+        call.session, call.services, call.job, volume, _resize(call), call.now
+    )
+    return _answer(call, done)
+
+
 # --- declarations ----------------------------------------------------------------------------
 
 _ID = P("id", T.UUID, "the ID of the disk volume", required=True, related=("listVolumes",))
@@ -273,6 +301,22 @@ COMMANDS = (
         instance_type=_VOLUME,
         event="VOLUME.UPDATE",
         prepare=find_volume,
+    ),
+    registry.Command(
+        "resizeVolume",
+        resize_volume,
+        "Resizes a volume.",
+        (
+            _ID,
+            P("size", T.LONG, "New volume size in GB (custom disk offerings)"),
+            P("diskofferingid", T.UUID, "new disk offering id", related=("listDiskOfferings",)),
+            P("shrinkok", T.BOOLEAN, "Verify OK to Shrink (refused for qcow2 volumes)"),
+        ),
+        views.VOLUME,
+        is_async=True,
+        instance_type=_VOLUME,
+        event="VOLUME.RESIZE",
+        prepare=ask_resize,
     ),
     registry.Command(
         "deleteVolume",
