@@ -4,6 +4,7 @@ released, and who sees what."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -189,3 +190,27 @@ def test_an_allocated_volume_is_resized_as_a_record(cloud: Cloud) -> None:
     )
     assert job["jobresult"]["volume"]["size"] == 10 * GIB
     assert _count(cloud, "u", ResourceType.PRIMARY_STORAGE) == 10 * GIB
+
+
+def test_concurrent_creations_never_exceed_the_volume_limit(cloud: Cloud) -> None:
+    zone = _zone(cloud)
+    fixed = _offering(cloud, "five", disksize="5")
+    domain = cloud.domain("D")
+    user = cloud.member("u", domain)
+    admin = cloud.admin.keys
+    cloud.ok(admin, "updateResourceLimit", resourcetype="2", max="3", account="u", domainid=domain)
+    codes: list[int] = []
+
+    def create() -> None:
+        answer = cloud.call(user.keys, "createVolume", diskofferingid=fixed, zoneid=zone)
+        codes.append(answer.status)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(codes) == [200] * 3 + [535] * 5, codes
+    assert _count(cloud, "u", ResourceType.VOLUME) == 3
+    assert _count(cloud, "u", ResourceType.PRIMARY_STORAGE) == 15 * GIB
+    assert cloud.ok(user.keys, "listVolumes")["count"] == 3

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.accounts import access, limits, resources, scope
+from cirrostack.accounts import access, limits, locks, resources, scope
 from cirrostack.config import keys, settings
 from cirrostack.db import query
 from cirrostack.db.models import accounts as account_models
@@ -123,6 +123,9 @@ def create(
     check_zone(caller, new.zone)
     size = size_for(session, new.offering, new.size_gb)
     low, high = _iops(new.offering, new.min_iops, new.max_iops)
+    # Creations for one account queue on its row: the two reservations (each may insert a
+    # missing counter, then update it with the domains') otherwise deadlock on MariaDB.
+    owner = locks.account(session, owner.id)
     limits.reserve(session, owner, resources.ResourceType.VOLUME, 1)
     limits.reserve(session, owner, resources.ResourceType.PRIMARY_STORAGE, size)
     volume = models.Volume(
