@@ -364,3 +364,29 @@ def test_a_ready_volume_grows_on_its_pool_and_a_qcow2_never_shrinks(world: _Worl
     answer = world.cloud.call(admin, "resizeVolume", id=uuid, diskofferingid=world.offering)
     assert answer.status == 431 and "shrinkok" in str(content(answer)["errortext"])
     assert world.allocated() == 2 * GIB
+
+
+def test_a_failed_template_copy_leaves_nothing_and_the_next_request_copies(
+    world: _World,
+) -> None:
+    template = world.template(100 * MIB)
+    with world.cloud.sessions() as session:
+        ref = session.scalars(sa.select(templates.TemplateStoreRef)).one()
+        path = ref.install_path
+    assert path is not None
+    source = world.common / "_nfs" / "nfs1" / "export" / path
+    hidden = source.with_name("hidden")
+    source.rename(hidden)  # the image store lost the file
+    uuid = world.volume(template)
+    with pytest.raises(errors.ResourceUnavailable, match="Failed to copy template"):
+        world.create(uuid)
+    with world.cloud.sessions() as session:
+        spool = session.scalars(sa.select(templates.TemplateSpoolRef)).one()
+        volume = session.scalars(sa.select(models.Volume)).one()
+        assert (spool.state, spool.install_path) == ("Allocated", None)
+        assert (volume.state, volume.pool_id) == ("Allocated", None)
+    assert world.allocated() == 0
+    assert [file.name for file in world.pool_dir.iterdir() if not file.name.startswith(".")] == []
+    hidden.rename(source)
+    assert world.create(uuid).state == "Ready"
+    assert world.allocated() == GIB + 100 * MIB
