@@ -578,3 +578,23 @@ def test_a_volume_made_straight_from_an_image_store_template_has_the_volumes_siz
     made = rig.ok(st.CopyCommand(src=template, dest=volume), st.CopyCmdAnswer).new_data
     assert (made.path, made.size, made.format) == (volume.uuid, 64 * MIB, st.ImageFormat.QCOW2)
     assert info(root / volume.uuid).virtual_size == 64 * MIB
+
+
+def test_a_full_clone_cancelled_midway_leaves_nothing(
+    rig: Rig, pool: tuple[Any, Path], tmp_path: Path
+) -> None:
+    to, root = pool
+    source = image(tmp_path, size=256 * MIB, data=96)
+    template = st.TemplateObjectTO(
+        uuid=str(uuid.uuid4()),
+        id=3,
+        name="t3",
+        format=st.ImageFormat.QCOW2,
+        image_data_store=to,
+        path="copy-of-t3",
+    )
+    (root / "copy-of-t3").write_bytes(source.read_bytes())
+    volume = volume_on(to, provisioning_type=st.ProvisioningType.SPARSE)
+    answer = _cancel_on_first_progress(rig, st.CopyCommand(src=template, dest=volume))
+    assert isinstance(answer, answers.CancelledAnswer), answer
+    assert leftovers(root) == ["copy-of-t3"]
