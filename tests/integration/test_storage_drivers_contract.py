@@ -598,3 +598,13 @@ def test_a_full_clone_cancelled_midway_leaves_nothing(
     answer = _cancel_on_first_progress(rig, st.CopyCommand(src=template, dest=volume))
     assert isinstance(answer, answers.CancelledAnswer), answer
     assert leftovers(root) == ["copy-of-t3"]
+
+
+def test_a_raw_template_posing_as_another_format_is_refused(
+    rig: Rig, pool: tuple[Any, Path], store: Store, tmp_path: Path
+) -> None:
+    to, root = pool
+    template = template_on(store, image(tmp_path, size=4 * MIB, data=1), st.ImageFormat.RAW)
+    dest = replace(template, image_data_store=to, path=None)
+    rig.refused(st.CopyCommand(src=template, dest=dest), "qcow2")
+    assert leftovers(root) == []
