@@ -608,3 +608,18 @@ def test_a_raw_template_posing_as_another_format_is_refused(
     dest = replace(template, image_data_store=to, path=None)
     rig.refused(st.CopyCommand(src=template, dest=dest), "qcow2")
     assert leftovers(root) == []
+
+
+def test_a_snapshot_of_a_stopped_volume_is_a_full_qcow2_on_the_pool(
+    rig: Rig, pool: tuple[Any, Path]
+) -> None:
+    to, root = pool
+    made = rig.ok(st.CreateObjectCommand(data=volume_on(to)), st.CreateObjectAnswer).data
+    snapshot = st.SnapshotObjectTO(
+        uuid=str(uuid.uuid4()), id=4, name="snap", volume=made, data_store=to
+    )
+    taken = rig.ok(st.CreateObjectCommand(data=snapshot), st.CreateObjectAnswer).data
+    assert taken.path.startswith("snapshots/") and taken.physical_size > 0
+    assert info(root / taken.path).virtual_size == 8 * MIB
+    assert rig.run(st.DeleteCommand(data=taken)).result
+    assert not (root / taken.path).exists()
