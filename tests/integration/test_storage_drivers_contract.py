@@ -623,3 +623,24 @@ def test_a_snapshot_of_a_stopped_volume_is_a_full_qcow2_on_the_pool(
     assert info(root / taken.path).virtual_size == 8 * MIB
     assert rig.run(st.DeleteCommand(data=taken)).result
     assert not (root / taken.path).exists()
+
+
+def test_a_volume_becomes_a_template_on_an_image_store(
+    rig: Rig, pool: tuple[Any, Path], store: Store
+) -> None:
+    to, _ = pool
+    made = rig.ok(st.CreateObjectCommand(data=volume_on(to)), st.CreateObjectAnswer).data
+    template = st.TemplateObjectTO(
+        uuid=str(uuid.uuid4()),
+        id=301,
+        name="301-2-from-vol",
+        format=st.ImageFormat.QCOW2,
+        image_data_store=store.to,
+        account_id=2,
+    )
+    copied = rig.ok(st.CopyCommand(src=made, dest=template), st.CopyCmdAnswer).new_data
+    assert copied.path.startswith("template/tmpl/2/301/") and copied.size == 8 * MIB
+    assert store.get(copied.path) is not None
+    if isinstance(store.to, st.NfsTO):
+        properties = store.get("template/tmpl/2/301/template.properties").decode()
+        assert "uniquename=301-2-from-vol" in properties and "virtualsize=8388608" in properties
