@@ -34,7 +34,8 @@ GUID = "g-storage"
 POOL_KINDS = ["Filesystem", "SharedMountPoint", "NetworkFilesystem"]
 STORE_KINDS = ["NFS", "S3"]
 
-pytestmark = pytest.mark.skipif(qemu_img.find() is None, reason="qemu-img is not installed")
+#: The qemu_img fixture skips without qemu-img on a developer machine and fails under CI.
+pytestmark = pytest.mark.usefixtures("qemu_img")
 
 
 @pytest.fixture(scope="module")
@@ -577,3 +578,69 @@ def test_a_volume_made_straight_from_an_image_store_template_has_the_volumes_siz
     made = rig.ok(st.CopyCommand(src=template, dest=volume), st.CopyCmdAnswer).new_data
     assert (made.path, made.size, made.format) == (volume.uuid, 64 * MIB, st.ImageFormat.QCOW2)
     assert info(root / volume.uuid).virtual_size == 64 * MIB
+
+
+def test_a_full_clone_cancelled_midway_leaves_nothing(
+    rig: Rig, pool: tuple[Any, Path], tmp_path: Path
+) -> None:
+    to, root = pool
+    source = image(tmp_path, size=256 * MIB, data=96)
+    template = st.TemplateObjectTO(
+        uuid=str(uuid.uuid4()),
+        id=3,
+        name="t3",
+        format=st.ImageFormat.QCOW2,
+        image_data_store=to,
+        path="copy-of-t3",
+    )
+    (root / "copy-of-t3").write_bytes(source.read_bytes())
+    volume = volume_on(to, provisioning_type=st.ProvisioningType.SPARSE)
+    answer = _cancel_on_first_progress(rig, st.CopyCommand(src=template, dest=volume))
+    assert isinstance(answer, answers.CancelledAnswer), answer
+    assert leftovers(root) == ["copy-of-t3"]
+
+
+def test_a_raw_template_posing_as_another_format_is_refused(
+    rig: Rig, pool: tuple[Any, Path], store: Store, tmp_path: Path
+) -> None:
+    to, root = pool
+    template = template_on(store, image(tmp_path, size=4 * MIB, data=1), st.ImageFormat.RAW)
+    dest = replace(template, image_data_store=to, path=None)
+    rig.refused(st.CopyCommand(src=template, dest=dest), "qcow2")
+    assert leftovers(root) == []
+
+
+def test_a_snapshot_of_a_stopped_volume_is_a_full_qcow2_on_the_pool(
+    rig: Rig, pool: tuple[Any, Path]
+) -> None:
+    to, root = pool
+    made = rig.ok(st.CreateObjectCommand(data=volume_on(to)), st.CreateObjectAnswer).data
+    snapshot = st.SnapshotObjectTO(
+        uuid=str(uuid.uuid4()), id=4, name="snap", volume=made, data_store=to
+    )
+    taken = rig.ok(st.CreateObjectCommand(data=snapshot), st.CreateObjectAnswer).data
+    assert taken.path.startswith("snapshots/") and taken.physical_size > 0
+    assert info(root / taken.path).virtual_size == 8 * MIB
+    assert rig.run(st.DeleteCommand(data=taken)).result
+    assert not (root / taken.path).exists()
+
+
+def test_a_volume_becomes_a_template_on_an_image_store(
+    rig: Rig, pool: tuple[Any, Path], store: Store
+) -> None:
+    to, _ = pool
+    made = rig.ok(st.CreateObjectCommand(data=volume_on(to)), st.CreateObjectAnswer).data
+    template = st.TemplateObjectTO(
+        uuid=str(uuid.uuid4()),
+        id=301,
+        name="301-2-from-vol",
+        format=st.ImageFormat.QCOW2,
+        image_data_store=store.to,
+        account_id=2,
+    )
+    copied = rig.ok(st.CopyCommand(src=made, dest=template), st.CopyCmdAnswer).new_data
+    assert copied.path.startswith("template/tmpl/2/301/") and copied.size == 8 * MIB
+    assert store.get(copied.path) is not None
+    if isinstance(store.to, st.NfsTO):
+        properties = store.get("template/tmpl/2/301/template.properties").decode()
+        assert "uniquename=301-2-from-vol" in properties and "virtualsize=8388608" in properties

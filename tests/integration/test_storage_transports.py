@@ -32,7 +32,8 @@ TO = endpoint.Endpoint(1, GUID, "sim-storage-wire")
 INACTIVITY = 10.0
 EXPORT = "nfs://nfs-a.test/export/secondary"
 
-pytestmark = pytest.mark.skipif(qemu_img.find() is None, reason="qemu-img is not installed")
+#: The qemu_img fixture skips without qemu-img on a developer machine and fails under CI.
+pytestmark = pytest.mark.usefixtures("qemu_img")
 
 
 @dataclass
@@ -244,3 +245,20 @@ def test_agent_processes_sharing_a_directory_share_their_nfs_pools(
     finally:
         for process in started:
             agent_processes.stop(process)
+
+
+def test_a_servers_in_process_hosts_keep_their_storage_in_its_directory(tmp_path: Path) -> None:
+    from cirrostack.infrastructure import agents
+
+    server_agents = agents.Agents.in_process(workdir=tmp_path / "simulator")
+    server_agents.fleet.start(GUID, TO.name, "10.0.0.5", {})
+    pool = _pool()
+    answer = base.exchange(
+        server_agents.transport,
+        TO,
+        st.ModifyStoragePoolCommand(add=True, pool=pool),
+        st.ModifyStoragePoolAnswer,
+    )
+    assert Path(answer.local_path).is_relative_to(tmp_path / "simulator" / GUID)
+    exported = tmp_path / "simulator" / simulator.EXPORTS_DIRECTORY / "nfs-b.test"
+    assert Path(answer.local_path).resolve().is_relative_to(exported)

@@ -183,3 +183,12 @@ def test_multipart_parts_stay_within_s3s_bounds() -> None:
     assert s3.part_size(10 * 1024**2, 6 * 1024**2) == 6 * 1024**2
     assert s3.part_size(10 * 1024**2, 1024) == s3.MIN_PART
     assert s3.part_size(5 * 1024**4, 5 * 1024**3) * s3.MAX_PARTS >= 5 * 1024**4
+
+
+@pytest.mark.parametrize("end_point", ["h/x", "http://h", "h:port", "", "a b"])
+def test_an_s3_end_point_must_be_host_and_port(end_point: str) -> None:
+    store = st.S3TO(
+        uuid="b", id=1, end_point=end_point, bucket_name="b", access_key="a", secret_key="s"
+    )
+    with pytest.raises(errors.StorageError, match="is not host"):
+        s3.client(store)

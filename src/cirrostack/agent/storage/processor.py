@@ -14,6 +14,7 @@ commands that change one object in place or ask about a store.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from cirrostack.agent import ingest_errors, qemu_img, work
 from cirrostack.agent.storage import catalogue, drivers, errors, naming, outputs
 from cirrostack.protocol import messages, storage
 
+_log = logging.getLogger(__name__)
 _C = TypeVar("_C", bound=messages.Command)
 Handler = Callable[[messages.Command, work.Work], messages.Answer]
 
@@ -92,12 +94,20 @@ class Processor:
         cancelled (after removing its partial output)."""
         try:
             return self._handlers[type(command)](command, job)
+        except work.Cancelled:
+            raise
         except qemu_img.Cancelled:
             raise work.Cancelled(job.command_id) from None
         except (errors.StorageError, qemu_img.QemuImgError, ingest_errors.IngestError) as exc:
             return messages.Answer(result=False, details=_reason(exc))
         except OSError as exc:
             return messages.Answer(result=False, details=f"{type(command).__name__}: {exc}")
+        except Exception as exc:  # an agent answers every command, even one it did not foresee
+            _log.exception("%s %s failed unexpectedly", type(command).__name__, command.id)
+            return messages.Answer(
+                result=False,
+                details=f"{type(command).__name__} failed: {type(exc).__name__}: {exc}",
+            )
 
     # --- helpers the command modules share ---------------------------------------------------
 

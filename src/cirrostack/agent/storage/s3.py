@@ -15,6 +15,7 @@ its use the sum of the object sizes in the bucket.
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,11 +31,19 @@ MIN_PART = 5 * 1024**2
 MAX_PART = 128 * 1024**2
 MAX_PARTS = 10_000
 CHUNK = 4 * 1024**2
+_END_POINT = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?(:[0-9]{1,5})?|\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?"
+)
 _BOTO_ERRORS = (botocore_exceptions.BotoCoreError, botocore_exceptions.ClientError)
 
 
 def client(store: storage.S3TO) -> Any:
-    """A boto3 S3 client for ``store``."""
+    """A boto3 S3 client for ``store``; raises StorageError for an end point that is not
+    ``host[:port]``."""
+    if _END_POINT.fullmatch(store.end_point) is None:
+        raise errors.StorageError(
+            f"S3 store {store.uuid}: end point {store.end_point!r} is not host[:port]"
+        )
     scheme = "https" if store.https else "http"
     settings = botocore_config.Config(
         s3={"addressing_style": "path"},

@@ -6,9 +6,9 @@ volume pool -> pool, pool <-> image store, and image store -> image store (copyT
 When the format does not change and the source has no backing file, the bytes are copied as
 they are (``copying.copy_file``, hole-aware, as fast as cp); otherwise qemu-img converts
 (flattening a linked clone). S3 objects are streamed to or from files. A template read from an
-image store is checked first: one with a backing file, an external data file or encryption is
-refused, as on ingest. The result is verified with qemu-img info (format and virtual size)
-before the copy is answered as made.
+image store is validated first as on ingest (``ingest.validate``: a backing file, an external
+data file, encryption or a raw file posing as another format is refused). The result is
+verified with qemu-img info (format and virtual size) before the copy is answered as made.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cirrostack.agent import qemu_img, work
+from cirrostack.agent import ingest, qemu_img, work
 from cirrostack.agent.storage import catalogue, copying, drivers, errors, naming, outputs
 from cirrostack.protocol import messages, storage
 
@@ -89,14 +89,15 @@ def _guarded(side: _Side) -> bool:
     )
 
 
-def _check(side: _Side, info: qemu_img.ImageInfo) -> None:
-    if not _guarded(side):
-        return
-    if info.backing_file or info.data_file or info.encrypted:
-        raise qemu_img.Refused(
-            f"template {side.data.uuid} on {outputs.what(side.where)} has a backing file, "
-            "a data file or encryption: refused"
-        )
+def _inspect(processor: Processor, side: _Side, file: Path) -> qemu_img.ImageInfo | None:
+    """What qemu-img says of the source file; a template from an image store is validated as
+    on ingest first (``ingest.validate``: no backing or data file, no encryption, no raw posing
+    as another format). None for an ISO from a pool (raw bytes, nothing to ask)."""
+    if _guarded(side):
+        return ingest.validate(file, side.image_format.value, qemu=processor.qemu)
+    if side.image_format is storage.ImageFormat.ISO:
+        return None
+    return processor.info(file, side.qemu_format)
 
 
 def _source_file(source: _Side, store: drivers.FileStore) -> Path:
@@ -141,12 +142,8 @@ def _file_to_file(
 ) -> None:
     if not file.is_file():
         raise errors.Missing(f"{source.data.path} is not on {outputs.what(source.where)}")
-    if source.image_format is storage.ImageFormat.ISO:
-        copying.copy_file(file, temp, job, pace=processor.pace)
-        return
-    info = processor.info(file, source.qemu_format)
-    _check(source, info)
-    plain = info.backing_file is None and info.data_file is None
+    info = _inspect(processor, source, file)
+    plain = info is None or (info.backing_file is None and info.data_file is None)
     if plain and source.qemu_format == target.qemu_format:
         copying.copy_file(file, temp, job, pace=processor.pace)
         return
@@ -168,13 +165,12 @@ def _object_to_file(
     if source.qemu_format == target.qemu_format:
         with temp.open("xb") as stream:
             source.store.download(path, stream, job)
-        if source.image_format is not storage.ImageFormat.ISO:
-            _check(source, processor.info(temp, source.qemu_format))
+        _inspect(processor, source, temp)
         return
     with _staged(temp.parent) as fetched:
         with fetched.open("xb") as stream:
             source.store.download(path, stream, job)
-        _check(source, processor.info(fetched, source.qemu_format))
+        _inspect(processor, source, fetched)
         processor.qemu.convert(
             fetched,
             source.qemu_format,
@@ -195,19 +191,20 @@ def _to_objects(
             file = _source_file(source, source.store)
             if not file.is_file():
                 raise errors.Missing(f"{source.data.path} is not on {outputs.what(source.where)}")
-            if source.image_format is not storage.ImageFormat.ISO:
-                info = processor.info(file, source.qemu_format)
-                _check(source, info)
-                if info.backing_file or source.qemu_format != target.qemu_format:
-                    processor.qemu.convert(
-                        file,
-                        source.qemu_format,
-                        staged,
-                        target.qemu_format,
-                        progress=outputs.reporter(job),
-                        cancel=job.cancelled,
-                    )
-                    file = staged
+            info = _inspect(processor, source, file)
+            converted = info is not None and (
+                info.backing_file is not None or source.qemu_format != target.qemu_format
+            )
+            if converted:
+                processor.qemu.convert(
+                    file,
+                    source.qemu_format,
+                    staged,
+                    target.qemu_format,
+                    progress=outputs.reporter(job),
+                    cancel=job.cancelled,
+                )
+                file = staged
         else:
             _object_to_file(processor, source, target, staged, job)
             file = staged
