@@ -33,7 +33,7 @@ from cirrostack.jobs import context
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import errors as state_errors
-from cirrostack.states import gate
+from cirrostack.states import gate, holds
 from cirrostack.states.machines import storage as machines
 from cirrostack.storage import allocated, pool_targets
 from cirrostack.transport import errors as transport_errors
@@ -72,12 +72,15 @@ def ensure(
     Called with no transaction open. Raises ResourceUnavailable when the copy fails (the
     agent's reason) or another request's copy takes longer than ``wait``."""
     deadline = time.monotonic() + wait
+    holder = _job_id(job)
     while True:
         with sessions() as session:
             ref = _row(session, template_id, pool_id)
             state = State(ref.state)
             if state is State.Ready and ref.install_path:
                 return ref.install_path
+            if state is State.Allocated and holder is not None:
+                holds.act_for(session, holder)  # a copier that dies: the reaper resets the row
             copy = _win(session, ref) if state is State.Allocated else None
             session.commit()
         if copy is not None:
@@ -89,6 +92,13 @@ def ensure(
             )
         job.activity()
         sleep(POLL_SECONDS)
+
+
+def _job_id(job: context.Job) -> int | None:
+    """The id of the job a JobContext runs (None for other ``Job`` implementations)."""
+    claim = getattr(job, "claim", None)
+    ident = getattr(claim, "job_id", None)
+    return ident if isinstance(ident, int) else None
 
 
 def _row(session: Session, template_id: int, pool_id: int) -> templates.TemplateSpoolRef:
