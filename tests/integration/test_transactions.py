@@ -131,6 +131,39 @@ def test_sqlite_busy_is_a_conflict_worth_running_again(sqlite_database: Database
     assert transactions.conflict(raised.value)
 
 
+def test_a_conflict_met_while_handling_another_error_is_still_a_conflict(
+    sqlite_database: Database,
+) -> None:
+    """MariaDB answers a deadlock inside a savepoint with "SAVEPOINT does not exist", raised
+    while the deadlock is handled: the deadlock is only the error's context, and still retried;
+    an error raised ``from None`` hides its context on purpose and is not."""
+    holder = sa.create_engine(sqlite_database.url, connect_args={"timeout": 0})
+    waiter = sa.create_engine(sqlite_database.url, connect_args={"timeout": 0})
+    try:
+        with holder.connect() as held:
+            held.exec_driver_sql("BEGIN IMMEDIATE")
+            with waiter.connect() as blocked, pytest.raises(sa.exc.OperationalError) as raised:
+                blocked.exec_driver_sql("BEGIN IMMEDIATE")
+            held.exec_driver_sql("ROLLBACK")
+    finally:
+        holder.dispose()
+        waiter.dispose()
+    try:
+        try:
+            raise raised.value
+        except sa.exc.OperationalError:
+            raise RuntimeError("SAVEPOINT sa_savepoint_1 does not exist")  # noqa: B904
+    except RuntimeError as after:
+        assert transactions.conflict(after)
+    try:
+        try:
+            raise raised.value
+        except sa.exc.OperationalError:
+            raise RuntimeError("unrelated") from None
+    except RuntimeError as hidden:
+        assert not transactions.conflict(hidden)
+
+
 def test_sqlite_a_read_only_transaction_refuses_to_write(sqlite_database: Database) -> None:
     """A command wrongly declared read-only fails loudly instead of racing for the lock."""
     _seed(sqlite_database)

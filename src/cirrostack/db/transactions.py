@@ -65,12 +65,17 @@ def pause(attempt: int) -> None:
 
 
 def conflict(exc: BaseException) -> bool:
-    """True if ``exc``, or an error it was raised from, is a lost race worth a retry."""
+    """True if ``exc``, or an error it was raised from or while handling, is a lost race worth
+    a retry. The implicit context counts: on MariaDB a deadlock inside a savepoint surfaces as
+    "SAVEPOINT ... does not exist" raised while the deadlock was being handled, so the deadlock
+    is only its ``__context__``."""
     seen: BaseException | None = exc
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
         if failures.retryable(seen):
             return True
-        seen = seen.__cause__
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     return False
 
 
