@@ -30,12 +30,14 @@ from cirrostack.api.commands import (
     events,
     guest_os,
     hosts,
+    image_stores,
     jobs,
     limits,
     offerings,
     pods,
     roles,
     session,
+    templates,
     users,
     zones,
 )
@@ -65,6 +67,8 @@ FAMILIES = (
     session.COMMANDS,
     users.COMMANDS,
     zones.COMMANDS,
+    image_stores.COMMANDS,
+    templates.COMMANDS,
 )
 
 

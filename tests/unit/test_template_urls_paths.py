@@ -7,7 +7,10 @@ import pytest
 from cirrostack import errors
 from cirrostack.storage import template_paths, url_policy
 
-PUBLIC = {"images.example.org": ["93.184.216.34"], "both.example.org": ["93.184.216.34", "10.1.2.3"]}
+PUBLIC = {
+    "images.example.org": ["93.184.216.34"],
+    "both.example.org": ["93.184.216.34", "10.1.2.3"],
+}
 
 
 def resolver(host: str) -> list[str]:
@@ -70,7 +73,8 @@ def test_paths_are_made_from_ids_only() -> None:
     qcow2 = template_paths.ImageFormat.QCOW2
     assert template_paths.nfs_install_path(2, 201, qcow2) == "template/tmpl/2/201/201.qcow2"
     assert (
-        template_paths.s3_key(2, 201, "201-2-abc", qcow2) == "template/tmpl/2/201/201-2-abc/201.qcow2"
+        template_paths.s3_key(2, 201, "201-2-abc", qcow2)
+        == "template/tmpl/2/201/201-2-abc/201.qcow2"
     )
     with pytest.raises(ValueError):
         template_paths.s3_key(2, 201, "../x", qcow2)

@@ -13,7 +13,6 @@ import uuid as uuids
 from cirrostack import errors
 from cirrostack.protocol import storage
 
-
 ImageFormat = storage.ImageFormat
 
 
