@@ -394,14 +394,14 @@ COMMANDS = (
         "listTemplatePermissions",
         list_permissions,
         "List template visibility and all accounts that have permissions to view this template.",
-        (P("id", T.UUID, "the template ID", required=True),),
+        (P("id", T.UUID, "the template ID", required=True), *paging.PARAMS),
         PERMISSION,
     ),
     registry.Command(
         "listIsoPermissions",
         list_permissions,
         "List ISO visibility and all accounts that have permissions to view this ISO.",
-        (P("id", T.UUID, "the template ID", required=True),),
+        (P("id", T.UUID, "the template ID", required=True), *paging.PARAMS),
         PERMISSION,
     ),
 )
