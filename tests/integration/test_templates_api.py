@@ -203,6 +203,20 @@ def test_store_with_copies_cannot_be_deleted(images: Images) -> None:
     status, text = images.error("deleteImageStore", id=images.store["id"])
     assert status in (431, 536) and "template" in text
     images.ok("deleteTemplate", id=template["id"])
+    [ref] = images.rows(models.TemplateStoreRef)
+    assert (ref.state, ref.destroyed) == ("Destroyed", True)
     assert images.ok("listTemplates", templatefilter="all").get("count", 0) == 0
     images.ok("deleteImageStore", id=images.store["id"])
     assert images.ok("listImageStores").get("count", 0) == 0
+
+
+def test_a_copy_still_downloading_is_not_deleted(images: Images) -> None:
+    images.allow_loopback()
+    template = images.register()
+    with images.database.sessions() as session:
+        session.execute(sa.update(models.TemplateStoreRef).values(state="Creating"))
+        session.commit()
+    assert images.status("deleteTemplate", id=template["id"]) == 534
+    [ref] = images.rows(models.TemplateStoreRef)
+    assert (ref.state, ref.destroyed) == ("Creating", False)
+    assert images.ok("listTemplates", templatefilter="all")["count"] == 1

@@ -28,9 +28,11 @@ from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import guest_os as guest_os_models
 from cirrostack.db.models import storage as storage_models
 from cirrostack.db.models import templates as models
+from cirrostack.states import gate, machines
 from cirrostack.storage import image_stores, template_paths, url_policy
 
 ALL_ZONES = "-1"
+ods = machines.ObjectInDataStoreEvent
 
 
 class DownloadState(enum.StrEnum):
@@ -295,16 +297,25 @@ def delete(session: Session, template: models.VmTemplate, zone_id: int | None) -
     left = 0
     for copy, store_zone in copies:
         if zone_id is None or store_zone in (zone_id, None):
-            copy.destroyed = True
-            copy.download_state = DownloadState.ABANDONED.value
+            _destroy(session, copy)
         else:
             left += 1
     if not left:
+        # vm_template.state stays Active: Inactive has no transition yet (states/machines).
         template.removed = base.utcnow()
-        template.state = "Inactive"
         owner = session.get_one(account_models.Account, template.account_id)
         limits.release(session, owner, resources.ResourceType.TEMPLATE)
     session.flush()
+
+
+def _destroy(session: Session, copy: models.TemplateStoreRef) -> None:
+    """Destroying, then Destroyed (the binding sets ``destroyed``). A copy still downloading
+    (Creating) cannot be destroyed: the gate refuses with NoTransition.
+
+    The file of a Ready copy is not yet removed from the store (DeleteCommand is not sent)."""
+    gate.transition(session, copy, ods.DestroyRequested)
+    gate.transition(session, copy, ods.OperationSuccessed)
+    copy.download_state = DownloadState.ABANDONED.value
 
 
 class Operation(enum.StrEnum):
