@@ -183,7 +183,10 @@ def _serve(arguments: argparse.Namespace) -> int:
     print(f"admin credentials (api key, secret key, password): {admin_file.path}", flush=True)
     # The backends resolve here, at start: an unknown or twice-declared name stops the server.
     verify = True if arguments.agent_ca is None else _agent_ca(arguments.agent_ca)
-    fleet = agents.Agents.in_process(verify=verify, backends=plugins.resolved())
+    # The in-process simulated hosts keep their pools and stores' files in the data directory.
+    fleet = agents.Agents.in_process(
+        verify=verify, backends=plugins.resolved(), workdir=arguments.data_dir / "simulator"
+    )
     if arguments.demo:
         _seed_demo(engine, secrets, fleet, url)
     limits = connection.Limits(

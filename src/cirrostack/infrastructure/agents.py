@@ -28,6 +28,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -83,16 +84,19 @@ class Agents:
         clock: Callable[[], float] = time.monotonic,
         verify: ssl.SSLContext | str | bool = True,
         backends: Mapping[str, plugins.Backend] | None = None,
+        workdir: Path | None = None,
     ) -> Agents:
         """A server's agents: the in-process agents of its backend that has some (the
         simulator), reached in-process, and agents with an address (``route``) over HTTP(S),
         ``verify`` checking their certificates. ``backends`` (default: ``plugins.resolved()``)
-        by hypervisor; raises PluginError unless exactly one of them runs agents in-process."""
+        by hypervisor; raises PluginError unless exactly one of them runs agents in-process.
+        ``workdir``: where the in-process agents keep their files (their storage pools and
+        image stores' stand-ins), None for a temporary directory."""
         backends = plugins.resolved() if backends is None else backends
         local = [
             (backend.hypervisor, fleet)
             for backend in backends.values()
-            if (fleet := backend.in_process()) is not None
+            if (fleet := backend.in_process(workdir)) is not None
         ]
         if len(local) != 1:
             raise plugins.PluginError(
