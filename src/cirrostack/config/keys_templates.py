@@ -21,16 +21,15 @@ SECSTORAGE_ALLOWED_INTERNAL_SITES = ConfigKey(
     category="Advanced",
     component=_TEMPLATES,
 )
-MAX_TEMPLATE_ISO_SIZE = _stored(
-    ConfigKey(
-        "max.template.iso.size",
-        int,
-        50,
-        "The maximum size for a downloaded template or ISO (in GB)",
-        category="Advanced",
-        component=_TEMPLATES,
-        minimum=1,
-    )
+MAX_TEMPLATE_ISO_SIZE = ConfigKey(
+    "max.template.iso.size",
+    int,
+    50,
+    "The maximum size for a downloaded template or ISO (in GB); the agent stops a download "
+    "that grows past it",
+    category="Advanced",
+    component=_TEMPLATES,
+    minimum=1,
 )
 STORE_DOWNLOAD_FOLLOW_REDIRECTS = _stored(
     ConfigKey(
