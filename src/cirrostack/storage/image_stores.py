@@ -30,6 +30,8 @@ from cirrostack.protocol import storage as protocol
 
 #: What an S3 store's secret key is sealed for: it opens as nothing else.
 S3_SECRET = b"cirrostack image store s3 secret v1"
+#: ``image_store_details.value`` holds 255 characters (a sealed key is longer than its plain).
+_DETAIL_LENGTH = 255
 SECRET_DETAIL = "secretkey"  # noqa: S105 - the detail's name, not a secret
 
 
@@ -126,6 +128,8 @@ def add_s3(session: Session, new: NewS3Store) -> models.ImageStore:
     session.add(store)
     session.flush()
     sealed = vault.of(session).seal(new.secret_key, S3_SECRET)
+    if len(sealed) > _DETAIL_LENGTH:
+        raise errors.InvalidParameterValue("The S3 secretkey is too long")
     shown = {
         "accesskey": new.access_key,
         SECRET_DETAIL: sealed,
