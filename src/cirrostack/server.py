@@ -30,12 +30,14 @@ from cirrostack.api.commands import (
     events,
     guest_os,
     hosts,
+    image_stores,
     jobs,
     limits,
     offerings,
     pods,
     roles,
     session,
+    templates,
     users,
     volumes,
     zones,
@@ -67,6 +69,8 @@ FAMILIES = (
     users.COMMANDS,
     zones.COMMANDS,
     volumes.COMMANDS,
+    image_stores.COMMANDS,
+    templates.COMMANDS,
 )
 
 

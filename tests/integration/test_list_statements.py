@@ -32,7 +32,15 @@ SMALL, LARGE = 2, 20
 #: Lists whose whole content is a fixed catalogue the test cannot grow (or that CloudStack does
 #: not page: listApis), and lists of kinds the cloud has no create command for yet: only the
 #: equal count is checked.
-FIXED = frozenset({"listApis", "listHypervisors", "listCapabilities"})
+FIXED = frozenset(
+    {
+        "listApis",
+        "listHypervisors",
+        "listCapabilities",
+        "listTemplatePermissions",
+        "listIsoPermissions",
+    }
+)
 
 #: Parameters each list needs to show everything (every account's rows, a scope's values).
 _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
@@ -42,6 +50,10 @@ _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
     "listEvents": ({"listall": "true"},),
     "listAsyncJobs": ({"listall": "true"},),
     "listConfigurations": ({}, {"clusterid": "<cluster>"}, {"accountid": "<account>"}),
+    "listTemplates": ({"templatefilter": "all"},),
+    "listIsos": ({"isofilter": "all"},),
+    "listTemplatePermissions": ({"id": "<template>"},),
+    "listIsoPermissions": ({"id": "<iso>"},),
 }
 
 
@@ -75,6 +87,7 @@ class _World:
         self._infrastructure()
         self._offerings()
         self._volumes()
+        self._templates()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
                 self.admin,
@@ -189,6 +202,21 @@ class _World:
                     zoneid=zone,
                 ),
             )
+
+    def _templates(self) -> None:
+        zone = self.ok("listZones")["zone"][0]["id"]
+        os_type = self.ok("listOsTypes")["ostype"][0]["id"]
+        self.ok("updateConfiguration", name="secstorage.allowed.internal.sites",
+                value="127.0.0.0/8")  # fmt: skip
+        for index in range(COUNT):
+            self.ok("addImageStore", provider="NFS", url=f"nfs://10.0.0.9/sec{index}", zoneid=zone)
+            template = self.ok("registerTemplate", name=f"t{index}", zoneid=zone,
+                               url=f"http://127.0.0.1/t{index}.qcow2", format="QCOW2",
+                               hypervisor="Simulator", ostypeid=os_type)  # fmt: skip
+            iso = self.ok("registerIso", name=f"i{index}", zoneid=zone, ostypeid=os_type,
+                          url=f"http://127.0.0.1/i{index}.iso")  # fmt: skip
+        self.places["template"] = template["template"][0]["id"]
+        self.places["iso"] = iso["iso"][0]["id"]
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
         """The statements one list call ran, and the items it answered."""

@@ -86,12 +86,29 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
              password="password")  # fmt: skip
     doomed = cloud.domain("doomed")
     job = content(cloud.call(cloud.admin.keys, "deleteDomain", id=doomed))["jobid"]
+    template = _template(cloud, zone["id"])
     return {
+        "listTemplates": {"templatefilter": "all"},
+        "listTemplatePermissions": {"id": template},
+        "listIsoPermissions": {"id": template},
         "getUser": {"userapikey": cloud.admin.keys.api_key},
         "getUserKeys": {"id": cloud.admin.user_id},
         "queryAsyncJobResult": {"jobid": job},
         "configureSimulator": {"name": "PingCommand", "value": "result:success"},
     }
+
+
+def _template(cloud: Cloud, zone_id: str) -> str:
+    """A registered template (its image store on NFS, its URL on loopback, allowed)."""
+    admin = cloud.admin.keys
+    cloud.ok(admin, "addImageStore", provider="NFS", url="nfs://10.0.0.9/sec", zoneid=zone_id)
+    cloud.ok(admin, "updateConfiguration", name="secstorage.allowed.internal.sites",
+             value="127.0.0.0/8")  # fmt: skip
+    os_type = cloud.ok(admin, "listOsTypes")["ostype"][0]["id"]
+    registered = cloud.ok(admin, "registerTemplate", name="t", url="http://127.0.0.1/t.qcow2",
+                          zoneid=zone_id, format="QCOW2", hypervisor="Simulator",
+                          ostypeid=os_type)  # fmt: skip
+    return str(registered["template"][0]["id"])
 
 
 def test_every_command_derived_read_only_runs_without_a_write(database: Database) -> None:

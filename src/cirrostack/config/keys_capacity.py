@@ -7,6 +7,8 @@ Part of ``config.keys``, which re-exports every key here and registers it; read 
 
 from __future__ import annotations
 
+import dataclasses
+
 from cirrostack.config.definitions import ConfigKey
 from cirrostack.config.keys_base import _CAPACITY, _CLUSTER, _POOL, _ZONE, _ratio, _stored, _whole
 
@@ -58,11 +60,15 @@ CLUSTER_LOCAL_STORAGE_CAPACITY_NOTIFICATION_THRESHOLD = _ratio(
     "Fraction of a cluster's local storage in use above which an alert is raised",
     _CLUSTER,
 )
-SECONDARY_STORAGE_CAPACITY_THRESHOLD = _ratio(
-    "secondary.storage.capacity.threshold",
-    0.90,
-    "Fraction of an image store in use above which it is not chosen for new data",
-    category="Storage",
+# Read by template registration (``storage.templates``) when it chooses image stores.
+SECONDARY_STORAGE_CAPACITY_THRESHOLD = dataclasses.replace(
+    _ratio(
+        "secondary.storage.capacity.threshold",
+        0.90,
+        "Fraction of an image store in use above which it is not chosen for new data",
+        category="Storage",
+    ),
+    acted_on=True,
 )
 CPU_OVERPROVISIONING_FACTOR = ConfigKey(
     "cpu.overprovisioning.factor",

@@ -1,1 +1,2 @@
-"""Storage services on the management server: volumes, pools, templates on pools."""
+"""Storage services on the management server: pools, volumes, image stores, templates and
+ISOs, and templates' copies on pools."""

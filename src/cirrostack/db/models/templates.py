@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -57,9 +67,21 @@ class VmTemplate(base.Base, base.Entity):
 
 
 class TemplateStoreRef(base.Base, base.IdMixin, base.CreatedMixin):
-    """A template's copy on an image store; ``install_path`` is relative to the store."""
+    """A template's copy on an image store; ``install_path`` is relative to the store.
+
+    ``live_store_id`` is ``store_id`` while the copy is not destroyed: a unique key over it
+    and the template lets a template have at most one live copy per store, whatever races.
+    """
 
     __tablename__ = "template_store_ref"
+    __table_args__ = (
+        Index(
+            "uq_template_store_ref_template_id_live_store_id",
+            "template_id",
+            "live_store_id",
+            unique=True,
+        ),
+    )
 
     store_id: Mapped[int | None] = mapped_column(
         base.BigId, ForeignKey("image_store.id", ondelete="CASCADE"), index=True
@@ -86,6 +108,9 @@ class TemplateStoreRef(base.Base, base.IdMixin, base.CreatedMixin):
     update_count: Mapped[int] = mapped_column(base.BigId, default=0)
     updated: Mapped[datetime.datetime | None] = mapped_column(DateTime())
     ref_cnt: Mapped[int] = mapped_column(BigInteger, default=0)
+    live_store_id: Mapped[int | None] = mapped_column(
+        base.BigId, Computed("CASE WHEN destroyed THEN NULL ELSE store_id END")
+    )
 
 
 class TemplateSpoolRef(base.Base, base.IdMixin, base.CreatedMixin):
@@ -143,3 +168,17 @@ class VolumeStoreRef(base.Base, base.IdMixin, base.CreatedMixin):
     update_count: Mapped[int] = mapped_column(base.BigId, default=0)
     updated: Mapped[datetime.datetime | None] = mapped_column(DateTime())
     ref_cnt: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LaunchPermission(base.Base, base.IdMixin):
+    """An account allowed to launch another account's private template (``sharedexecutable``)."""
+
+    __tablename__ = "launch_permission"
+    __table_args__ = (UniqueConstraint("template_id", "account_id"),)
+
+    template_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("vm_template.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
