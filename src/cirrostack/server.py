@@ -33,6 +33,7 @@ from cirrostack.api.commands import (
     jobs,
     limits,
     offerings,
+    placement,
     pods,
     roles,
     session,
@@ -65,6 +66,7 @@ FAMILIES = (
     session.COMMANDS,
     users.COMMANDS,
     zones.COMMANDS,
+    placement.COMMANDS,
 )
 
 
