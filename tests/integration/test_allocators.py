@@ -198,7 +198,8 @@ def test_local_pools_for_a_local_offering_on_its_host(database: Database) -> Non
         place = world(session)
         host = infrastructure.Host(
             name="h1", data_center_id=place.zone.id, pod_id=place.cluster.pod_id,
-            cluster_id=place.cluster.id, type="Routing", status="Up", private_ip_address="10.0.0.5", version="4.20",
+            cluster_id=place.cluster.id, type="Routing", status="Up",
+            private_ip_address="10.0.0.5", version="4.20",
         )  # fmt: skip
         session.add(host)
         session.flush()

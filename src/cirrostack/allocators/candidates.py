@@ -30,6 +30,9 @@ STORAGE_ALLOCATED, LOCAL_STORAGE = 3, 9
 #: Volume states whose size no longer counts (CloudStack: state != Destroy, removed null).
 _GONE = ("Destroy", "Expunging", "Expunged")
 
+#: Up to this many candidates the other reads name their ids instead of a subquery.
+_ID_LIST = 500
+
 
 class Candidate(NamedTuple):
     """One pool as the filters see it; sizes in bytes, ``tags`` case-folded."""
@@ -102,6 +105,12 @@ def _pools(request: requests.VolumeRequest, every_pool: bool) -> Any:  # a 20-co
         .where(pool.data_center_id == request.zone_id, pool.removed.is_(None))
         .order_by(pool.id)
     )
+    return _narrowed(statement, request, every_pool)
+
+
+def _narrowed(statement: Any, request: requests.VolumeRequest, every_pool: bool) -> Any:
+    """``statement`` over pools limited as the decision's candidates are."""
+    pool = storage.StoragePool
     if every_pool:
         return statement
     if request.cluster_id is not None:
@@ -113,55 +122,57 @@ def _pools(request: requests.VolumeRequest, every_pool: bool) -> Any:  # a 20-co
     return statement
 
 
-def _in_zone(zone_id: int) -> sa.Select[Any]:
+def in_scope(request: requests.VolumeRequest, every_pool: bool) -> Any:
+    """The ids of the candidate pools, as a subquery for the other reads."""
     pool = storage.StoragePool
-    return sa.select(pool.id).where(pool.data_center_id == zone_id, pool.removed.is_(None))
+    statement = sa.select(pool.id).where(
+        pool.data_center_id == request.zone_id, pool.removed.is_(None)
+    )
+    return _narrowed(statement, request, every_pool)
 
 
-def _tags(session: Session, zone_id: int) -> dict[int, list[tuple[str, bool]]]:
+def _tags(session: Session, scoped: Any) -> dict[int, list[tuple[str, bool]]]:
     tag = storage.StoragePoolTag
     found: dict[int, list[tuple[str, bool]]] = defaultdict(list)
     rows = session.execute(
-        sa.select(tag.pool_id, tag.tag, tag.is_tag_a_rule).where(tag.pool_id.in_(_in_zone(zone_id)))
+        sa.select(tag.pool_id, tag.tag, tag.is_tag_a_rule).where(tag.pool_id.in_(scoped))
     )
     for pool_id, text, is_rule in rows:
         found[int(pool_id)].append((str(text), bool(is_rule)))
     return found
 
 
-def _template_pools(session: Session, request: requests.VolumeRequest) -> set[int]:
+def _template_pools(session: Session, request: requests.VolumeRequest, scoped: Any) -> set[int]:
     if request.template_id is None:
         return set()
     ref = templates.TemplateSpoolRef
     rows = session.scalars(
         sa.select(ref.pool_id).where(
-            ref.template_id == request.template_id, ref.pool_id.in_(_in_zone(request.zone_id))
+            ref.template_id == request.template_id, ref.pool_id.in_(scoped)
         )
     )
     return {int(pool_id) for pool_id in rows}
 
 
-def _hosts(session: Session, request: requests.VolumeRequest) -> dict[int, set[int]]:
+def _hosts(session: Session, request: requests.VolumeRequest, scoped: Any) -> dict[int, set[int]]:
     if request.host_id is None:
         return {}
     ref = storage.StoragePoolHostRef
     found: dict[int, set[int]] = defaultdict(set)
-    rows = session.execute(
-        sa.select(ref.pool_id, ref.host_id).where(ref.pool_id.in_(_in_zone(request.zone_id)))
-    )
+    rows = session.execute(sa.select(ref.pool_id, ref.host_id).where(ref.pool_id.in_(scoped)))
     for pool_id, host_id in rows:
         found[int(pool_id)].add(int(host_id))
     return found
 
 
 def _volume_sums(
-    session: Session, zone_id: int, column: Any, *where: sa.ColumnElement[bool]
+    session: Session, scoped: Any, column: Any, *where: sa.ColumnElement[bool]
 ) -> dict[int, int]:
     volume = storage.Volume
     rows = session.execute(
         sa.select(volume.pool_id, column)
         .where(
-            volume.pool_id.in_(_in_zone(zone_id)),
+            volume.pool_id.in_(scoped),
             volume.removed.is_(None),
             volume.state.not_in(_GONE),
             *where,
@@ -194,21 +205,25 @@ def load(
     rows: list[Any] = list(session.execute(_pools(request, every_pool)))
     if not rows:
         return []
-    tags = _tags(session, request.zone_id)
-    found_settings = pool_settings.read(session, request.zone_id, [(int(r[0]), r[7]) for r in rows])
-    here = _template_pools(session, request)
-    hosts = _hosts(session, request)
+    # A few candidates: their ids (indexed lookups); thousands: the narrowing as a subquery.
+    scoped = [int(r[0]) for r in rows] if len(rows) <= _ID_LIST else in_scope(request, every_pool)
+    tags = _tags(session, scoped)
+    found_settings = pool_settings.read(
+        session, request.zone_id, [(int(r[0]), r[7]) for r in rows], scoped
+    )
+    here = _template_pools(session, request, scoped)
+    hosts = _hosts(session, request, scoped)
     owners: dict[int, int] = {}
     if owner_counts and request.account_id is not None:
         owners = _volume_sums(
             session,
-            request.zone_id,
+            scoped,
             sa.func.count(storage.Volume.id),
             storage.Volume.account_id == request.account_id,
         )
     iops: dict[int, int] = {}
     if request.min_iops and any(r[16] is not None for r in rows):
-        iops = _volume_sums(session, request.zone_id, sa.func.sum(storage.Volume.min_iops))
+        iops = _volume_sums(session, scoped, sa.func.sum(storage.Volume.min_iops))
     return [_candidate(row, tags, found_settings, here, hosts, owners, iops) for row in rows]
 
 

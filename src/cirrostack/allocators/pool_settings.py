@@ -5,9 +5,10 @@
 global (``config.keys``). ``config.settings`` reads such values with one query per scope; a
 decision over thousands of pools wants one round trip, so this module reads the pool, cluster
 and zone overrides and the global values with a UNION ALL over the details tables, restricted
-by the zone (not by thousands of ids), and resolves each pool's chain in Python with the same
-rule as ``config.settings`` (the nearest scope the key supports, then the global value, then the
-default). A stored text that does not parse raises ``config.errors.BadStoredValue``.
+by the candidate pools (their ids, or a subquery for thousands), and resolves each pool's
+chain in Python with the same rule as ``config.settings`` (the nearest scope the key supports,
+then the global value, then the default). A stored text that does not parse raises
+``config.errors.BadStoredValue``.
 """
 
 from __future__ import annotations
@@ -41,15 +42,17 @@ class PoolSettings:
     overprovisioning_factor: float
 
 
-def _statement(zone_id: int) -> sa.CompoundSelect[Any]:
+def _statement(
+    zone_id: int, pool_ids: Any, pools: list[tuple[int, int | None]] | None = None
+) -> sa.CompoundSelect[Any]:
     names = [key.name for key in KEYS]
     pool_detail, cluster_detail = storage.StoragePoolDetail, infrastructure.ClusterDetail
     zone_detail, config = infrastructure.DataCenterDetail, configuration.Configuration
-    pools_of_zone = sa.select(storage.StoragePool.id).where(
-        storage.StoragePool.data_center_id == zone_id
-    )
-    clusters_of_zone = sa.select(infrastructure.Cluster.id).where(
-        infrastructure.Cluster.data_center_id == zone_id
+    pools_of_zone = pool_ids
+    clusters_of_zone = (
+        sorted({cluster for _, cluster in pools if cluster is not None})
+        if pools is not None
+        else sa.select(storage.StoragePool.cluster_id).where(storage.StoragePool.id.in_(pool_ids))
     )
     return sa.union_all(
         sa.select(
@@ -80,12 +83,19 @@ def _statement(zone_id: int) -> sa.CompoundSelect[Any]:
 
 
 def read(
-    session: Session, zone_id: int, pools: Iterable[tuple[int, int | None]]
+    session: Session,
+    zone_id: int,
+    pools: Iterable[tuple[int, int | None]],
+    pool_ids: Any = None,
 ) -> dict[int, PoolSettings]:
-    """The settings of each (pool id, cluster id) of ``zone_id``: one query."""
+    """The settings of each (pool id, cluster id) of ``zone_id``: one query. ``pool_ids`` (a
+    subquery or list of ids) limits the details read; None reads those of the given pools."""
+    pools = list(pools)
+    if pool_ids is None:
+        pool_ids = [pool_id for pool_id, _ in pools]
     by_name = {key.name.casefold(): key.name for key in KEYS}
     texts: dict[tuple[str, int | None, str], tuple[int, str]] = {}
-    for scope, owner, name, value, row_id in session.execute(_statement(zone_id)):
+    for scope, owner, name, value, row_id in session.execute(_statement(zone_id, pool_ids, pools)):
         key_name = by_name.get(str(name).casefold())
         if key_name is None or value is None:
             continue
