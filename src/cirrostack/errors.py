@@ -6,7 +6,8 @@
      ├── ResourceInUse           the resource is still used by another one
      ├── ResourceUnavailable     the resource exists but cannot serve the request now
      ├── ConcurrentOperation     someone else changed the resource first
-     └── ResourceAllocation      a resource limit of the account or a domain would be exceeded
+     ├── ResourceAllocation      a resource limit of the account or a domain would be exceeded
+     └── InsufficientCapacity    no pool (host, ...) has room or suits the request
 
 The API layer (``cirrostack.api.errors``) is the only place that turns these into CloudStack
 error codes. Messages are written for the API user: they name the resource and the reason.
@@ -42,3 +43,8 @@ class ConcurrentOperation(CloudError):
 class ResourceAllocation(CloudError):
     """Granting the request would exceed a resource limit (CloudStack's
     ResourceAllocationException); nothing was reserved."""
+
+
+class InsufficientCapacity(CloudError):
+    """No resource can take the request (CloudStack's InsufficientStorageCapacityException
+    and kin); the message says why, e.g. an allocator decision's summary."""

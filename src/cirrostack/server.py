@@ -34,6 +34,7 @@ from cirrostack.api.commands import (
     jobs,
     limits,
     offerings,
+    placement,
     pods,
     roles,
     session,
@@ -71,6 +72,7 @@ FAMILIES = (
     volumes.COMMANDS,
     image_stores.COMMANDS,
     templates.COMMANDS,
+    placement.COMMANDS,
 )
 
 

@@ -42,6 +42,7 @@ class CsErrorCode(enum.IntEnum):
 
     CLOUD_RUNTIME = 4250
     CONCURRENT_OPERATION = 4300
+    INSUFFICIENT_STORAGE_CAPACITY = 4325
     INVALID_PARAMETER_VALUE = 4350
     PERMISSION_DENIED = 4365
     RESOURCE_ALLOCATION = 4370
@@ -93,6 +94,11 @@ _MAPPING: tuple[tuple[type[Exception], ErrorCode, CsErrorCode], ...] = (
         errors.ResourceAllocation,
         ErrorCode.RESOURCE_ALLOCATION_ERROR,
         CsErrorCode.RESOURCE_ALLOCATION,
+    ),
+    (
+        errors.InsufficientCapacity,
+        ErrorCode.INSUFFICIENT_CAPACITY_ERROR,
+        CsErrorCode.INSUFFICIENT_STORAGE_CAPACITY,
     ),
     # A transition the resource's state does not allow: the request is refused, as
     # CloudStack's NoTransitionException surfaces (resource unavailable in that state).

@@ -22,11 +22,16 @@ def _stored(key: ConfigKey[T]) -> ConfigKey[T]:
 
 
 def _ratio(
-    name: str, default: float, description: str, *scopes: Scope, category: str = "Alert"
+    name: str,
+    default: float,
+    description: str,
+    *scopes: Scope,
+    category: str = "Alert",
+    acted_on: bool = False,
 ) -> ConfigKey[float]:
     """A fraction of a capacity (0 to 1): the disable and notification thresholds.
 
-    Stored-only until the allocators and capacity alerts of the storage and VM work read them.
+    Stored-only (``acted_on`` False) until the allocators and capacity alerts read them.
     """
     return ConfigKey(
         name,
@@ -38,7 +43,7 @@ def _ratio(
         scopes=scopes,
         minimum=0.0,
         maximum=1.0,
-        acted_on=False,
+        acted_on=acted_on,
     )
 
 

@@ -21,6 +21,7 @@ STORAGE_CAPACITY_DISABLE_THRESHOLD = _ratio(
     "placed on it",
     _POOL,
     _ZONE,
+    acted_on=True,
 )
 STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD = _ratio(
     "pool.storage.allocated.capacity.disablethreshold",
@@ -29,18 +30,17 @@ STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD = _ratio(
     "volume is placed on it",
     _POOL,
     _ZONE,
+    acted_on=True,
 )
-STORAGE_OVERPROVISIONING_FACTOR = _stored(
-    ConfigKey(
-        "storage.overprovisioning.factor",
-        float,
-        2.0,
-        "Multiplier on a primary storage pool's size for allocation (thin-provisioning pool types)",
-        category="Storage",
-        component=_CAPACITY,
-        scopes=(_POOL,),
-        minimum=1.0,
-    )
+STORAGE_OVERPROVISIONING_FACTOR = ConfigKey(
+    "storage.overprovisioning.factor",
+    float,
+    2.0,
+    "Multiplier on a primary storage pool's size for allocation (thin-provisioning pool types)",
+    category="Storage",
+    component=_CAPACITY,
+    scopes=(_POOL,),
+    minimum=1.0,
 )
 CLUSTER_STORAGE_CAPACITY_NOTIFICATION_THRESHOLD = _ratio(
     "cluster.storage.capacity.notificationthreshold",

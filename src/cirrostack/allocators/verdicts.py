@@ -1,0 +1,67 @@
+"""What a placement decision answers: a verdict for every candidate pool, and its summary.
+
+A verdict is accepted (with a score; higher is better) or rejected with typed reasons: the
+reason ``code`` names the dimension (``tags``, ``state``, ``allocated capacity``, ...) so an
+operator reading "no suitable pool" knows what to change (field lessons 1A-1 and 1A-3).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a pool was rejected: ``code`` is the dimension, ``text`` the detail."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One pool's judgement in one decision; ``score`` is None when rejected."""
+
+    pool_id: int
+    pool_uuid: str
+    pool_name: str
+    allocator: str
+    accepted: bool
+    score: float | None
+    reasons: tuple[Reason, ...] = ()
+    factors: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The accepted pools, best first (in allocator order), and the rejected ones."""
+
+    accepted: tuple[Verdict, ...]
+    rejected: tuple[Verdict, ...]
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        return self.accepted + self.rejected
+
+    def summary(self) -> str:
+        """One line for an error or a log: counts of the first reason of each rejection,
+        the detail shown where one pool alone was rejected for that reason."""
+        head = (
+            f"{len(self.accepted)} suitable pool{'s' if len(self.accepted) != 1 else ''}"
+            if self.accepted
+            else "no suitable pool"
+        )
+        if not self.rejected:
+            return head if self.accepted else f"{head}: no candidate pool in scope"
+        firsts = [verdict.reasons[0] for verdict in self.rejected if verdict.reasons]
+        counts = Counter(reason.code for reason in firsts)
+        parts = []
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            if count == 1:
+                text = next(reason.text for reason in firsts if reason.code == code)
+                parts.append(f"1 {code} ({text})")
+            else:
+                parts.append(f"{count} {code}")
+        return f"{head}: {len(self.rejected)} rejected: {', '.join(parts)}"
