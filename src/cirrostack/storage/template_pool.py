@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
+from cirrostack.allocators import claims
 from cirrostack.db import base
 from cirrostack.db.models import storage as models
 from cirrostack.db.models import templates
@@ -35,7 +36,7 @@ from cirrostack.protocol import storage as protocol
 from cirrostack.states import errors as state_errors
 from cirrostack.states import gate, holds
 from cirrostack.states.machines import storage as machines
-from cirrostack.storage import allocated, pool_targets
+from cirrostack.storage import pool_targets
 from cirrostack.transport import errors as transport_errors
 
 State = machines.ObjectInDataStoreState
@@ -134,7 +135,7 @@ def _win(session: Session, ref: templates.TemplateSpoolRef) -> _Copy | None:
         gate.transition(session, ref, Event.CreateOnlyRequested, values={"template_size": size})
     except state_errors.StateConflict:
         return None
-    if not allocated.claim(session, pool, size):
+    if not claims.claim_on(session, pool, size):
         raise errors.ResourceUnavailable(
             f"Insufficient allocated capacity on storage pool {pool.name} for template "
             f"{template.uuid} ({size} bytes)"
@@ -240,5 +241,5 @@ def _failed(sessions: sessionmaker[Session], fleet: Any, copy: _Copy, reason: st
             Event.OperationFailed,
             values={"error_str": reason[:255], "download_state": "NOT_DOWNLOADED"},
         )
-        allocated.release(session, copy.pool_id, copy.size)
+        claims.release(session, copy.pool_id, copy.size)
         session.commit()

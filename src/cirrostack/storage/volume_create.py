@@ -24,20 +24,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
+from cirrostack.allocators import claims, pools
 from cirrostack.db.models import offerings, templates
 from cirrostack.db.models import storage as models
 from cirrostack.jobs import context
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
-from cirrostack.storage import allocated, pool_targets, template_pool, volume_delete, volumes
+from cirrostack.storage import pool_targets, template_pool, volume_delete, volumes
 from cirrostack.transport import errors as transport_errors
 
 State = volumes.State
@@ -62,14 +62,10 @@ class _Planned:
     template: protocol.TemplateObjectTO | None
 
 
-def _place(session: Session, volume: models.Volume, offering: offerings.DiskOffering) -> Any:
-    """The allocator's choice, claimed (``allocators.pools.place``, branch i8-alloc)."""
-    try:
-        pools = importlib.import_module("cirrostack.allocators.pools")
-    except ImportError:
-        raise errors.ResourceUnavailable(
-            f"Specify the pool for volume {volume.uuid}: this server has no storage allocator yet"
-        ) from None
+def _place(
+    session: Session, volume: models.Volume, offering: offerings.DiskOffering
+) -> models.StoragePool:
+    """The allocator's choice, claimed (``allocators.pools.place``)."""
     request = pools.VolumeRequest(
         zone_id=volume.data_center_id,
         size=volume.size or 0,
@@ -89,7 +85,7 @@ def _claim(session: Session, volume: models.Volume, pool: models.StoragePool | N
     offering = session.get_one(offerings.DiskOffering, volume.disk_offering_id)
     if pool is None:
         return _place(session, volume, offering)
-    if not allocated.claim(session, pool, volume.size or 0):
+    if not claims.claim_on(session, pool, volume.size or 0):
         raise errors.ResourceUnavailable(
             f"Insufficient allocated capacity on storage pool {pool.name} for volume "
             f"{volume.uuid} ({volume.size} bytes)"
@@ -197,7 +193,7 @@ def _undo(session: Session, fleet: Any, job: context.Job, plan: _Planned) -> Non
         fence=job.fence(),
         values={"pool_id": None, "pool_type": None, "path": None},
     )
-    allocated.release(session, plan.pool_id, plan.size)
+    claims.release(session, plan.pool_id, plan.size)
     job.checkpoint()
 
 

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
 from cirrostack.accounts import access
+from cirrostack.allocators import claims
 from cirrostack.db.models import storage as models
 from cirrostack.infrastructure import agents
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
-from cirrostack.storage import allocated, pool_targets, volumes
+from cirrostack.storage import pool_targets, volumes
 from cirrostack.transport import errors as transport_errors
 
 State = volumes.State
@@ -122,4 +123,4 @@ def delete(
         )
     pool_id = volume.pool_id
     volumes.expunge_record(session, volume, now, caller)
-    allocated.release(session, pool_id, volume.size or 0)
+    claims.release(session, pool_id, volume.size or 0)

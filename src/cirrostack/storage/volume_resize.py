@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import access, limits, resources
+from cirrostack.allocators import claims
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import offerings
 from cirrostack.db.models import storage as models
 from cirrostack.jobs import context
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
-from cirrostack.storage import allocated, pool_targets, volume_delete, volumes
+from cirrostack.storage import pool_targets, volume_delete, volumes
 from cirrostack.transport import errors as transport_errors
 
 State = volumes.State
@@ -103,7 +104,7 @@ def begin(session: Session, caller: access.Caller, volume: models.Volume, wanted
         )
     _count(session, volume, delta)
     pool = session.get_one(models.StoragePool, volume.pool_id)
-    if delta > 0 and not allocated.claim(session, pool, delta):
+    if delta > 0 and not claims.claim_on(session, pool, delta):
         raise errors.ResourceUnavailable(
             f"Insufficient allocated capacity on storage pool {pool.name} to grow volume "
             f"{volume.uuid} by {delta} bytes"
@@ -140,7 +141,7 @@ def finish(
         found = session.get_one(models.Volume, volume_id)
         _count(session, found, old - size)
         if size > old:
-            allocated.release(session, pool_id, size - old)
+            claims.release(session, pool_id, size - old)
         gate.transition(session, found, Event.OperationFailed, fence=job.fence() if job else None)
         if job is not None:
             job.checkpoint()
