@@ -16,15 +16,13 @@ query, which cost more than a whole job's finish at every claim on SQLite (0.5 m
 from __future__ import annotations
 
 import datetime
-from typing import TypeVar, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack.config import definitions, keys, settings
 from cirrostack.db.models import configuration
-
-T = TypeVar("T")
 
 
 def configured(session: Session) -> datetime.timedelta:
@@ -38,7 +36,7 @@ def silence(session: Session) -> datetime.timedelta:
     return datetime.timedelta(minutes=minutes)
 
 
-def _global(session: Session, key: definitions.ConfigKey[T]) -> T:
+def _global(session: Session, key: definitions.ConfigKey[int]) -> int:
     """``Settings(session).get(key)`` for a key set only globally, in one Core statement."""
     if key.scopes:  # an override could apply somewhere: the general lookup
         return settings.Settings(session).get(key)
