@@ -30,7 +30,7 @@ import datetime
 import enum
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -81,6 +81,9 @@ class Claim:
     #: The job may hold queue keys (False only when the claim saw it has none: its finish then
     #: has no keys to free).
     keyed: bool = True
+    #: Whether the job may hold rows (``states.holds.Record``): its finish then deletes the
+    #: job's records. A claim made without one counts as holding rows.
+    record: holds.Record = field(default_factory=holds.Record, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,13 @@ def claim(
     }
     one = job_id is not None
     taken: list[tuple[int, int, str | None]]
+    held: dict[int, holds.Record] = {}
     if session.get_bind().dialect.update_returning:
         returned = session.execute(_CLAIM_RETURNING[one], values)
-        taken = [(job, attempt, first) for job, attempt, first in returned]
+        taken = []
+        for job, attempt, first, recorded in returned:
+            taken.append((job, attempt, first))
+            held[job] = holds.Record(held=bool(recorded))
     else:
         locked = [tuple(row) for row in session.execute(_CANDIDATES[one], values)]
         if not locked:
@@ -164,7 +171,9 @@ def claim(
     claims = []
     for job, attempt, first in sorted(taken):
         if first is None or keys.take(session, job):
-            claims.append(Claim(job, attempt, owner, keyed=first is not None))
+            record = held.get(job, holds.Record())
+            holds.track(job, record)
+            claims.append(Claim(job, attempt, owner, keyed=first is not None, record=record))
         else:  # a running job another claimer has not committed yet holds one of its keys
             session.execute(_UNCLAIM, {"u_job": job, "u_owner": owner, "u_attempt": attempt})
     return claims
@@ -208,7 +217,7 @@ def _claim_statements() -> tuple[
         one: sa.update(table)
         .where(table.c.id.in_(statement.with_only_columns(pick.c.id).scalar_subquery()))
         .values(taken)
-        .returning(table.c.id, table.c.attempt, table.c.queue_key)
+        .returning(table.c.id, table.c.attempt, table.c.queue_key, holds.recorded(table.c.id))
         for one, statement in candidates.items()
     }
     return candidates, by_ids.values(taken), returning
@@ -297,7 +306,8 @@ def finish(session: Session, claim_: Claim, status: Status, result_code: int, re
     )
     if not outcome.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"job {claim_.job_id} attempt {claim_.attempt} is no longer this run's")
-    holds.release_job(session, [claim_.job_id])
+    if claim_.record.held:
+        holds.release_job(session, [claim_.job_id])
     if claim_.keyed:
         keys.free(session, [claim_.job_id])
 

@@ -16,11 +16,21 @@ Who acts is a property of the session, set by whoever opened it for a job:
 A row is held by one job at a time (unique resource type and id, whichever state column):
 moving a row another live job holds raises HeldByAnotherJob, so the caller's transaction
 rolls back. Resource type names are the bindings' ``resource_type``.
+
+Whether a finish must delete records: a claim reads whether its job held any row then
+(``recorded``; rows bound at submit, or held by an earlier run) and keeps the answer in a
+``Record``, registered for the job in this process (``track``); every hold recorded after,
+in whichever session acts for the job, marks it (``_hold``). A run that held nothing skips
+the DELETE. Nothing else can add records later: a run that lost its lease commits nothing (its
+checkpoint and finish are fenced), and only the claim's process acts for the job. A claim
+built without a record (MariaDB's claim, hand-made claims) counts as holding rows.
 """
 
 from __future__ import annotations
 
 import enum
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +45,38 @@ Held = job_models.AsyncJobResource
 _KEY = "cirrostack.states.holds"
 #: ``async_job.job_status`` of an unfinished job (jobs.queue.Status.IN_PROGRESS).
 _IN_PROGRESS = 0
+
+
+@dataclass(eq=False)
+class Record:
+    """Whether one run's job may hold rows (True unless the claim saw none and none was
+    recorded since): its finish deletes the job's records only then."""
+
+    held: bool = True
+
+
+#: The record of the latest claim of each job in this process (gone with the claim).
+_RECORDS: weakref.WeakValueDictionary[int, Record] = weakref.WeakValueDictionary()
+_RECORDS_LOCK = threading.Lock()
+
+
+def track(job_id: int, record: Record) -> None:
+    """``record`` is the current run's (a claim taken in this process): holds recorded for
+    ``job_id`` from now on set its ``held``."""
+    with _RECORDS_LOCK:
+        _RECORDS[job_id] = record
+
+
+def _mark(job_id: int) -> None:
+    with _RECORDS_LOCK:
+        record = _RECORDS.get(job_id)
+    if record is not None:
+        record.held = True
+
+
+def recorded(job_id: sa.ColumnElement[Any]) -> sa.Exists:
+    """SQL: the job whose id is the column ``job_id`` holds a row (read by the claim)."""
+    return sa.exists().where(Held.job_id == job_id)
 
 
 @dataclass
@@ -116,6 +158,7 @@ def _hold(
     session: Session, job_id: int, resource_type: str, resource_id: int, column: str, *, label: str
 ) -> None:
     """Insert the hold, or take it over from a finished job; refuse one a live job has."""
+    _mark(job_id)  # before the write: a record that may exist counts as one
     found = session.execute(
         sa.select(Held.id, Held.job_id, job_models.AsyncJob.job_status)
         .join(job_models.AsyncJob, job_models.AsyncJob.id == Held.job_id)
