@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.db.models import templates
+from cirrostack.db.models import storage, templates
 from cirrostack.jobs import context, queue, runner
 from cirrostack.states import gate, holds, machines
 from tests.conftest import Database
@@ -48,8 +48,22 @@ class CopyBoth:
 
 
 def second_copy(session: Session, template_id: int) -> int:
-    store_id = session.scalar(sa.select(templates.TemplateStoreRef.store_id))
-    ref = templates.TemplateStoreRef(template_id=template_id, store_id=store_id, state="Ready")
+    """A second copy of the template, on a second image store of the first one's zone (a
+    template has at most one live copy per store)."""
+    first = session.get_one(
+        storage.ImageStore, session.scalar(sa.select(templates.TemplateStoreRef.store_id))
+    )
+    store = storage.ImageStore(
+        name="second",
+        protocol="nfs",
+        url="nfs://10.0.0.9/second",
+        image_provider_name="NFS",
+        data_center_id=first.data_center_id,
+        scope="ZONE",
+    )
+    session.add(store)
+    session.flush()
+    ref = templates.TemplateStoreRef(template_id=template_id, store_id=store.id, state="Ready")
     session.add(ref)
     session.commit()
     ref_id = ref.id
