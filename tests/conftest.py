@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
+from cirrostack.agent import qemu_img as qemu_img_module
 from cirrostack.db import engine as db_engine
 from cirrostack.db import models
 from tests import databases
@@ -105,3 +106,14 @@ def _database(backend: str, migrated_url: MigratedUrl, tmp_path: Path) -> Iterat
         if backend != "sqlite":
             databases.wipe(engine, models.metadata)
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def qemu_img() -> qemu_img_module.QemuImg:
+    """The real qemu-img wrapper; skips without qemu-img on a developer machine, fails under CI."""
+    if qemu_img_module.find() is None:
+        reason = "qemu-img is not installed (Debian/Ubuntu: apt install qemu-utils)"
+        if databases.under_ci():
+            pytest.fail(f"{reason} (CI is set: the storage tests must run)")
+        pytest.skip(reason)
+    return qemu_img_module.QemuImg()

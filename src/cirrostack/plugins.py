@@ -9,8 +9,12 @@ declares, is a ``PluginError`` at start-up (``discover``/``backend``), never a l
 
 The server knows a backend only through this protocol: parse an addHost url into what to store
 (``parse_url``) and give the agents of its hosts (``in_process`` for hosts simulated in the
-server's process, ``agent`` for a ``cirrostack agent`` process). Storage drivers use the same
-mechanism in the next issue (another group).
+server's process, ``agent`` for a ``cirrostack agent`` process).
+
+Storage drivers (issue 8) use the same mechanism in a second group, ``cirrostack.storage``: a
+driver is named by the store kind it serves (a pool type such as ``NetworkFilesystem``, or an
+image store provider, ``NFS`` or ``S3``), follows ``agent.storage.drivers.Driver``, and
+``storage_drivers`` loads every declared one at start-up with the same rules.
 """
 
 from __future__ import annotations
@@ -23,10 +27,20 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from cirrostack.agent import work
+from cirrostack.agent.storage import drivers
 
 GROUP = "cirrostack.backends"
 #: cirrostack's own backends, name -> "module:attribute" (as its entry points declare them).
 BUILT_IN: Mapping[str, str] = {"simulator": "cirrostack.agent.backends.simulator:BACKEND"}
+STORAGE_GROUP = "cirrostack.storage"
+#: cirrostack's own storage drivers, store kind -> "module:attribute".
+STORAGE_BUILT_IN: Mapping[str, str] = {
+    "Filesystem": "cirrostack.agent.storage.filesystem:FILESYSTEM",
+    "SharedMountPoint": "cirrostack.agent.storage.filesystem:SHARED_MOUNT_POINT",
+    "NetworkFilesystem": "cirrostack.agent.storage.filesystem:NETWORK_FILESYSTEM",
+    "NFS": "cirrostack.agent.storage.nfs:NFS",
+    "S3": "cirrostack.agent.storage.s3:S3",
+}
 
 
 class PluginError(Exception):
@@ -94,29 +108,33 @@ class Backend(Protocol):
         """What addHost's ``url`` says; ValueError (with the reason) for one it cannot use."""
         ...
 
-    def in_process(self) -> InProcess | None:
-        """A fresh set of in-process agents, or None when the backend has none."""
+    def in_process(self, workdir: Path | None = None) -> InProcess | None:
+        """A fresh set of in-process agents, or None when the backend has none; ``workdir``:
+        where they keep their files (storage pools, copies), None for a temporary place."""
         ...
 
-    def agent(self, workdir: Path) -> work.Agent:
-        """The agent a ``cirrostack agent`` process serves, keeping its files in ``workdir``."""
+    def agent(self, workdir: Path, shared: Path | None = None) -> work.Agent:
+        """The agent a ``cirrostack agent`` process serves, keeping its files in ``workdir``;
+        ``shared``: a directory several agents of one machine share (the simulator keeps its
+        stand-in NFS exports and shared mount points there), None for ``workdir``."""
         ...
 
 
-def discover() -> dict[str, str]:
-    """Every backend name with its target, built-in and from entry points; raises PluginError
-    for a name declared with two different targets."""
-    found = dict(BUILT_IN)
+def discover(group: str = GROUP, built_in: Mapping[str, str] = BUILT_IN) -> dict[str, str]:
+    """Every plugin name of ``group`` (the backends by default) with its target, built-in and
+    from entry points; raises PluginError for a name declared with two different targets."""
+    what = "backend" if group == GROUP else "storage driver"
+    found = dict(built_in)
     seen: dict[str, str] = {}
-    for point in importlib.metadata.entry_points(group=GROUP):
+    for point in importlib.metadata.entry_points(group=group):
         if point.name in seen and seen[point.name] != point.value:
             raise PluginError(
-                f"backend {point.name!r} is declared twice: {seen[point.name]} and {point.value}"
+                f"{what} {point.name!r} is declared twice: {seen[point.name]} and {point.value}"
             )
         seen[point.name] = point.value
         if found.get(point.name, point.value) != point.value:
             raise PluginError(
-                f"backend {point.name!r} is declared twice: {found[point.name]} and {point.value}"
+                f"{what} {point.name!r} is declared twice: {found[point.name]} and {point.value}"
             )
         found[point.name] = point.value
     return found
@@ -129,11 +147,7 @@ def backend(declared: Mapping[str, str], name: str) -> Backend:
     if target is None:
         known = ", ".join(sorted(declared)) or "none"
         raise PluginError(f"unknown backend {name!r}; known: {known}")
-    module_name, _, attribute = target.partition(":")
-    try:
-        loaded: object = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise PluginError(f"backend {name!r} ({target}) does not load: {exc}") from exc
+    loaded = _load("backend", name, target)
     if not all(hasattr(loaded, part) for part in ("name", "parse_url", "in_process", "agent")):
         raise PluginError(f"backend {name!r} ({target}) is not a cirrostack backend")
     return loaded  # type: ignore[return-value]
@@ -164,3 +178,42 @@ def resolved() -> dict[str, Backend]:
     if _resolved is None:
         _resolved = all_backends(discover())
     return _resolved
+
+
+def _load(what: str, name: str, target: str) -> object:
+    module_name, _, attribute = target.partition(":")
+    try:
+        loaded: object = getattr(importlib.import_module(module_name), attribute)
+        return loaded
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"{what} {name!r} ({target}) does not load: {exc}") from exc
+
+
+_DRIVER_PARTS = ("name", "capabilities", "connect", "open", "disconnect")
+
+
+def storage_drivers(declared: Mapping[str, str]) -> drivers.Drivers:
+    """Every declared storage driver (``discover(STORAGE_GROUP, STORAGE_BUILT_IN)``) loaded;
+    PluginError if one does not load, is not a driver, or serves another kind than its name."""
+    loaded: dict[str, drivers.Driver] = {}
+    for name in sorted(declared):
+        found = _load("storage driver", name, declared[name])
+        if not all(hasattr(found, part) for part in _DRIVER_PARTS):
+            raise PluginError(f"storage driver {name!r} ({declared[name]}) is not a driver")
+        served = getattr(found, "name", None)
+        if served != name:
+            raise PluginError(f"storage driver {name!r} ({declared[name]}) serves {served!r}")
+        loaded[name] = found  # type: ignore[assignment]
+    return drivers.Drivers(loaded)
+
+
+_storage: drivers.Drivers | None = None
+
+
+def resolved_storage() -> drivers.Drivers:
+    """The storage drivers declared for this process, loaded once (at start: a bad
+    declaration stops the agent or server there)."""
+    global _storage
+    if _storage is None:
+        _storage = storage_drivers(discover(STORAGE_GROUP, STORAGE_BUILT_IN))
+    return _storage

@@ -130,13 +130,17 @@ def test_a_long_command_streams_progress_before_its_answer(rig: Rig) -> None:
 
 def test_a_cancelled_command_stops_and_removes_what_it_started(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
-    copy = commands.SimulatedCopyCommand(source=simulator.STALL_SOURCE, destination="vol-2", size=1000)
+    copy = commands.SimulatedCopyCommand(
+        source=simulator.STALL_SOURCE, destination="vol-2", size=1000
+    )
     started = threading.Event()
     outcome: list[BaseException] = []
 
     def send() -> None:
         try:
-            base.exchange(rig.transport, rig.to, copy, answers.SimulatedCopyAnswer, lambda _: started.set())
+            base.exchange(
+                rig.transport, rig.to, copy, answers.SimulatedCopyAnswer, lambda _: started.set()
+            )
         except BaseException as exc:
             outcome.append(exc)
 
@@ -153,7 +157,9 @@ def test_a_cancelled_command_stops_and_removes_what_it_started(rig: Rig) -> None
 
 def test_silence_past_the_inactivity_timeout_cancels_and_fails(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
-    copy = commands.SimulatedCopyCommand(source=simulator.STALL_SOURCE, destination="vol-3", size=1000)
+    copy = commands.SimulatedCopyCommand(
+        source=simulator.STALL_SOURCE, destination="vol-3", size=1000
+    )
     began = time.monotonic()
     with pytest.raises(transport_errors.AgentTimedOut, match="no progress on SimulatedCopyCommand"):
         base.exchange(rig.transport, rig.to, copy, answers.SimulatedCopyAnswer)
@@ -178,7 +184,9 @@ def test_progress_keeps_a_command_alive_past_the_inactivity_timeout(rig: Rig) ->
 
 def test_failure_answers_are_typed_agent_failures(rig: Rig) -> None:
     base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
-    failing = commands.SimulatedCopyCommand(source=simulator.FAIL_SOURCE, destination="vol-5", size=100)
+    failing = commands.SimulatedCopyCommand(
+        source=simulator.FAIL_SOURCE, destination="vol-5", size=100
+    )
     with pytest.raises(transport_errors.AgentFailed, match="simulated copy failure of vol-5"):
         base.exchange(rig.transport, rig.to, failing, answers.SimulatedCopyAnswer)
     assert rig.stored("vol-5") is None
@@ -320,7 +328,9 @@ def test_a_frozen_agent_process_times_out_on_inactivity(tmp_path: Path) -> None:
                 process.send_signal(signal.SIGSTOP)
 
         began = time.monotonic()
-        with pytest.raises(transport_errors.AgentTimedOut, match="no progress on SimulatedCopyCommand"):
+        with pytest.raises(
+            transport_errors.AgentTimedOut, match="no progress on SimulatedCopyCommand"
+        ):
             base.exchange(transport, TO, copy, answers.SimulatedCopyAnswer, freeze)
         assert time.monotonic() - began >= INACTIVITY
         process.send_signal(signal.SIGCONT)

@@ -25,6 +25,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--listen", default="127.0.0.1:8250", help="H:P to listen on (default %(default)s)"
     )
     parser.add_argument("--data-dir", type=Path, required=True, help="the agent's directory")
+    parser.add_argument(
+        "--shared-dir",
+        type=Path,
+        help="a directory agents of this machine share (the simulator's stand-in NFS exports "
+        "and shared mount points; default: the agent's own directory)",
+    )
     parser.add_argument("--cert", type=Path, help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--key", type=Path, help="PEM private key of --cert")
     parser.set_defaults(run=run)
@@ -48,7 +54,8 @@ def run(arguments: argparse.Namespace) -> int:
     if (arguments.cert is None) != (arguments.key is None):
         print("cirrostack agent: --cert and --key go together", file=sys.stderr)
         return 2
-    server = http.AgentServer(address, backend.agent(arguments.data_dir / "work"), "pending")
+    agent = backend.agent(arguments.data_dir / "work", arguments.shared_dir)
+    server = http.AgentServer(address, agent, "pending")
     if arguments.cert is not None:
         server.use_tls(arguments.cert, arguments.key)
     scheme = "https" if arguments.cert is not None else "http"

@@ -15,6 +15,8 @@ memory          8589934592       1 MiB .. 1 PiB            RAM in bytes (default
 localstorage    107374182400     0 .. 1 EiB                local disk in bytes (100 GiB)
 maintainms      0                0 .. 3600000              milliseconds a MaintainCommand takes
 copystepms      10               0 .. 3600000              milliseconds per tenth of a copy
+                                                           (and per 64 MiB chunk of a storage
+                                                           copy)
 ==============  ===============  ========================  ===============================
 
 ``Fleet`` holds the simulated hosts of a process by guid. It is the in-process transport's
@@ -35,12 +37,21 @@ stops at the next step and removes the partial file. Two sources behave on purpo
 CloudStack's simulator mocks do: ``sim://stall`` stops reporting after the first step (until
 cancelled: what an agent that hangs looks like) and ``sim://fail`` fails after the first step
 (with the partial file removed).
+
+Storage commands (``protocol.storage``) run for real: the host hands them to the storage
+processor (``agent.storage.processor``) with the drivers of the ``cirrostack.storage`` plugin
+group, on files in a sandbox under the fleet's directory (a temporary one when the fleet has
+none): the host's local pools under ``<host>/storage/local/<pool path>``, its mounts under
+``<host>/storage/mnt``, SharedMountPoint paths under ``_shared/<path>`` and the stand-in NFS
+servers' exports under ``_nfs/<server>/<export>``, both shared by the fleet's hosts as the real
+ones are by a cluster's (``storage_site``). Attached disks are recorded in ``attached``.
 """
 
 from __future__ import annotations
 
 import re
 import socket
+import tempfile
 import threading
 import urllib.parse
 from collections import Counter
@@ -48,10 +59,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from cirrostack import __version__
-from cirrostack.agent import errors, work
+from cirrostack import __version__, plugins
+from cirrostack.agent import errors, qemu_img, work
+from cirrostack.agent.storage import drivers, processor, sandbox
 from cirrostack.plugins import HostUrl
-from cirrostack.protocol import answers, commands, messages
+from cirrostack.protocol import answers, commands, messages, storage
 
 GIB = 1024**3
 HYPERVISOR = "Simulator"
@@ -154,6 +166,8 @@ COPY_STEPS = 10
 #: A MaintainCommand with ``maintainms`` drains in this many steps, a Progress after each.
 DRAIN_STEPS = 10
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+SHARED_DIRECTORY = sandbox.SHARED_DIRECTORY
+EXPORTS_DIRECTORY = sandbox.EXPORTS_DIRECTORY
 
 
 class SimulatedHost(work.Agent):
@@ -170,12 +184,24 @@ class SimulatedHost(work.Agent):
     without a word, as a crashed host's would be.
     """
 
-    def __init__(self, spec: Spec, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        workdir: Path | None = None,
+        common: Callable[[], Path] | None = None,
+    ) -> None:
+        """``workdir``: this host's files (None: its copies stay in memory); ``common``: the
+        directory the fleet's hosts share (their stand-in NFS servers and shared mount
+        points), made when first needed; by default ``workdir`` (a lone agent process)."""
         super().__init__()
         self.spec = spec
         self.workdir = workdir
+        self._common = common
+        self._storage: processor.Processor | None = None
         self.seen: Counter[str] = Counter()
         self.stored: dict[str, int] = {}
+        #: The disks AttachCommand gave this host's VMs (``attached.disks``).
+        self.attached = sandbox.Attachments()
         self.muted = threading.Event()
         #: Command name -> failures left (None: until told otherwise).
         self._failing: dict[str, int | None] = {}
@@ -241,6 +267,30 @@ class SimulatedHost(work.Agent):
         if self.workdir is not None:
             (self.workdir / name).unlink(missing_ok=True)
 
+    def storage_site(self) -> drivers.Site:
+        """Where this host's storage lives (``agent.storage.sandbox``)."""
+        if self._common is not None:
+            common = self._common()
+            home = (self.workdir or common / self.spec.guid) / "storage"
+        elif self.workdir is not None:
+            common, home = self.workdir, self.workdir / "storage"
+        else:
+            raise errors.UnknownHost(f"simulated host {self.spec.guid} has no directory")
+        return sandbox.site(home, common)
+
+    def storage_processor(self) -> processor.Processor:
+        """This host's storage processor (made on first use)."""
+        with self._lock:
+            if self._storage is None:
+                self._storage = processor.Processor(
+                    self.storage_site(),
+                    plugins.resolved_storage(),
+                    qemu_img.QemuImg(),
+                    self.attached,
+                    pace=lambda job: job.pause(self.spec.knobs.copy_step_ms / 1000),
+                )
+            return self._storage
+
     def fail(self, command: str, times: int | None = None) -> None:
         """Answer the next ``times`` commands named ``command`` (all, if None) with a failure."""
         with self._lock:
@@ -260,6 +310,12 @@ class SimulatedHost(work.Agent):
             failing = self._take_failure(name)
         if failing:
             return messages.Answer(result=False, details=f"simulated failure of {name}")
+        if type(command) in storage.COMMANDS:
+            try:
+                runner = self.storage_processor()
+            except qemu_img.QemuImgError as exc:  # qemu-img is not installed here
+                return messages.Answer(result=False, details=str(exc))
+            return runner.run(command, job)
         handler = self._handlers.get(type(command))
         if handler is None:
             return answers.UnsupportedAnswer(
@@ -320,6 +376,17 @@ class Fleet:
         self._silenced: set[str] = set()
         self._lock = threading.Lock()
         self._workdir = workdir
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def common(self) -> Path:
+        """The directory the fleet's hosts share: its own, or a temporary one (removed when
+        the fleet goes) made on first use."""
+        if self._workdir is not None:
+            return self._workdir
+        with self._lock:
+            if self._scratch is None:
+                self._scratch = tempfile.TemporaryDirectory(prefix="cirrostack-sim-")
+            return Path(self._scratch.name)
 
     def boot(self, spec: Spec) -> SimulatedHost:
         """The host with ``spec.guid``, created from ``spec`` if it does not exist yet."""
@@ -327,7 +394,7 @@ class Fleet:
             found = self._hosts.get(spec.guid)
             if found is None:
                 where = None if self._workdir is None else self._workdir / spec.guid
-                found = self._hosts[spec.guid] = SimulatedHost(spec, where)
+                found = self._hosts[spec.guid] = SimulatedHost(spec, where, self.common)
             return found
 
     def running(self, guid: str) -> bool:
@@ -402,14 +469,19 @@ class SimulatorBackend:
             values.setdefault(key.lower(), value)
         return HostUrl(machine, Knobs.parse(values).to_details(), own_process)
 
-    def in_process(self) -> Fleet:
-        """A fresh fleet of simulated hosts for the server's process."""
-        return Fleet()
+    def in_process(self, workdir: Path | None = None) -> Fleet:
+        """A fresh fleet of simulated hosts for the server's process, keeping its files in
+        ``workdir`` (None: a temporary directory made when first needed)."""
+        return Fleet(workdir)
 
-    def agent(self, workdir: Path) -> SimulatedHost:
+    def agent(self, workdir: Path, shared: Path | None = None) -> SimulatedHost:
         """The simulated host a ``cirrostack agent --backend simulator`` process serves: it
-        adopts the identity the server sends at startup."""
-        return SimulatedHost(Spec("unassigned", socket.gethostname(), "0.0.0.0"), workdir)  # noqa: S104
+        adopts the identity the server sends at startup. Agent processes given the same
+        ``shared`` directory see the same stand-in NFS servers and shared mount points, as the
+        hosts of one cluster do."""
+        common = None if shared is None else (lambda: shared)
+        spec = Spec("unassigned", socket.gethostname(), "0.0.0.0")  # noqa: S104
+        return SimulatedHost(spec, workdir, common)
 
 
 _MACHINE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
