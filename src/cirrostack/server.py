@@ -36,6 +36,7 @@ from cirrostack.api.commands import (
     pods,
     roles,
     session,
+    storage_pools,
     users,
     zones,
 )
@@ -47,6 +48,7 @@ from cirrostack.infrastructure import agents, monitor
 from cirrostack.jobs import lease as job_lease
 from cirrostack.jobs import reaper as job_reaper
 from cirrostack.jobs import worker as job_worker
+from cirrostack.storage import pool_stats
 
 FAMILIES = (
     accounts.COMMANDS,
@@ -63,6 +65,7 @@ FAMILIES = (
     pods.COMMANDS,
     roles.COMMANDS,
     session.COMMANDS,
+    storage_pools.COMMANDS,
     users.COMMANDS,
     zones.COMMANDS,
 )
@@ -112,7 +115,7 @@ class Service(Protocol):
 def background_services(sessions: sessionmaker[Session], fleet: agents.Agents) -> list[Service]:
     """Every background service of a management server, in start order. ``sessions`` are the
     server's (``sessions_of``): the host monitor opens agents' sealed secrets with them."""
-    return [monitor.HostMonitor(sessions, fleet)]
+    return [monitor.HostMonitor(sessions, fleet), pool_stats.StorageStatsCollector(sessions, fleet)]
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ from cirrostack.config.keys_limits import (
     MAX_DOMAIN_VOLUMES,
     MAX_DOMAIN_VPCS,
 )
+from cirrostack.config.keys_pools import STORAGE_STATS_INTERVAL
 from cirrostack.config.keys_storage import (
     CUSTOM_DISK_OFFERING_MAX_SIZE,
     CUSTOM_DISK_OFFERING_MIN_SIZE,
@@ -219,6 +220,7 @@ __all__ = [
     "STORAGE_CLEANUP_INTERVAL",
     "STORAGE_MAX_VOLUME_SIZE",
     "STORAGE_OVERPROVISIONING_FACTOR",
+    "STORAGE_STATS_INTERVAL",
     "STORAGE_TEMPLATE_CLEANUP_ENABLED",
     "VM_ALLOCATION_ALGORITHM",
     "ZONE_DIRECT_PUBLIC_IP_NOTIFICATION_THRESHOLD",
@@ -317,6 +319,7 @@ ALL: tuple[ConfigKey[Any], ...] = (
     MAX_DOMAIN_MEMORY,
     MAX_DOMAIN_PRIMARY_STORAGE,
     MAX_DOMAIN_SECONDARY_STORAGE,
+    STORAGE_STATS_INTERVAL,
 )
 
 REGISTRY = definitions.Registry(ALL)

@@ -28,17 +28,15 @@ STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD = _ratio(
     _POOL,
     _ZONE,
 )
-STORAGE_OVERPROVISIONING_FACTOR = _stored(
-    ConfigKey(
-        "storage.overprovisioning.factor",
-        float,
-        2.0,
-        "Multiplier on a primary storage pool's size for allocation (thin-provisioning pool types)",
-        category="Storage",
-        component=_CAPACITY,
-        scopes=(_POOL,),
-        minimum=1.0,
-    )
+STORAGE_OVERPROVISIONING_FACTOR = ConfigKey(
+    "storage.overprovisioning.factor",
+    float,
+    2.0,
+    "Multiplier on a primary storage pool's size for allocation (thin-provisioning pool types)",
+    category="Storage",
+    component=_CAPACITY,
+    scopes=(_POOL,),
+    minimum=1.0,
 )
 CLUSTER_STORAGE_CAPACITY_NOTIFICATION_THRESHOLD = _ratio(
     "cluster.storage.capacity.notificationthreshold",

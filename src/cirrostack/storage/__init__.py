@@ -1,0 +1,1 @@
+"""Primary storage on the management server: pools, their host connections, stats, capacity."""
