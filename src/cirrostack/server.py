@@ -48,7 +48,7 @@ from cirrostack.infrastructure import agents, monitor
 from cirrostack.jobs import lease as job_lease
 from cirrostack.jobs import reaper as job_reaper
 from cirrostack.jobs import worker as job_worker
-from cirrostack.storage import pool_stats
+from cirrostack.storage import host_pools, pool_stats
 
 FAMILIES = (
     accounts.COMMANDS,
@@ -115,7 +115,14 @@ class Service(Protocol):
 def background_services(sessions: sessionmaker[Session], fleet: agents.Agents) -> list[Service]:
     """Every background service of a management server, in start order. ``sessions`` are the
     server's (``sessions_of``): the host monitor opens agents' sealed secrets with them."""
-    return [monitor.HostMonitor(sessions, fleet), pool_stats.StorageStatsCollector(sessions, fleet)]
+
+    def connect_pools(started: list[int]) -> None:
+        host_pools.connect(sessions, fleet, started)
+
+    return [
+        monitor.HostMonitor(sessions, fleet, on_round=connect_pools),
+        pool_stats.StorageStatsCollector(sessions, fleet),
+    ]
 
 
 @dataclass(frozen=True)

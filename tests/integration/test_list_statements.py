@@ -32,7 +32,7 @@ SMALL, LARGE = 2, 20
 #: Lists whose whole content is a fixed catalogue the test cannot grow (or that CloudStack does
 #: not page: listApis), and lists of kinds the cloud has no create command for yet: only the
 #: equal count is checked.
-FIXED = frozenset({"listApis", "listHypervisors", "listCapabilities"})
+FIXED = frozenset({"listApis", "listHypervisors", "listCapabilities", "listStorageProviders"})
 
 #: Parameters each list needs to show everything (every account's rows, a scope's values).
 _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
@@ -42,6 +42,7 @@ _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
     "listEvents": ({"listall": "true"},),
     "listAsyncJobs": ({"listall": "true"},),
     "listConfigurations": ({}, {"clusterid": "<cluster>"}, {"accountid": "<account>"}),
+    "listStorageProviders": ({"type": "primary"},),
 }
 
 
@@ -149,6 +150,43 @@ class _World:
                 hosttags="a,b",
             )["host"][0]
             self.ok("updateHost", id=host["id"], oscategoryid=category)
+        self._pools(zone, pod)
+
+    def _pools(self, zone: dict[str, Any], pod: dict[str, Any]) -> None:
+        """Pools with tags and a pool-scoped factor, in a cluster of one host (so each
+        create connects one host)."""
+        cluster = self.ok(
+            "addCluster",
+            clustername="storage",
+            clustertype="CloudManaged",
+            hypervisor="Simulator",
+            zoneid=zone["id"],
+            podid=pod["id"],
+        )["cluster"][0]
+        self.ok(
+            "addHost",
+            zoneid=zone["id"],
+            podid=pod["id"],
+            clusterid=cluster["id"],
+            hypervisor="Simulator",
+            url="http://sim-storage?cpunumber=4&cpuspeed=2000&memory=8589934592",
+        )
+        for index in range(COUNT):
+            pool = self.ok(
+                "createStoragePool",
+                name=f"ps{index}",
+                url=f"nfs://nfs.test/export/ps{index}",
+                zoneid=zone["id"],
+                podid=pod["id"],
+                clusterid=cluster["id"],
+                tags="t1,t2",
+            )["storagepool"]
+            self.ok(
+                "updateConfiguration",
+                name="storage.overprovisioning.factor",
+                value="3",
+                storageid=pool["id"],
+            )
 
     def _offerings(self) -> None:
         zone = self.ok("listZones")["zone"][0]["id"]

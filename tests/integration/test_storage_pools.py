@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from cirrostack.api.views import storage_pools as views
 from cirrostack.db.models import capacity as capacity_models
+from cirrostack.db.models import infrastructure as infra_models
 from cirrostack.db.models import offerings
 from cirrostack.db.models import storage as models
-from cirrostack.storage import pool_stats
+from cirrostack.storage import host_pools, pool_stats
 from cirrostack.transport import endpoint
 from tests.conftest import Database
 from tests.integration.test_infra_commands import Infra
@@ -279,3 +280,40 @@ def test_for_pools_takes_the_narrower_scope() -> None:
     assert endpoint.narrower(None, zone_pool) is zone_pool
     other_zone = models.StoragePool(scope="ZONE", name="z2")
     assert endpoint.narrower(zone_pool, other_zone) is zone_pool
+
+
+def test_a_host_added_later_connects_the_cluster_pools(infra: Infra) -> None:
+    _, _, cluster, _ = infra.stack()
+    pool = _pool(infra, cluster)
+    second = infra.host(cluster, url="http://sim-2?cpunumber=8&cpuspeed=2400&memory=17179869184")
+    assert host_pools.connect(infra.database.sessions, infra.cloud.agents) == 1
+    assert host_pools.connect(infra.database.sessions, infra.cloud.agents) == 0
+    with infra.database.sessions() as session:
+        refs = session.scalars(sa.select(models.StoragePoolHostRef.host_id)).all()
+        hosts = session.scalars(
+            sa.select(models.StoragePool).where(models.StoragePool.uuid == pool["id"])
+        ).one()
+        assert len(refs) == 2 and hosts.status == "Up"
+    assert second["state"] == "Up"
+
+
+def test_a_host_with_local_storage_in_a_local_zone_gets_a_local_pool(infra: Infra) -> None:
+    zone = infra.zone(localstorageenabled="true")
+    pod = infra.pod(zone["id"])
+    cluster = infra.cluster(zone["id"], pod["id"])
+    host = infra.host(cluster)
+    with infra.database.sessions() as session:
+        stored = session.scalars(
+            sa.select(infra_models.Host).where(infra_models.Host.uuid == host["id"])
+        ).one()
+        local = bool(stored.total_size)
+    if not local:
+        pytest.skip("the simulated host reports no local storage")
+    host_pools.connect(infra.database.sessions, infra.cloud.agents, [stored.id])
+    listed = infra.only("listStoragePools", "storagepool", scope="HOST")
+    assert (listed["name"], listed["type"], listed["state"]) == (
+        f"{host['name']} Local Storage",
+        "Filesystem",
+        "Up",
+    )
+    assert set(_rows(infra, listed["id"])) == {2, 9}
