@@ -317,3 +317,14 @@ def test_a_host_with_local_storage_in_a_local_zone_gets_a_local_pool(infra: Infr
         "Up",
     )
     assert set(_rows(infra, listed["id"])) == {2, 9}
+
+
+def test_the_pool_lifecycle_on_every_backend(database: Database) -> None:
+    infra = Infra(database)
+    _, _, cluster, _ = infra.stack()
+    pool = _pool(infra, cluster, name="Life")
+    assert infra.only("listStoragePools", "storagepool", name="life")["state"] == "Up"
+    infra.ok("updateStoragePool", id=pool["id"], capacitybytes=str(5 * GIB), enabled="false")
+    assert _rows(infra, pool["id"])[3].total_capacity == 10 * GIB
+    assert infra.ok("deleteStoragePool", id=pool["id"])["success"] in (True, "true")
+    assert infra.ok("listStoragePools").get("count", 0) == 0
