@@ -23,6 +23,7 @@ from cirrostack.api import app, dispatch, registry
 from cirrostack.api import jobs as api_jobs
 from cirrostack.api.commands import (
     accounts,
+    capacity,
     clusters,
     configuration,
     discovery,
@@ -52,6 +53,7 @@ from cirrostack.storage import host_pools, pool_stats
 
 FAMILIES = (
     accounts.COMMANDS,
+    capacity.COMMANDS,
     clusters.COMMANDS,
     configuration.COMMANDS,
     discovery.COMMANDS,

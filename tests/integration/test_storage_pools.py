@@ -328,3 +328,21 @@ def test_the_pool_lifecycle_on_every_backend(database: Database) -> None:
     assert _rows(infra, pool["id"])[3].total_capacity == 10 * GIB
     assert infra.ok("deleteStoragePool", id=pool["id"])["success"] in (True, "true")
     assert infra.ok("listStoragePools").get("count", 0) == 0
+
+
+def test_list_capacity_sums_the_rows_per_zone_as_cloudstack_does(infra: Infra) -> None:
+    zone, _, cluster, _ = infra.stack()
+    _pool(infra, cluster, "cap1", capacitybytes=str(10 * GIB))
+    _pool(infra, cluster, "cap2", capacitybytes=str(30 * GIB))
+    allocated = infra.only("listCapacity", "capacity", type="3", zoneid=zone["id"])
+    assert (allocated["name"], allocated["capacitytotal"], allocated["capacityused"]) == (
+        "STORAGE_ALLOCATED",
+        80 * GIB,
+        0,
+    )
+    assert (allocated["percentused"], allocated["zonename"]) == ("0.00", zone["name"])
+    in_cluster = infra.only("listCapacity", "capacity", type="2", clusterid=cluster["id"])
+    assert (in_cluster["capacitytotal"], in_cluster["clustername"]) == (40 * GIB, "c1")
+    kinds = {item["name"] for item in infra.ok("listCapacity", sortby="usage")["capacity"]}
+    assert {"STORAGE", "STORAGE_ALLOCATED", "MEMORY", "CPU"} <= kinds
+    assert infra.error("listCapacity", type="77")[0] == 431
