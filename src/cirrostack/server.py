@@ -23,6 +23,7 @@ from cirrostack.api import app, dispatch, registry
 from cirrostack.api import jobs as api_jobs
 from cirrostack.api.commands import (
     accounts,
+    capacity,
     clusters,
     configuration,
     discovery,
@@ -38,6 +39,7 @@ from cirrostack.api.commands import (
     pods,
     roles,
     session,
+    storage_pools,
     templates,
     users,
     volumes,
@@ -51,9 +53,11 @@ from cirrostack.infrastructure import agents, monitor
 from cirrostack.jobs import lease as job_lease
 from cirrostack.jobs import reaper as job_reaper
 from cirrostack.jobs import worker as job_worker
+from cirrostack.storage import host_pools, pool_stats
 
 FAMILIES = (
     accounts.COMMANDS,
+    capacity.COMMANDS,
     clusters.COMMANDS,
     configuration.COMMANDS,
     discovery.COMMANDS,
@@ -67,6 +71,7 @@ FAMILIES = (
     pods.COMMANDS,
     roles.COMMANDS,
     session.COMMANDS,
+    storage_pools.COMMANDS,
     users.COMMANDS,
     zones.COMMANDS,
     volumes.COMMANDS,
@@ -120,7 +125,14 @@ class Service(Protocol):
 def background_services(sessions: sessionmaker[Session], fleet: agents.Agents) -> list[Service]:
     """Every background service of a management server, in start order. ``sessions`` are the
     server's (``sessions_of``): the host monitor opens agents' sealed secrets with them."""
-    return [monitor.HostMonitor(sessions, fleet)]
+
+    def connect_pools(started: list[int]) -> None:
+        host_pools.connect(sessions, fleet, started)
+
+    return [
+        monitor.HostMonitor(sessions, fleet, on_round=connect_pools),
+        pool_stats.StorageStatsCollector(sessions, fleet),
+    ]
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,12 @@ CASES = [
     Case(bindings.TEMPLATE_SPOOL_REF,
          lambda w, s: templates.TemplateSpoolRef(pool_id=w.pool, template_id=w.template, state=s),
          "Ready", OE.CopyRequested, "Copying", OE.CreateOnlyRequested),
+    Case(bindings.STORAGE_POOL,
+         lambda w, s: storage.StoragePool(
+             name="gate-pool", pool_type="NetworkFilesystem", host_address="10.0.0.3",
+             path="/gate", data_center_id=w.zone, scope="ZONE", status=s),
+         "Up", machines.StoragePoolEvent.Disable, "Disabled",
+         machines.StoragePoolEvent.MaintenanceCancelled),
 ]  # fmt: skip
 
 

@@ -33,12 +33,15 @@ SMALL, LARGE = 2, 20
 #: not page: listApis), and lists of kinds the cloud has no create command for yet: only the
 #: equal count is checked.
 FIXED = frozenset(
+    # listCapacity sums per zone: the world's hosts and pools are all in one zone.
     {
         "listApis",
         "listHypervisors",
         "listCapabilities",
         "listTemplatePermissions",
         "listIsoPermissions",
+        "listStorageProviders",
+        "listCapacity",
     }
 )
 
@@ -54,6 +57,7 @@ _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
     "listIsos": ({"isofilter": "all"},),
     "listTemplatePermissions": ({"id": "<template>"},),
     "listIsoPermissions": ({"id": "<iso>"},),
+    "listStorageProviders": ({"type": "primary"},),
 }
 
 
@@ -163,6 +167,43 @@ class _World:
                 hosttags="a,b",
             )["host"][0]
             self.ok("updateHost", id=host["id"], oscategoryid=category)
+        self._pools(zone, pod)
+
+    def _pools(self, zone: dict[str, Any], pod: dict[str, Any]) -> None:
+        """Pools with tags and a pool-scoped factor, in a cluster of one host (so each
+        create connects one host)."""
+        cluster = self.ok(
+            "addCluster",
+            clustername="storage",
+            clustertype="CloudManaged",
+            hypervisor="Simulator",
+            zoneid=zone["id"],
+            podid=pod["id"],
+        )["cluster"][0]
+        self.ok(
+            "addHost",
+            zoneid=zone["id"],
+            podid=pod["id"],
+            clusterid=cluster["id"],
+            hypervisor="Simulator",
+            url="http://sim-storage?cpunumber=4&cpuspeed=2000&memory=8589934592",
+        )
+        for index in range(COUNT):
+            pool = self.ok(
+                "createStoragePool",
+                name=f"ps{index}",
+                url=f"nfs://nfs.test/export/ps{index}",
+                zoneid=zone["id"],
+                podid=pod["id"],
+                clusterid=cluster["id"],
+                tags="t1,t2",
+            )["storagepool"]
+            self.ok(
+                "updateConfiguration",
+                name="storage.overprovisioning.factor",
+                value="3",
+                storageid=pool["id"],
+            )
 
     def _offerings(self) -> None:
         zone = self.ok("listZones")["zone"][0]["id"]

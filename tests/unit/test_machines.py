@@ -393,6 +393,36 @@ HOST_RESOURCE_STATE = Expected(
     unreachable="",
 )
 
+STORAGE_POOL_STATUS = Expected(
+    machines.STORAGE_POOL_STATUS,
+    states="Initial Initialized Creating Attaching Up PrepareForMaintenance ErrorInMaintenance "
+    "CancelMaintenance Maintenance Disabled Removed",
+    events="Attached Disable Enable AskMaintenance EnteredMaintenance MaintenanceFailed "
+    "CancelMaintenance MaintenanceCancelled",
+    table="""
+        Initialized | Attached | Up
+        Up | Attached | Up
+        Disabled | Attached | Disabled
+        Up | Disable | Disabled
+        Disabled | Disable | Disabled
+        Disabled | Enable | Up
+        Up | Enable | Up
+        Up | AskMaintenance | PrepareForMaintenance
+        Disabled | AskMaintenance | PrepareForMaintenance
+        ErrorInMaintenance | AskMaintenance | PrepareForMaintenance
+        PrepareForMaintenance | EnteredMaintenance | Maintenance
+        PrepareForMaintenance | MaintenanceFailed | ErrorInMaintenance
+        Maintenance | CancelMaintenance | CancelMaintenance
+        ErrorInMaintenance | CancelMaintenance | CancelMaintenance
+        CancelMaintenance | MaintenanceCancelled | Up
+        CancelMaintenance | MaintenanceFailed | ErrorInMaintenance
+    """,
+    initial="Initialized",
+    entry="Initialized",
+    transitional="PrepareForMaintenance CancelMaintenance",
+    unreachable="Initial Creating Attaching Removed",
+)
+
 EXPECTED = {
     e.machine.name: e
     for e in (
@@ -404,6 +434,7 @@ EXPECTED = {
         NETWORK,
         HOST_STATUS,
         HOST_RESOURCE_STATE,
+        STORAGE_POOL_STATUS,
     )
 }
 
@@ -440,7 +471,7 @@ def every_pair() -> list[tuple[str, str, str]]:
 
 def test_every_machine_is_checked() -> None:
     assert set(EXPECTED) == {m.name for m in machines.ALL}
-    assert len(machines.ALL) == 8
+    assert len(machines.ALL) == 9
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -93,8 +94,12 @@ def sweep(
     agents: agents_module.Agents,
     timings: Timings,
     watch: outage.Watch | None = None,
+    on_round: Callable[[list[int]], object] | None = None,
 ) -> None:
     """One round over every watched host; never raises (failures are logged).
+
+    ``on_round`` runs after the round's writes, with no transaction open, given the hosts
+    whose agent (re)started this round (the server connects hosts to their storage pools).
 
     The hosts are read in one short transaction; every ping or reconnect then runs in
     parallel with no transaction open (one silent agent delays no other and holds no lock);
@@ -115,6 +120,13 @@ def sweep(
         outcomes = list(pool.map(lambda host: _exchange(agents, host), watched))
     for host, outcome in zip(watched, outcomes, strict=True):
         _record(sessions, agents, host, outcome, timings)
+    if on_round is not None:
+        started = [
+            host.target.host_id
+            for host, outcome in zip(watched, outcomes, strict=True)
+            if isinstance(outcome, agents_module.Startup)
+        ]
+        on_round(started)
 
 
 def _exchange(agents: agents_module.Agents, watched: _Watched) -> Outcome:
@@ -238,11 +250,14 @@ class HostMonitor:
         sessions: sessionmaker[Session],
         agents: agents_module.Agents,
         timings: Timings | None = None,
+        on_round: Callable[[list[int]], object] | None = None,
     ) -> None:
-        """``timings`` None: read ``ping.interval`` and ``ping.timeout`` before every round."""
+        """``timings`` None: read ``ping.interval`` and ``ping.timeout`` before every round;
+        ``on_round`` as ``sweep`` takes it."""
         self.sessions = sessions
         self.agents = agents
         self.timings = timings
+        self.on_round = on_round
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._outage = outage.Watch(log, "host monitor")
@@ -265,7 +280,7 @@ class HostMonitor:
     def _run(self) -> None:
         while not self._stopping.is_set():
             timings = self.timings or self._configured()
-            sweep(self.sessions, self.agents, timings, self._outage)
+            sweep(self.sessions, self.agents, timings, self._outage, self.on_round)
             self._stopping.wait(timings.interval)
 
     def _configured(self) -> Timings:

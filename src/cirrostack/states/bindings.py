@@ -143,6 +143,16 @@ HOST_RESOURCE_STATE = _bind(
     event_type="HOST.RESOURCESTATE",
     resource_type="Host",
 )
+# storage_pool has no update counter: the status is compared on its own value.
+STORAGE_POOL = _bind(
+    storage.StoragePool,
+    machines.STORAGE_POOL_STATUS,
+    state="status",
+    counter=None,
+    updated="update_time",
+    event_type="STORAGE.POOL.STATE",
+    resource_type="StoragePool",
+)
 # CloudStack marks a template or volume copy ``destroyed`` when it reaches Destroyed.
 TEMPLATE_STORE_REF = _bind(
     templates.TemplateStoreRef,
@@ -187,6 +197,7 @@ ALL: tuple[Binding[Any, Any], ...] = (
     VOLUME_STORE_REF,
     SNAPSHOT_STORE_REF,
     TEMPLATE_SPOOL_REF,
+    STORAGE_POOL,
 )
 
 

@@ -101,6 +101,17 @@ RECOVERIES = (
         {_R.PrepareForMaintenance: _RE.AdminCancelMaintenance},
         {_R.Creating: "the host monitor finishes a host's first connection, not a job"},
     ),
+    Recovery(
+        bindings.STORAGE_POOL,
+        {
+            machines.StoragePoolStatus.PrepareForMaintenance: (
+                machines.StoragePoolEvent.MaintenanceFailed
+            ),
+            machines.StoragePoolStatus.CancelMaintenance: (
+                machines.StoragePoolEvent.MaintenanceFailed
+            ),
+        },
+    ),
     *(
         Recovery(binding, _STORE_COPY_RULES, _STORE_COPY_LEFT)
         for binding in (

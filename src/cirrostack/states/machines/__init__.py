@@ -13,6 +13,11 @@ from cirrostack.states.machines.hosts import (
     ResourceStateEvent,
 )
 from cirrostack.states.machines.network import NETWORK, NetworkEvent, NetworkState
+from cirrostack.states.machines.pools import (
+    STORAGE_POOL_STATUS,
+    StoragePoolEvent,
+    StoragePoolStatus,
+)
 from cirrostack.states.machines.storage import (
     OBJECT_IN_DATA_STORE,
     SNAPSHOT,
@@ -38,6 +43,7 @@ ALL = (
     NETWORK,
     HOST_STATUS,
     HOST_RESOURCE_STATE,
+    STORAGE_POOL_STATUS,
 )
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "NETWORK",
     "OBJECT_IN_DATA_STORE",
     "SNAPSHOT",
+    "STORAGE_POOL_STATUS",
     "TEMPLATE",
     "VM",
     "VOLUME",
@@ -60,6 +67,8 @@ __all__ = [
     "ResourceStateEvent",
     "SnapshotEvent",
     "SnapshotState",
+    "StoragePoolEvent",
+    "StoragePoolStatus",
     "TemplateEvent",
     "TemplateState",
     "VmEvent",

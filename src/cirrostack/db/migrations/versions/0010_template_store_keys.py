@@ -8,7 +8,7 @@ refuse the second. PostgreSQL stores the column; SQLite and MariaDB compute it o
 (updateTemplatePermissions, templatefilter=sharedexecutable).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from cirrostack.db import base
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
