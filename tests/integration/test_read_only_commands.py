@@ -95,6 +95,7 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
         "getUserKeys": {"id": cloud.admin.user_id},
         "queryAsyncJobResult": {"jobid": job},
         "configureSimulator": {"name": "PingCommand", "value": "result:success"},
+        "listStorageProviders": {"type": "primary"},
     }
 
 
