@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from cirrostack.api import dispatch, errors, registry, responses
 from cirrostack.db import engine as db_engine
 from cirrostack.db import failures
-from cirrostack.db.models import configuration
-from tests import databases
+from cirrostack.db.models import configuration, infrastructure, storage
+from tests import allocator_rows, databases
 from tests.cloud import Cloud, content, signed_request
 from tests.databases import Database
 
@@ -87,7 +87,10 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
     doomed = cloud.domain("doomed")
     job = content(cloud.call(cloud.admin.keys, "deleteDomain", id=doomed))["jobid"]
     template = _template(cloud, zone["id"])
+    volume, offering = _ready_volume(cloud, zone["id"])
     return {
+        "explainStoragePlacement": {"zoneid": zone["id"], "diskofferingid": offering},
+        "findStoragePoolsForMigration": {"id": volume},
         "listTemplates": {"templatefilter": "all"},
         "listTemplatePermissions": {"id": template},
         "listIsoPermissions": {"id": template},
@@ -97,6 +100,30 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
         "configureSimulator": {"name": "PingCommand", "value": "result:success"},
         "listStorageProviders": {"type": "primary"},
     }
+
+
+def _ready_volume(cloud: Cloud, zone_id: str) -> tuple[str, str]:
+    """A volume made Ready on a pool row (findStoragePoolsForMigration needs one), and its
+    disk offering."""
+    admin = cloud.admin.keys
+    offering = cloud.ok(admin, "createDiskOffering", name="d", displaytext="d", disksize="1")[
+        "diskoffering"
+    ]["id"]
+    answer = cloud.call(admin, "createVolume", name="v", diskofferingid=offering, zoneid=zone_id)
+    assert cloud.job(admin, answer)["jobstatus"] == 1
+    volume_uuid = str(content(answer)["id"])
+    with cloud.sessions() as session:
+        zone = session.scalars(
+            sa.select(infrastructure.DataCenter).where(infrastructure.DataCenter.uuid == zone_id)
+        ).one()
+        pool = allocator_rows.pool(session, zone, name="ro-pool", scope="ZONE")
+        session.execute(
+            sa.update(storage.Volume)
+            .where(storage.Volume.uuid == volume_uuid)
+            .values(state="Ready", pool_id=pool.id, path=volume_uuid)
+        )
+        session.commit()
+    return volume_uuid, str(offering)
 
 
 def _template(cloud: Cloud, zone_id: str) -> str:
