@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
 from cirrostack.allocators import claims
-from cirrostack.db import base
+from cirrostack.db import base, transactions
 from cirrostack.db.models import storage as models
 from cirrostack.db.models import templates
 from cirrostack.jobs import context
@@ -74,16 +74,15 @@ def ensure(
     agent's reason) or another request's copy takes longer than ``wait``."""
     deadline = time.monotonic() + wait
     holder = _job_id(job)
+    _insert_row(sessions, template_id, pool_id)
     while True:
-        with sessions() as session:
-            ref = _row(session, template_id, pool_id)
-            state = State(ref.state)
-            if state is State.Ready and ref.install_path:
-                return ref.install_path
-            if state is State.Allocated and holder is not None:
-                holds.act_for(session, holder)  # a copier that dies: the reaper resets the row
-            copy = _win(session, ref) if state is State.Allocated else None
-            session.commit()
+        path, copy = transactions.run(
+            sessions,
+            lambda session: _look(session, template_id, pool_id, holder),
+            name="template copy on a pool",
+        )
+        if path is not None:
+            return path
         if copy is not None:
             return _run(sessions, fleet, job, copy)
         if time.monotonic() > deadline:
@@ -95,6 +94,26 @@ def ensure(
         sleep(POLL_SECONDS)
 
 
+def _look(
+    session: Session, template_id: int, pool_id: int, holder: int | None
+) -> tuple[str | None, _Copy | None]:
+    """The copy's install path when it is Ready, or the copy to run when this request won it."""
+    ref = session.scalars(
+        _ROW.where(
+            templates.TemplateSpoolRef.template_id == template_id,
+            templates.TemplateSpoolRef.pool_id == pool_id,
+        )
+    ).one()
+    state = State(ref.state)
+    if state is State.Ready and ref.install_path:
+        return ref.install_path, None
+    if state is not State.Allocated:
+        return None, None
+    if holder is not None:
+        holds.act_for(session, holder)  # a copier that dies: the reaper resets the row
+    return None, _win(session, ref)
+
+
 def _job_id(job: context.Job) -> int | None:
     """The id of the job a JobContext runs (None for other ``Job`` implementations)."""
     claim = getattr(job, "claim", None)
@@ -102,15 +121,23 @@ def _job_id(job: context.Job) -> int | None:
     return ident if isinstance(ident, int) else None
 
 
-def _row(session: Session, template_id: int, pool_id: int) -> templates.TemplateSpoolRef:
-    """The (template, pool) row, inserted if missing; a concurrent insert wins the key."""
+_ROW = sa.select(templates.TemplateSpoolRef)
+
+
+def _insert_row(sessions: sessionmaker[Session], template_id: int, pool_id: int) -> None:
+    """The (template, pool) row, inserted in a transaction of its own when it is missing.
+
+    A concurrent insert wins the unique key, and this one is rolled back at once: on
+    MariaDB the loser's shared lock on the duplicate ends with it (held on into the polling
+    transaction, several losers' locks deadlock), and the next transaction's snapshot sees
+    the winner's row (REPEATABLE READ: a read in the same transaction would not)."""
     ref = templates.TemplateSpoolRef
-    statement = sa.select(ref).where(ref.template_id == template_id, ref.pool_id == pool_id)
-    found = session.scalars(statement).first()
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
+
+    def insert(session: Session) -> None:
+        found = session.scalar(
+            sa.select(ref.id).where(ref.template_id == template_id, ref.pool_id == pool_id)
+        )
+        if found is None:
             session.add(
                 ref(
                     template_id=template_id,
@@ -120,9 +147,10 @@ def _row(session: Session, template_id: int, pool_id: int) -> templates.Template
                     created=base.utcnow(),
                 )
             )
-    except sa.exc.IntegrityError:
-        pass
-    return session.scalars(statement).one()
+            session.flush()
+
+    with contextlib.suppress(sa.exc.IntegrityError):
+        transactions.run(sessions, insert, name="template copy row")
 
 
 def _win(session: Session, ref: templates.TemplateSpoolRef) -> _Copy | None:
