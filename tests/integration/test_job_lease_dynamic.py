@@ -63,3 +63,41 @@ def test_a_new_lease_applies_to_claims_and_beats_without_a_restart(database: Dat
     finally:
         release.set()
         pool.stop()
+
+
+def test_a_claim_with_a_shorter_lease_than_the_heartbeat_sleeps_for_is_renewed_in_time(
+    database: Database,
+) -> None:
+    """The heartbeat slept a third of a 120 s lease when the lease became 5 s: a claim granted
+    5 s wakes it, so the claim is renewed before it lapses (it used to sleep on for 40 s)."""
+    with database.sessions() as session:
+        bootstrap.ensure_cloud(session)
+        session.commit()
+    set_lease(database, 120)
+    release = threading.Event()
+    pool = worker.WorkerPool(
+        database.sessions,
+        lambda claim: release.wait(30),
+        owner=worker.new_owner_id(),
+        settings=worker.PoolSettings(size=1, poll=3600, lease_of=lease.configured),
+    )
+    pool.start()
+    try:
+        time.sleep(0.5)  # the heartbeat reads 120 s and sleeps for 40 s
+        set_lease(database, 5)
+        with database.sessions() as session:
+            submission = queue.Submission(
+                user_id=2, account_id=2, command="deleteAccount", parameters={}
+            )
+            job_id = queue.submit(session, submission).id
+            session.commit()
+        pool.wake()
+        eventually(lambda: pool.running() == 1)
+        claimed_until = remaining(database, job_id)
+        assert 0 < claimed_until <= 5.5
+        # Renewed at a third of 5 s: still held after twice its first lease.
+        time.sleep(10)
+        assert remaining(database, job_id) > 0
+    finally:
+        release.set()
+        pool.stop()

@@ -8,16 +8,18 @@ starts the next waiting one in the same thread, and one claim transaction serves
 The waiting jobs are a few short jobs' worth of work (about 4 x ``short``); when jobs are long
 nothing waits, so no claimed job sits here while another server is idle.
 
-A heartbeat thread renews, every third of the lease (read at each claim and beat when
-``PoolSettings.lease_of`` is given, so a new ``job.lease.seconds`` applies without a restart),
-the lease of each claimed job that showed activity (its claim, steps, checkpoints, agent
-progress: ``async_job.last_activity``) within the silence limit (``PoolSettings.silence_of``,
-``job.cancel.threshold.minutes``). A silent job's lease is not renewed: a hung command does not
-hold its resources forever; the reaper fails it. A job whose lease cannot be renewed has been
-taken back by the reaper: its run is marked lost, and its final write is refused by the fence
-anyway. ``stop`` stops claiming, waits up to ``grace`` for running jobs, and hands the rest back
-to the queue so another server (or the next start) runs them without waiting for their leases
-to expire.
+A heartbeat thread renews the lease of each claimed job that showed activity (its claim,
+steps, checkpoints, agent progress: ``async_job.last_activity``) within the silence limit
+(``PoolSettings.silence_of``, ``job.cancel.threshold.minutes``), every third of the lease: the
+lease in force (read at each claim and beat when ``PoolSettings.lease_of`` is given, so a new
+``job.lease.seconds`` applies without a restart), or the shortest lease a held claim was
+granted if that is shorter (a lease made longer meanwhile must not let a claim's shorter one
+lapse); a claim granted a lease shorter than the heartbeat's sleep wakes it. A silent job's
+lease is not renewed: a hung command does not hold its resources forever; the reaper fails it.
+A job whose lease cannot be renewed has been taken back by the reaper: its run is marked lost,
+and its final write is refused by the fence anyway. ``stop`` stops claiming, waits up to
+``grace`` for running jobs, and hands the rest back to the queue so another server (or the
+next start) runs them without waiting for their leases to expire.
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ class WorkerPool:
         self.settings = settings
         #: Claims held (running or waiting): the heartbeat renews them all.
         self._active: dict[int, queue.Claim] = {}
+        #: The lease each held claim was last granted (at its claim or renewal).
+        self._granted: dict[int, datetime.timedelta] = {}
+        #: How long the heartbeat sleeps now, and the event that wakes it early.
+        self._beat_sleep = 0.0
+        self._beat = threading.Event()
         #: Claimed jobs not started yet, and how many worker tasks are running them.
         self._waiting: deque[queue.Claim] = deque()
         self._tasks = 0
@@ -115,11 +122,13 @@ class WorkerPool:
     def stop(self) -> None:
         self._stopping.set()
         self._wakeup.set()
+        self._beat.set()
         for thread in self._threads:
             thread.join(timeout=self.settings.grace)
         with self._lock:  # waiting claims never start; the release below hands them back
             for claim in self._waiting:
                 self._active.pop(claim.job_id, None)
+                self._granted.pop(claim.job_id, None)
             self._waiting.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
@@ -163,11 +172,15 @@ class WorkerPool:
         if wanted <= 0:
             return
         with self.sessions() as session:
-            claims = queue.claim(session, self.owner, self._lease(session), limit=wanted)
+            lease = self._lease(session)
+            claims = queue.claim(session, self.owner, lease, limit=wanted)
             session.commit()
         with self._lock:
             for claim in claims:
                 self._active[claim.job_id] = claim
+                self._granted[claim.job_id] = lease
+            if claims and lease.total_seconds() / 3 < self._beat_sleep:
+                self._beat.set()  # the heartbeat sleeps past a third of this lease
             self._waiting.extend(claims)
             starting = min(self.settings.size - self._tasks, len(self._waiting))
             self._tasks += max(starting, 0)
@@ -203,6 +216,7 @@ class WorkerPool:
         finally:
             with self._lock:
                 self._active.pop(claim.job_id, None)
+                self._granted.pop(claim.job_id, None)
                 self._last_run = time.monotonic() - started
                 # Wake the claimer only when it has something to do (as ``_claim_and_run``).
                 wanted = len(self._waiting) <= self._ahead() // 2
@@ -216,16 +230,25 @@ class WorkerPool:
         return self.settings.lease_of(session)
 
     def _beat_interval(self) -> float:
-        """A third of the lease in force; the fixed lease if the setting cannot be read."""
+        """A third of the lease in force, or of the shortest lease a held claim was granted
+        if that is shorter; the fixed lease if the setting cannot be read."""
         try:
             with self.sessions() as session:
-                return self._lease(session).total_seconds() / 3
+                lease = self._lease(session)
         except Exception:
             log.exception("reading the job lease failed; beating at a third of the fallback")
-            return self.settings.lease.total_seconds() / 3
+            lease = self.settings.lease
+        with self._lock:
+            granted = min(self._granted.values(), default=lease)
+            self._beat_sleep = min(lease, granted).total_seconds() / 3
+            return self._beat_sleep
 
     def _heartbeat_loop(self) -> None:
-        while not self._stopping.wait(self._beat_interval()):
+        while not self._stopping.is_set():
+            self._beat.wait(self._beat_interval())
+            self._beat.clear()
+            if self._stopping.is_set():
+                return
             with self._lock:
                 claims = list(self._active.values())
             for claim in claims:
@@ -235,19 +258,24 @@ class WorkerPool:
         try:
             with self.sessions() as session:
                 silence = self._silence(session)
-                kept = queue.renew(session, claim, self._lease(session), active_within=silence)
+                lease = self._lease(session)
+                kept = queue.renew(session, claim, lease, active_within=silence)
                 session.commit()
         except Exception as exc:
             if self._outage.failed(exc) is None:
                 log.exception("renewing the lease of job %d failed", claim.job_id)
             return
-        if not kept:
-            log.warning(
-                "job %d attempt %d lost its lease or showed no activity for %s: not renewed",
-                claim.job_id,
-                claim.attempt,
-                silence,
-            )
+        if kept:
+            with self._lock:
+                if claim.job_id in self._active:
+                    self._granted[claim.job_id] = lease
+            return
+        log.warning(
+            "job %d attempt %d lost its lease or showed no activity for %s: not renewed",
+            claim.job_id,
+            claim.attempt,
+            silence,
+        )
 
     def _silence(self, session: Session) -> datetime.timedelta:
         if self.settings.silence_of is None:
