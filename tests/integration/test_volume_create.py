@@ -390,3 +390,55 @@ def test_a_failed_template_copy_leaves_nothing_and_the_next_request_copies(
     hidden.rename(source)
     assert world.create(uuid).state == "Ready"
     assert world.allocated() == GIB + 100 * MIB
+
+
+class _DeleteDuringCreate(_Job):
+    """A checkpoint that lets deleteStoragePool run while the creation's first transaction
+    (the claim, the volume Creating on the pool) is still open, then commits it."""
+
+    def __init__(self, session: Session, world: _World, pool_uuid: str) -> None:
+        super().__init__(session)
+        self.world = world
+        self.pool_uuid = pool_uuid
+        self.answer: object = None
+        self.thread: threading.Thread | None = None
+
+    def checkpoint(self) -> None:
+        if self.thread is None:
+
+            def delete() -> None:
+                self.answer = self.world.cloud.call(
+                    self.world.cloud.admin.keys, "deleteStoragePool", id=self.pool_uuid
+                )
+
+            self.thread = threading.Thread(target=delete)
+            self.thread.start()
+            self.thread.join(1.0)  # without the pool lock, the delete is done by now
+        super().checkpoint()
+
+
+def test_a_pool_is_not_deleted_under_a_volume_being_created_on_it(world: _World) -> None:
+    uuid = world.volume()
+    with world.cloud.sessions() as session:
+        volume = session.scalars(sa.select(models.Volume).where(models.Volume.uuid == uuid)).one()
+        pool = session.get_one(models.StoragePool, world.pool_id)
+        job = _DeleteDuringCreate(session, world, str(pool.uuid))
+        volume_create.create_on_pool(
+            session,
+            world.cloud.sessions,
+            registry.Services(agents=world.cloud.agents),
+            job,
+            volume,
+            pool,
+        )
+        session.commit()
+    assert job.thread is not None
+    job.thread.join(60)
+    answer = job.answer
+    assert answer is not None and answer.status == 536, answer  # type: ignore[attr-defined]
+    assert "volume(s) are still on it" in str(content(answer)["errortext"])  # type: ignore[arg-type]
+    with world.cloud.sessions() as session:
+        pool_row = session.get_one(models.StoragePool, world.pool_id)
+        volume = session.scalars(sa.select(models.Volume).where(models.Volume.uuid == uuid)).one()
+        assert pool_row.removed is None
+        assert (volume.state, volume.pool_id) == ("Ready", world.pool_id)

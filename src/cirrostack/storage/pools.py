@@ -335,7 +335,9 @@ def remove(session: Session, pool: models.StoragePool, *, forced: bool = False) 
     blocking = [volume.pool_id == pool.id, volume.removed.is_(None)]
     if forced:
         blocking.append(volume.state.not_in(_DESTROYED))
-    live = session.scalar(sa.select(sa.func.count()).select_from(volume).where(*blocking))
+    # A locking read: on MariaDB a plain one answers from the snapshot this transaction took
+    # before the lock was granted, missing a volume a creation holding the lock committed.
+    live = len(session.scalars(sa.select(volume.id).where(*blocking).with_for_update()).all())
     if not live and forced:
         session.execute(
             sa.update(volume)

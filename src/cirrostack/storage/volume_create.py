@@ -38,6 +38,7 @@ from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
 from cirrostack.storage import pool_targets, template_pool, volume_delete, volumes
+from cirrostack.storage import pools as pool_rows
 from cirrostack.transport import errors as transport_errors
 
 State = volumes.State
@@ -78,13 +79,17 @@ def _place(
         volume_type=volume.volume_type,
     )
     pool, _decision = pools.place(session, request)
-    return pool
+    # Serialise with deleteStoragePool (which holds this lock while it looks for volumes). The
+    # claim came first here, so a delete racing it may deadlock with this run: the run is then
+    # retried and finds the pool gone.
+    return pool_rows.lock(session, pool.id)
 
 
 def _claim(session: Session, volume: models.Volume, pool: models.StoragePool | None) -> Any:
     offering = session.get_one(offerings.DiskOffering, volume.disk_offering_id)
     if pool is None:
         return _place(session, volume, offering)
+    pool = pool_rows.lock(session, pool.id)  # no volume lands on a pool being deleted
     if not claims.claim_on(session, pool, volume.size or 0):
         raise errors.ResourceUnavailable(
             f"Insufficient allocated capacity on storage pool {pool.name} for volume "
