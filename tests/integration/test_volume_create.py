@@ -24,6 +24,7 @@ from cirrostack.db import base
 from cirrostack.db.models import capacity, events, guest_os, templates
 from cirrostack.db.models import infrastructure as infra
 from cirrostack.db.models import storage as models
+from cirrostack.jobs import reaper
 from cirrostack.protocol import storage as protocol
 from cirrostack.storage import pool_targets, volume_create
 from tests.cloud import Cloud, content
@@ -442,3 +443,69 @@ def test_a_pool_is_not_deleted_under_a_volume_being_created_on_it(world: _World)
         volume = session.scalars(sa.select(models.Volume).where(models.Volume.uuid == uuid)).one()
         assert pool_row.removed is None
         assert (volume.state, volume.pool_id) == ("Ready", world.pool_id)
+
+
+class _Died(Exception):
+    """The job's process dies: nothing of the run after this point happens."""
+
+
+class _DiesAfterClaim(_Job):
+    def checkpoint(self) -> None:
+        super().checkpoint()
+        raise _Died
+
+
+def test_the_reaper_gives_a_dead_creation_s_claim_back_and_the_volume_is_on_no_pool(
+    world: _World,
+) -> None:
+    uuid = world.volume()
+    with world.cloud.sessions() as session:
+        volume = session.scalars(sa.select(models.Volume).where(models.Volume.uuid == uuid)).one()
+        pool = session.get_one(models.StoragePool, world.pool_id)
+        with pytest.raises(_Died):
+            volume_create.create_on_pool(
+                session,
+                world.cloud.sessions,
+                registry.Services(agents=world.cloud.agents),
+                _DiesAfterClaim(session),
+                volume,
+                pool,
+            )
+    assert world.allocated() == GIB  # claimed by the run that died
+    swept = reaper.sweep(world.cloud.sessions, max_attempts=3)
+    assert any(uuid in label for label in swept.recovered), swept
+    with world.cloud.sessions() as session:
+        found = session.scalars(sa.select(models.Volume).where(models.Volume.uuid == uuid)).one()
+        assert (found.state, found.pool_id, found.path) == ("Allocated", None, None)
+    assert world.allocated() == 0
+    world.create(uuid)  # and it can be created again
+    assert world.allocated() == GIB
+
+
+def test_the_reaper_gives_a_dead_template_copy_s_claim_back(world: _World) -> None:
+    template_id = world.template(100 * MIB)
+    with world.cloud.sessions() as session:
+        session.add(
+            templates.TemplateSpoolRef(
+                template_id=template_id,
+                pool_id=world.pool_id,
+                state="Creating",
+                download_state="NOT_DOWNLOADED",
+                template_size=100 * MIB,
+                created=base.utcnow(),
+            )
+        )
+        session.execute(
+            sa.update(capacity.HostCapacity)
+            .where(capacity.HostCapacity.host_id == world.pool_id)
+            .values(used_capacity=100 * MIB)
+        )
+        session.commit()
+    reaper.sweep(world.cloud.sessions, max_attempts=3)
+    with world.cloud.sessions() as session:
+        ref = session.scalars(sa.select(templates.TemplateSpoolRef)).one()
+        assert (ref.state, ref.template_size) == ("Allocated", 0)
+    assert world.allocated() == 0
+    uuid = world.volume(template_id)
+    world.create(uuid)  # the next request copies it
+    assert world.allocated() == GIB + 100 * MIB

@@ -78,6 +78,9 @@ def recover(session: Session, rules: recovery.Recovery, resource: Any) -> str | 
             gate.transition(
                 session, resource, event, description="recovered: no job owns it any more"
             )
+            undo = rules.undo.get(state)
+            if undo is not None:
+                undo(session, resource)
     except state_errors.StateError as exc:
         log.info("not recovering %s: %s", binding.label(resource), exc)
         return None

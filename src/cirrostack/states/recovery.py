@@ -5,7 +5,8 @@ transaction). If that job dies (its worker was killed, it failed without cleanin
 given up after too many attempts), the reaper finds the resource transitional with no
 unfinished job and applies the rule below through the gate: roll back to the last stable state
 (the event CloudStack's code fires on failure), or roll forward when a probe shows the work was
-in fact done. Rules are data; a test checks that every rule is a transition of its machine that
+in fact done. An ``undo`` hook gives back what the job took with the transitional state besides
+the state (a pool's claimed capacity), in the same savepoint. Rules are data; a test checks that every rule is a transition of its machine that
 ends in a stable state, and that every transitional state has a rule or a stated reason not to.
 """
 
@@ -19,10 +20,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cirrostack.states import bindings, machines
+from cirrostack.storage import stranded
 
 #: A probe looks at the real world (an agent, the disk) and returns the event that matches it,
 #: or None to fall back to the rule's event.
 Probe = Callable[[Session, Any], enum.StrEnum | None]
+#: An undo gives back what a job took with the state (capacity, a pool), after the rule's
+#: transition, in the same savepoint.
+Undo = Callable[[Session, Any], None]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Recovery:
     rules: Mapping[enum.StrEnum, enum.StrEnum]
     left_alone: Mapping[enum.StrEnum, str] = field(default_factory=dict)
     probes: Mapping[enum.StrEnum, Probe] = field(default_factory=dict)
+    undo: Mapping[enum.StrEnum, Undo] = field(default_factory=dict)
 
 
 _VM, _VME = machines.VmState, machines.VmEvent
@@ -80,6 +86,7 @@ RECOVERIES = (
             _V.Restoring: _VE.RestoreFailed,
         },
         {_V.Destroying: "no transition enters it"},
+        undo={_V.Creating: stranded.volume_creation},
     ),
     Recovery(
         bindings.SNAPSHOT,
@@ -118,8 +125,13 @@ RECOVERIES = (
             bindings.TEMPLATE_STORE_REF,
             bindings.VOLUME_STORE_REF,
             bindings.SNAPSHOT_STORE_REF,
-            bindings.TEMPLATE_SPOOL_REF,
         )
+    ),
+    Recovery(
+        bindings.TEMPLATE_SPOOL_REF,
+        _STORE_COPY_RULES,
+        _STORE_COPY_LEFT,
+        undo={_O.Creating: stranded.template_copy_to_pool},
     ),
 )
 
