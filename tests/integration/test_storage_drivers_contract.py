@@ -450,6 +450,31 @@ def test_a_qcow2_shrink_is_refused_and_a_grow_reports_the_new_size(
     rig.refused(st.ResizeVolumeCommand(volume=made, new_size=4 * MIB), "shrinking a qcow2")
 
 
+@pytest.mark.parametrize(
+    ("fmt", "provisioning", "laid_out"),
+    [
+        (st.ImageFormat.RAW, st.ProvisioningType.FAT, True),
+        (st.ImageFormat.QCOW2, st.ProvisioningType.FAT, True),
+        (st.ImageFormat.RAW, st.ProvisioningType.THIN, False),
+    ],
+)
+def test_a_grown_volume_keeps_its_provisioning(
+    rig: Rig,
+    pool: tuple[Any, Path],
+    fmt: st.ImageFormat,
+    provisioning: st.ProvisioningType,
+    laid_out: bool,
+) -> None:
+    """The grown part of a FAT volume is allocated like the rest; a THIN one stays sparse."""
+    to, root = pool
+    volume = volume_on(to, size=4 * MIB, format=fmt, provisioning_type=provisioning)
+    made = rig.ok(st.CreateObjectCommand(data=volume), st.CreateObjectAnswer).data
+    grown = rig.ok(st.ResizeVolumeCommand(volume=made, new_size=16 * MIB), st.ResizeVolumeAnswer)
+    assert grown.new_size == 16 * MIB
+    allocated = (root / str(made.path)).stat().st_blocks * 512
+    assert (allocated >= 16 * MIB) is laid_out, allocated
+
+
 def test_attach_and_detach_are_recorded(rig: Rig, pool: tuple[Any, Path]) -> None:
     to, root = pool
     made = rig.ok(st.CreateObjectCommand(data=volume_on(to)), st.CreateObjectAnswer).data

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from cirrostack.agent.storage import errors, mounts, naming, paths, processor, s3
+from cirrostack.agent.storage import errors, mounts, naming, paths, s3
 from cirrostack.protocol import storage as st
 
 
@@ -176,7 +176,7 @@ def test_template_properties_are_cloudstacks_keys() -> None:
 def test_preallocation_follows_the_provisioning_type(
     fmt: str, provisioning: st.ProvisioningType, expected: str
 ) -> None:
-    assert processor.preallocation(fmt, provisioning) == expected
+    assert naming.preallocation(fmt, provisioning) == expected
 
 
 def test_multipart_parts_stay_within_s3s_bounds() -> None:

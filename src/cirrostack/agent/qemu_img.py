@@ -180,8 +180,16 @@ def convert_argv(
     return [*argv, safe_path(src), safe_path(dest)]
 
 
-def resize_argv(path: Path, fmt: str, size: int, *, shrink: bool = False) -> list[str]:
+def resize_argv(
+    path: Path, fmt: str, size: int, *, shrink: bool = False, preallocation: str | None = None
+) -> list[str]:
+    """``preallocation`` lays out the grown part (qemu-img refuses it with ``shrink``)."""
     flag = ["--shrink"] if shrink else []
+    if preallocation is not None and preallocation != "off":
+        if shrink:
+            raise UnsafeArgument("a shrink takes no preallocation")
+        _preallocation(preallocation)  # validated; resize spells it as its own option
+        flag.append(f"--preallocation={preallocation}")
     return ["resize", "-f", safe_format(fmt), *flag, safe_path(path), _size(size)]
 
 
@@ -313,9 +321,19 @@ class QemuImg:
         outcome = self._run(argv, cancel=cancel, inactivity=inactivity, on_line=on_line)
         self._raise_for(outcome, "convert", inactivity)
 
-    def resize(self, path: Path, fmt: str, size: int, *, shrink: bool = False) -> None:
-        """Set the virtual size to ``size`` bytes; making it smaller needs ``shrink``."""
-        self._raise_for(self._run(resize_argv(path, fmt, size, shrink=shrink)), "resize")
+    def resize(
+        self,
+        path: Path,
+        fmt: str,
+        size: int,
+        *,
+        shrink: bool = False,
+        preallocation: str | None = None,
+    ) -> None:
+        """Set the virtual size to ``size`` bytes; making it smaller needs ``shrink``; a grown
+        part is laid out as ``preallocation`` says (SPARSE and FAT volumes stay so)."""
+        argv = resize_argv(path, fmt, size, shrink=shrink, preallocation=preallocation)
+        self._raise_for(self._run(argv), "resize")
 
     def compare(self, a: Path, a_fmt: str, b: Path, b_fmt: str) -> bool:
         """Whether the two images hold the same guest-visible content."""

@@ -99,3 +99,13 @@ def template_properties(
         f"{extension}.virtualsize={virtual}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def preallocation(image_format: str, provisioning: storage.ProvisioningType) -> str:
+    """qemu-img's preallocation for a new image (reference 2.3: THIN off, SPARSE metadata on
+    qcow2, FAT full)."""
+    if provisioning is storage.ProvisioningType.FAT:
+        return "full"
+    if provisioning is storage.ProvisioningType.SPARSE and image_format == "qcow2":
+        return "metadata"
+    return "off"

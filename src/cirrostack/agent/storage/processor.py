@@ -41,16 +41,6 @@ class Attacher(Protocol):
         ...
 
 
-def preallocation(image_format: str, provisioning: storage.ProvisioningType) -> str:
-    """qemu-img's preallocation for a new image (reference 2.3: THIN off, SPARSE metadata on
-    qcow2, FAT full)."""
-    if provisioning is storage.ProvisioningType.FAT:
-        return "full"
-    if provisioning is storage.ProvisioningType.SPARSE and image_format == "qcow2":
-        return "metadata"
-    return "off"
-
-
 class Processor:
     """Runs storage commands for one host (``site``) with its drivers and qemu-img."""
 
@@ -141,7 +131,7 @@ class Processor:
                 backing = Path(os.path.relpath(template, temp.parent))
                 self.qemu.create(temp, "qcow2", size, backing=backing, backing_fmt=template_format)
             else:
-                mode = preallocation("qcow2", volume.provisioning_type)
+                mode = naming.preallocation("qcow2", volume.provisioning_type)
                 self.qemu.convert(
                     template,
                     template_format,
@@ -152,7 +142,7 @@ class Processor:
                     cancel=job.cancelled,
                 )
                 if size > found.virtual_size:
-                    self.qemu.resize(temp, "qcow2", size)
+                    self.qemu.resize(temp, "qcow2", size, preallocation=mode)
         made = self.info(dest, "qcow2")
         return dataclasses.replace(
             volume, path=name, size=made.virtual_size, format=storage.ImageFormat.QCOW2
@@ -181,7 +171,7 @@ class Processor:
         name = naming.on_pool(data, None)
         dest = pool.file(name)
         with outputs.space(data.data_store), outputs.partial(dest) as temp:
-            mode = preallocation(qemu_format, data.provisioning_type)
+            mode = naming.preallocation(qemu_format, data.provisioning_type)
             self.qemu.create(temp, qemu_format, data.size, preallocation=mode)
         made = self.info(dest, qemu_format)
         return storage.CreateObjectAnswer(
@@ -270,8 +260,16 @@ class Processor:
                     f"volume {volume.uuid}: {command.new_size} is smaller than {current} "
                     "and shrinking was not allowed"
                 )
+        grown = command.new_size > current
+        mode = naming.preallocation(qemu_format, volume.provisioning_type) if grown else None
         with outputs.space(volume.data_store):
-            self.qemu.resize(file, qemu_format, command.new_size, shrink=command.shrink_ok)
+            self.qemu.resize(
+                file,
+                qemu_format,
+                command.new_size,
+                shrink=command.shrink_ok and not grown,
+                preallocation=mode,
+            )
         return storage.ResizeVolumeAnswer(new_size=self.info(file, qemu_format).virtual_size)
 
     def _attach(self, command: messages.Command, job: work.Work) -> messages.Answer:

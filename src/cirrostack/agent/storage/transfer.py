@@ -127,10 +127,13 @@ def _to_file(
         else:
             _object_to_file(processor, source, target, temp, job)
         virtual = _verify(processor, target, temp)
-        wanted = target.data.size if isinstance(target.data, storage.VolumeObjectTO) else 0
-        if wanted > virtual and target.image_format is not storage.ImageFormat.ISO:
-            # A volume made straight from a template is as large as the volume asked.
-            processor.qemu.resize(temp, target.qemu_format, wanted)
+        volume = target.data if isinstance(target.data, storage.VolumeObjectTO) else None
+        wanted = volume.size if volume is not None else 0
+        if volume is not None and wanted > virtual:
+            # A volume made straight from a template is as large as the volume asked, the
+            # grown part laid out as the volume's provisioning says.
+            mode = naming.preallocation(target.qemu_format, volume.provisioning_type)
+            processor.qemu.resize(temp, target.qemu_format, wanted, preallocation=mode)
             virtual = _verify(processor, target, temp)
     physical = dest.stat().st_size
     _record(store, target, name, virtual, physical)
