@@ -16,7 +16,7 @@ from cirrostack.db.models import capacity as capacity_models
 from cirrostack.db.models import infrastructure as infra_models
 from cirrostack.db.models import offerings
 from cirrostack.db.models import storage as models
-from cirrostack.storage import host_pools, pool_stats
+from cirrostack.storage import host_pools, pool_stats, store_stats
 from cirrostack.transport import endpoint
 from tests.conftest import Database
 from tests.integration.test_infra_commands import Infra
@@ -346,3 +346,29 @@ def test_list_capacity_sums_the_rows_per_zone_as_cloudstack_does(infra: Infra) -
     kinds = {item["name"] for item in infra.ok("listCapacity", sortby="usage")["capacity"]}
     assert {"STORAGE", "STORAGE_ALLOCATED", "MEMORY", "CPU"} <= kinds
     assert infra.error("listCapacity", type="77")[0] == 431
+
+
+def test_the_stats_collector_sizes_the_image_stores_and_lists_their_capacity(
+    infra: Infra,
+) -> None:
+    """An NFS store's size and use are read from the zone's host (the mounted directory),
+    shown by listImageStores and as SECONDARY_STORAGE by listCapacity; a deleted store's
+    row goes."""
+    zone, _, _, _ = infra.stack()
+    store = infra.ok(
+        "addImageStore", provider="NFS", url="nfs://nfs1.test/export/sec", zoneid=zone["id"]
+    )
+    uuid = store["imagestore"]["id"]
+    assert store_stats.sweep(infra.database.sessions, infra.cloud.agents) == 1
+    listed = infra.only("listImageStores", "imagestore", id=uuid)
+    assert listed["disksizetotal"] > 0 and 0 <= listed["disksizeused"] <= listed["disksizetotal"]
+    secondary = infra.only("listCapacity", "capacity", type="6", zoneid=zone["id"])
+    assert (secondary["name"], secondary["capacitytotal"], secondary["capacityused"]) == (
+        "SECONDARY_STORAGE",
+        listed["disksizetotal"],
+        listed["disksizeused"],
+    )
+    assert store_stats.sweep(infra.database.sessions, infra.cloud.agents) == 1  # updated
+    assert len(infra.ok("listCapacity", type="6")["capacity"]) == 1
+    infra.ok("deleteImageStore", id=uuid)
+    assert infra.ok("listCapacity", type="6").get("capacity", []) == []

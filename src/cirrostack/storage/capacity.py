@@ -10,6 +10,9 @@ Per pool (``host_id`` = the pool's id) there are two rows:
   and recomputes its ``used`` from the aggregates when asked (``recalculate``).
 - STORAGE (2): ``total`` = capacity bytes, ``used`` = what the agents report in use.
 
+Per NFS image store (``host_id`` = the store's id) one SECONDARY_STORAGE (6) row: its size and
+use as the stats collector last read them (``store_stats``).
+
 Migration 0009 makes (host_id, capacity_type) unique, so ``ensure`` cannot make two.
 """
 
@@ -29,6 +32,7 @@ from cirrostack.protocol import storage as st
 
 STORAGE = 2
 STORAGE_ALLOCATED = 3
+SECONDARY_STORAGE = 6
 LOCAL_STORAGE = 9
 
 #: Pool types whose allocation may exceed their size (reference storage §4.3; SharedMountPoint
@@ -117,6 +121,46 @@ def delete(session: Session, pool_id: int) -> None:
         sa.delete(models.HostCapacity).where(
             models.HostCapacity.host_id == pool_id,
             models.HostCapacity.capacity_type.in_((STORAGE, STORAGE_ALLOCATED, LOCAL_STORAGE)),
+        )
+    )
+
+
+def record_secondary(session: Session, store: storage_models.ImageStore) -> None:
+    """Write the store's SECONDARY_STORAGE row from its size and use (made if missing; a
+    concurrent round making it too is refused by the unique key and the row is updated)."""
+    values = {
+        "data_center_id": store.data_center_id,
+        "total_capacity": store.total_size or 0,
+        "used_capacity": store.used_bytes or 0,
+        "update_time": _now(),
+    }
+    where = (
+        models.HostCapacity.host_id == store.id,
+        models.HostCapacity.capacity_type == SECONDARY_STORAGE,
+    )
+    updated = session.execute(sa.update(models.HostCapacity).where(*where).values(**values))
+    if updated.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                models.HostCapacity(
+                    host_id=store.id,
+                    capacity_type=SECONDARY_STORAGE,
+                    reserved_capacity=0,
+                    **values,
+                )
+            )
+    except sa.exc.IntegrityError:
+        session.execute(sa.update(models.HostCapacity).where(*where).values(**values))
+
+
+def delete_secondary(session: Session, store_id: int) -> None:
+    """Remove the store's SECONDARY_STORAGE row (the store is being deleted)."""
+    session.execute(
+        sa.delete(models.HostCapacity).where(
+            models.HostCapacity.host_id == store_id,
+            models.HostCapacity.capacity_type == SECONDARY_STORAGE,
         )
     )
 

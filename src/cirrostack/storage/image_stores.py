@@ -27,6 +27,7 @@ from cirrostack.db.models import storage as models
 from cirrostack.db.models import templates as template_models
 from cirrostack.infrastructure import rows
 from cirrostack.protocol import storage as protocol
+from cirrostack.storage import capacity
 
 #: What an S3 store's secret key is sealed for: it opens as nothing else.
 S3_SECRET = b"cirrostack image store s3 secret v1"
@@ -152,13 +153,17 @@ def delete(session: Session, store: models.ImageStore) -> None:
     inserting its copy, so the count cannot miss a copy being added at the same moment.
     """
     locked = lock(session, store.id)
-    remaining = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(template_models.TemplateStoreRef)
-        .where(
-            template_models.TemplateStoreRef.store_id == locked.id,
-            template_models.TemplateStoreRef.destroyed.is_(False),
-        )
+    # A locking read: on MariaDB a plain one answers from the snapshot this transaction took
+    # before the lock was granted, missing a copy a registration holding it committed.
+    remaining = len(
+        session.scalars(
+            sa.select(template_models.TemplateStoreRef.id)
+            .where(
+                template_models.TemplateStoreRef.store_id == locked.id,
+                template_models.TemplateStoreRef.destroyed.is_(False),
+            )
+            .with_for_update()
+        ).all()
     )
     if remaining:
         raise errors.ResourceInUse(
@@ -166,6 +171,7 @@ def delete(session: Session, store: models.ImageStore) -> None:
             f"{remaining} template copies remain"
         )
     locked.removed = base.utcnow()
+    capacity.delete_secondary(session, locked.id)
     session.flush()
 
 

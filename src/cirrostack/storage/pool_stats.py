@@ -6,6 +6,7 @@ short read; then sends GetStorageStatsCommand to all of them in parallel with no
 open; then writes each answer in a short transaction of its own: ``storage_pool.capacity_bytes``
 and ``used_bytes`` (a capacity of 0 is ignored, as CloudStack ignores it) and the STORAGE (2)
 capacity row. A pool whose host does not answer keeps its last numbers until the next round.
+The same round asks the image stores' size and use (``store_stats``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from cirrostack.db.models import infrastructure as infra
 from cirrostack.db.models import storage as models
 from cirrostack.infrastructure import agents as agents_module
 from cirrostack.protocol import storage as st
-from cirrostack.storage import capacity, pool_hosts, pools
+from cirrostack.storage import capacity, pool_hosts, pools, store_stats
 from cirrostack.transport import endpoint
 from cirrostack.transport import errors as transport_errors
 
@@ -171,6 +172,7 @@ class StorageStatsCollector:
                         settings.Settings(session).get(keys.STORAGE_STATS_INTERVAL)
                     )
                 sweep(self.sessions, self.agents)
+                store_stats.sweep(self.sessions, self.agents)
             except Exception as exc:
                 if self._outage.failed(exc) is None:
                     log.exception("storage stats round failed")
