@@ -11,27 +11,23 @@ The same round asks the image stores' size and use (``store_stats``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.config import keys, settings
-from cirrostack.db import outage, transactions
-from cirrostack.db.models import infrastructure as infra
+from cirrostack.db import outage
 from cirrostack.db.models import storage as models
 from cirrostack.infrastructure import agents as agents_module
 from cirrostack.protocol import storage as st
-from cirrostack.storage import capacity, pool_hosts, pools, store_stats
+from cirrostack.storage import capacity, pool_hosts, pools, stats_round, store_stats
 from cirrostack.transport import endpoint
-from cirrostack.transport import errors as transport_errors
 
 log = logging.getLogger(__name__)
 
-PARALLEL = 8
 DEFAULT_INTERVAL_MS = 60000
 _COLLECTED = ("Up", "Disabled", "PrepareForMaintenance", "Maintenance", "ErrorInMaintenance")
 
@@ -49,14 +45,7 @@ def interval_of(text: str) -> float:
     return value / 1000.0
 
 
-@dataclass(frozen=True)
-class _Asked:
-    pool_id: int
-    pool: st.PrimaryDataStoreTO
-    target: agents_module.Target
-
-
-def _asked(session: Session) -> list[_Asked]:
+def _asked(session: Session) -> list[stats_round.Asked]:
     found = session.scalars(
         sa.select(models.StoragePool)
         .where(models.StoragePool.removed.is_(None), models.StoragePool.status.in_(_COLLECTED))
@@ -65,30 +54,12 @@ def _asked(session: Session) -> list[_Asked]:
     asked = []
     for pool in found:
         chosen = endpoint.for_pool(session, pool)
-        if chosen is None:
-            continue
-        host = session.get(infra.Host, chosen.host_id)
-        if host is None:
-            continue
-        asked.append(
-            _Asked(
-                pool.id,
-                pool_hosts.transfer_object(session, pool),
-                agents_module.target_of(session, host),
-            )
+        one = stats_round.asking(
+            session, pool.id, functools.partial(pool_hosts.transfer_object, session, pool), chosen
         )
+        if one is not None:
+            asked.append(one)
     return asked
-
-
-def _ask(agents: agents_module.Agents, asked: _Asked) -> st.GetStorageStatsAnswer | None:
-    command = st.GetStorageStatsCommand(store=asked.pool)
-    try:
-        return pool_hosts.send(agents, asked.target, command, st.GetStorageStatsAnswer)
-    except transport_errors.TransportError as exc:
-        log.info(
-            "no storage stats for pool %s from %s: %s", asked.pool.name, asked.target.name, exc
-        )
-        return None
 
 
 def record(session: Session, pool_id: int, answer: st.GetStorageStatsAnswer) -> None:
@@ -119,25 +90,8 @@ def _admin_capacity(session: Session, pool: models.StoragePool) -> bool:
 
 
 def sweep(sessions: sessionmaker[Session], agents: agents_module.Agents) -> int:
-    """One round; the number of pools whose stats were written."""
-    asked = transactions.run(sessions, _asked, read=True, name="storage stats read")
-    if not asked:
-        return 0
-    with ThreadPoolExecutor(min(PARALLEL, len(asked)), thread_name_prefix="pool-stats") as ex:
-        answers = list(ex.map(lambda a: _ask(agents, a), asked))
-    written = 0
-    for one, answer in zip(asked, answers, strict=True):
-        if answer is None:
-            continue
-
-        def write(
-            session: Session, pool_id: int = one.pool_id, got: st.GetStorageStatsAnswer = answer
-        ) -> None:
-            record(session, pool_id, got)
-
-        transactions.run(sessions, write, name="storage stats write")
-        written += 1
-    return written
+    """One round over the pools; the number of pools whose stats were written."""
+    return stats_round.run(sessions, agents, _asked, record, "storage pool")
 
 
 class StorageStatsCollector:
