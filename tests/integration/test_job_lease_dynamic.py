@@ -28,6 +28,29 @@ def remaining(database: Database, job_id: int) -> float:
         return (job.lease_expires - clock.database_now(session)).total_seconds()
 
 
+def submit(database: Database) -> int:
+    """A job for the pool to claim (its body only waits)."""
+    with database.sessions() as session:
+        bootstrap.ensure_cloud(session)
+        submission = queue.Submission(
+            user_id=2, account_id=2, command="deleteAccount", parameters={}
+        )
+        job_id = queue.submit(session, submission).id
+        session.commit()
+    return job_id
+
+
+def waiting_pool(database: Database, release: threading.Event, poll: float) -> worker.WorkerPool:
+    """One worker whose job waits for ``release``; the lease is the setting's."""
+    return worker.WorkerPool(
+        database.sessions,
+        lambda claim: release.wait(30),
+        owner=worker.new_owner_id(),
+        # The fixed lease (60 s) is only the fallback: the setting decides.
+        settings=worker.PoolSettings(size=1, poll=poll, lease_of=lease.configured),
+    )
+
+
 def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -36,22 +59,10 @@ def eventually(condition: Callable[[], bool], seconds: float = 20.0) -> None:
 
 
 def test_a_new_lease_applies_to_claims_and_beats_without_a_restart(database: Database) -> None:
-    with database.sessions() as session:
-        bootstrap.ensure_cloud(session)
-        submission = queue.Submission(
-            user_id=2, account_id=2, command="deleteAccount", parameters={}
-        )
-        job_id = queue.submit(session, submission).id
-        session.commit()
+    job_id = submit(database)
     set_lease(database, 6)
     release = threading.Event()
-    pool = worker.WorkerPool(
-        database.sessions,
-        lambda claim: release.wait(30),
-        owner=worker.new_owner_id(),
-        # The fixed lease (60 s) is only the fallback: the setting decides.
-        settings=worker.PoolSettings(size=1, poll=0.05, lease_of=lease.configured),
-    )
+    pool = waiting_pool(database, release, poll=0.05)
     pool.start()
     try:
         pool.wake()
@@ -75,22 +86,12 @@ def test_a_claim_with_a_shorter_lease_than_the_heartbeat_sleeps_for_is_renewed_i
         session.commit()
     set_lease(database, 120)
     release = threading.Event()
-    pool = worker.WorkerPool(
-        database.sessions,
-        lambda claim: release.wait(30),
-        owner=worker.new_owner_id(),
-        settings=worker.PoolSettings(size=1, poll=3600, lease_of=lease.configured),
-    )
+    pool = waiting_pool(database, release, poll=3600)
     pool.start()
     try:
         time.sleep(0.5)  # the heartbeat reads 120 s and sleeps for 40 s
         set_lease(database, 5)
-        with database.sessions() as session:
-            submission = queue.Submission(
-                user_id=2, account_id=2, command="deleteAccount", parameters={}
-            )
-            job_id = queue.submit(session, submission).id
-            session.commit()
+        job_id = submit(database)
         pool.wake()
         eventually(lambda: pool.running() == 1)
         claimed_until = remaining(database, job_id)
