@@ -29,7 +29,7 @@ from cirrostack.infrastructure import agents as agents_module
 from cirrostack.infrastructure import clusters, pods, zones
 from cirrostack.protocol import storage as st
 from cirrostack.states import bindings, gate, machines
-from cirrostack.storage import capacity, pool_hosts, pools
+from cirrostack.storage import capacity, pool_create, pool_hosts, pools
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,6 @@ def _details(value: dict[int, dict[str, str]] | None) -> dict[str, str]:
     for index in sorted(value or {}):
         merged.update((value or {})[index])
     return merged
-
-
-@dataclass(frozen=True)
-class _Connected:
-    """What createStoragePool's ``before`` step left: the pool and the hosts' answers."""
-
-    pool_id: int
-    connections: tuple[pool_hosts.Connection, ...]
 
 
 def _new_pool(session: Session, args: dict[str, Any]) -> pools.NewPool:
@@ -83,39 +75,18 @@ def _new_pool(session: Session, args: dict[str, Any]) -> pools.NewPool:
     )
 
 
-def connect_pool(before: registry.Before) -> _Connected:
-    """createStoragePool's ``before`` step: record the pool (a short transaction), connect the
-    Up hosts of its scope with no transaction open; when none connected, remove the pool
-    again and raise ResourceUnavailable."""
-    connections = before.services.need_agents()
-
-    def insert(
-        session: Session,
-    ) -> tuple[int, st.PrimaryDataStoreTO, list[agents_module.Target]]:
-        pool = pools.insert(session, _new_pool(session, before.args))
-        hosts = pool_hosts.hosts_in_scope(session, pool)
-        return (
-            pool.id,
-            pool_hosts.transfer_object(session, pool),
-            pool_hosts.targets(session, hosts),
-        )
-
-    pool_id, pool, targets = transactions.run(before.sessions, insert, name="createStoragePool")
-    answers = pool_hosts.exchange(connections, pool, targets)
-    if not any(answer.answer is not None for answer in answers):
-        transactions.run(before.sessions, lambda s: pools.discard(s, pool_id))
-        why = "; ".join(f"{a.target.name}: {a.failure}" for a in answers) or "no host is Up"
-        raise errors.ResourceUnavailable(
-            f"Failed to add storage pool {pool.name}: no host in its scope connected it ({why})"
-        )
-    return _Connected(pool_id, tuple(answers))
+def connect_pool(before: registry.Before) -> pool_create.Connected:
+    """createStoragePool's ``before`` step: the pool recorded and connected by the hosts of
+    its scope (``storage.pool_create.connect``), no transaction open while they answer."""
+    return pool_create.connect(
+        before.sessions,
+        before.services.need_agents(),
+        lambda session: _new_pool(session, before.args),
+    )
 
 
 def create_pool(call: registry.Call) -> responses.Reply:
-    done: _Connected = call.prepared
-    pool = _acted_on(call, call.session.get_one(models.StoragePool, done.pool_id))
-    pool_hosts.record(call.session, pool, done.connections)
-    pools.attached(call.session, pool)
+    pool = _acted_on(call, pool_create.attach(call.session, call.prepared))
     return responses.Single("storagepool", views.pool_item(call.session, pool))
 
 
