@@ -59,6 +59,12 @@ class JobContext:
         #: Whether a checkpoint committed part of this run (it cannot simply run again).
         self.checkpointed = False
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The factory of the job's short transactions outside its own (for work that must
+        commit on its own while the body waits, as a template's copy on a pool does)."""
+        return self._sessions
+
     def checkpoint(self) -> None:
         """Commit what the run wrote so far and end its transaction (no locks held after).
 

@@ -63,11 +63,9 @@ class _Planned:
     template: protocol.TemplateObjectTO | None
 
 
-def _place(
-    session: Session, volume: models.Volume, offering: offerings.DiskOffering
-) -> models.StoragePool:
-    """The allocator's choice, claimed (``allocators.pools.place``)."""
-    request = pools.VolumeRequest(
+def request_of(volume: models.Volume, offering: offerings.DiskOffering) -> pools.VolumeRequest:
+    """What the allocator is asked for ``volume`` (made from ``offering``)."""
+    return pools.VolumeRequest(
         zone_id=volume.data_center_id,
         size=volume.size or 0,
         disk_offering_id=offering.id,
@@ -78,11 +76,38 @@ def _place(
         account_id=volume.account_id,
         volume_type=volume.volume_type,
     )
-    pool, _decision = pools.place(session, request)
+
+
+def _place(
+    session: Session, volume: models.Volume, offering: offerings.DiskOffering
+) -> models.StoragePool:
+    """The allocator's choice, claimed (``allocators.pools.place``)."""
+    pool, _decision = pools.place(session, request_of(volume, offering))
     # Serialise with deleteStoragePool (which holds this lock while it looks for volumes). The
     # claim came first here, so a delete racing it may deadlock with this run: the run is then
     # retried and finds the pool gone.
     return pool_rows.lock(session, pool.id)
+
+
+def check_pool(session: Session, volume: models.Volume, pool: models.StoragePool) -> None:
+    """Refuse ``pool`` for the Allocated ``volume`` unless the allocator would accept it: the
+    pool's verdict in a decision over every pool of the zone (state, scope, tags, thresholds,
+    room). Called when createVolume names a pool (``storageid``); claims nothing.
+
+    Raises InvalidParameterValue with the verdict's reasons."""
+    if pool.data_center_id != volume.data_center_id:
+        raise errors.InvalidParameterValue(
+            f"Storage pool {pool.name} is not in the volume's zone: choose a pool of its zone"
+        )
+    offering = session.get_one(offerings.DiskOffering, volume.disk_offering_id)
+    decision = pools.decide(session, request_of(volume, offering), every_pool=True)
+    verdict = next((v for v in decision.verdicts if v.pool_id == pool.id), None)
+    if verdict is None or not verdict.accepted:
+        why = "; ".join(f"{r.code}: {r.text}" for r in verdict.reasons) if verdict else ""
+        raise errors.InvalidParameterValue(
+            f"Storage pool {pool.name} is not suitable for volume {volume.name or volume.uuid}"
+            f" ({why or 'not a candidate'}); explainStoragePlacement shows every pool's verdict"
+        )
 
 
 def _claim(session: Session, volume: models.Volume, pool: models.StoragePool | None) -> Any:

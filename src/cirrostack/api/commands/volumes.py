@@ -22,10 +22,11 @@ from cirrostack.db.models import compute, infrastructure
 from cirrostack.db.models import offerings as offering_models
 from cirrostack.db.models import storage as models
 from cirrostack.infrastructure import zones
+from cirrostack.jobs import context
 from cirrostack.offerings import disk_offerings
 from cirrostack.offerings import scope as offering_scope
 from cirrostack.states import bindings
-from cirrostack.storage import volume_delete, volume_resize, volumes
+from cirrostack.storage import volume_create, volume_delete, volume_resize, volumes
 
 #: The jobs' instance type: the volume binding's resource type, which the reaper matches.
 _VOLUME = bindings.VOLUME.resource_type
@@ -102,17 +103,35 @@ def allocate(call: registry.Call) -> jobs.Instance:
         max_iops=call.get("maxiops"),
         display=call.get("displayvolume", True),
     )
+    pool = _target_pool(call)
     volume = volumes.create(call.session, call.who, _owner(call), new, call.now)
+    if pool is not None:
+        volume_create.check_pool(call.session, volume, pool)
     _acted_on(call, volume)
     return jobs.Instance(_VOLUME, volume.id, volume.uuid)
 
 
+def _target_pool(call: registry.Call) -> models.StoragePool | None:
+    """createVolume's ``storageid``: root admins only (as CloudStack's 4.22 parameter)."""
+    if call.get("storageid") is not None and not call.who.is_root_admin:
+        raise errors.PermissionDenied("Only a root admin may create a volume on a given pool")
+    return _pool(call)
+
+
 def create_volume(call: registry.Call) -> responses.Reply:
     """In the job: the volume as recorded (Allocated until a VM deployment or attach places
-    it, as in CloudStack)."""
+    it, as in CloudStack), or, with ``storageid``, created on that pool and Ready."""
     if call.instance_id is None:
         raise RuntimeError("createVolume's job runs without the volume it created")
     volume = _acted_on(call, call.session.get_one(models.Volume, call.instance_id))
+    pool = _target_pool(call)
+    if pool is not None:
+        job = call.job
+        if not isinstance(job, context.JobContext):
+            raise RuntimeError("createVolume on a pool runs only as a job")
+        volume = volume_create.create_on_pool(
+            call.session, job.sessions, call.services, job, volume, pool
+        )
     return _answer(call, volume)
 
 
@@ -253,6 +272,13 @@ COMMANDS = (
             P("maxiops", T.LONG, "max iops (custom-IOPS disk offerings only)"),
             P("snapshotid", T.UUID, "the snapshot ID for the disk volume (not supported yet)"),
             P("virtualmachineid", T.UUID, "the VM to attach the volume to (not supported yet)"),
+            P(
+                "storageid",
+                T.UUID,
+                "Storage pool ID to create the volume in (root admins; the volume is Ready on "
+                "it when the job ends). Can not be specified with SnapshotId parameter.",
+                related=("listStoragePools",),
+            ),
         ),
         views.VOLUME,
         is_async=True,
