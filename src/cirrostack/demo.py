@@ -3,7 +3,8 @@
 A zone, a pod, a cluster and two simulated hosts, with the offerings CloudStack's simulator
 image has (service offerings "Small Instance" and "Medium Instance", disk offering "Custom"),
 so the examples of CloudStack's documentation and Ansible's integration tests find them.
-Everything is made through the same services the API uses, as the admin.
+Everything is made through the same services the API uses, as the admin. Its storage (two
+primary pools, an image store, the built-in template) is ``demo_storage``'s.
 
 "Once": the demo is seeded only if no zone of its name has ever existed (deleted ones count),
 so deleting the demo cloud is not undone by the next start.
@@ -105,10 +106,14 @@ def example(url: str) -> str:
     """What to type next, printed by ``serve --demo``."""
     return (
         f"demo cloud: zone {ZONE}, 2 simulated hosts (in this process), offerings "
-        f"{', '.join(name for name, *_ in SERVICE_OFFERINGS)} and Custom. Try:\n"
+        f"{', '.join(name for name, *_ in SERVICE_OFFERINGS)} and Custom, primary pools "
+        "demo-primary-cluster and demo-primary-zone, image store demo-secondary and the "
+        "built-in template (files under the data directory's simulator/). Try:\n"
         '  eval "$(.venv/bin/cirrostack env)"\n'
         "  .venv/bin/cs listZones\n"
         "  .venv/bin/cs listHosts\n"
         "  .venv/bin/cs listServiceOfferings\n"
+        "  .venv/bin/cs listStoragePools\n"
+        "  .venv/bin/cs listTemplates templatefilter=featured\n"
         f"(the API is at {url})"
     )

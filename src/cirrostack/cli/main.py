@@ -20,8 +20,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cirrostack import __version__, datadir, demo, plugins, server
+from cirrostack import __version__, datadir, demo, demo_storage, plugins, server
 from cirrostack.accounts import vault
+from cirrostack.agent.storage import sandbox
 from cirrostack.api import connection
 from cirrostack.cli import agent as cli_agent
 from cirrostack.infrastructure import agents
@@ -159,12 +160,19 @@ def _env(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_demo(engine: Engine, secrets: vault.Vault, fleet: agents.Agents, url: str) -> None:
-    with server.sessions_of(engine, secrets)() as session:
+def _seed_demo(
+    engine: Engine, secrets: vault.Vault, fleet: agents.Agents, url: str, workdir: Path
+) -> None:
+    sessions = server.sessions_of(engine, secrets)
+    with sessions() as session:
         seeded = demo.ensure(session, fleet)
         session.commit()
     if not seeded.created:
         print(f"demo cloud: zone {seeded.zone} was seeded before; not seeding again", flush=True)
+    # The simulated hosts' stand-in NFS servers keep their exports here (agent.storage.sandbox).
+    report = demo_storage.ensure(sessions, fleet, workdir / sandbox.EXPORTS_DIRECTORY)
+    for line in report.lines():
+        print(line, flush=True)
     print(demo.example(url), flush=True)
 
 
@@ -184,11 +192,10 @@ def _serve(arguments: argparse.Namespace) -> int:
     # The backends resolve here, at start: an unknown or twice-declared name stops the server.
     verify = True if arguments.agent_ca is None else _agent_ca(arguments.agent_ca)
     # The in-process simulated hosts keep their pools and stores' files in the data directory.
-    fleet = agents.Agents.in_process(
-        verify=verify, backends=plugins.resolved(), workdir=arguments.data_dir / "simulator"
-    )
+    workdir = arguments.data_dir / "simulator"
+    fleet = agents.Agents.in_process(verify=verify, backends=plugins.resolved(), workdir=workdir)
     if arguments.demo:
-        _seed_demo(engine, secrets, fleet, url)
+        _seed_demo(engine, secrets, fleet, url, workdir)
     limits = connection.Limits(
         head_timeout=arguments.head_timeout, body_timeout=arguments.body_timeout
     )

@@ -39,6 +39,7 @@ CATEGORIES = (
 
 #: (category, description) of every seeded OS type.
 OS_TYPES: tuple[tuple[str, str], ...] = (
+    ("CentOS", "CentOS 5.3 (64-bit)"),
     ("CentOS", "CentOS 5.5 (64-bit)"),
     ("CentOS", "CentOS 5.6 (32-bit)"),
     ("CentOS", "CentOS 5.6 (64-bit)"),
