@@ -1,4 +1,5 @@
-"""The README's run command: `cirrostack serve --demo` gives a cloud to look at, once."""
+"""The README's run command: `cirrostack serve --demo` gives a cloud to look at, once, with
+storage a new user can create volumes on at once (README "Storage")."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from cs import CloudStack
 
-from cirrostack import demo
+from cirrostack import demo, demo_storage
 from cirrostack.agent.backends.simulator import BACKEND
 from tests import agent_processes
 from tests.acceptance.conftest import client_env, free_port, start_server, stop_server
@@ -112,4 +113,55 @@ def test_an_agent_process_joins_the_demo_cloud_as_the_readme_says(tmp_path: Path
         assert len(cs("listHosts", "type=Routing")["host"]) == 3
     finally:
         agent_processes.stop(agent)
+        stop_server(server)
+
+
+def test_the_demo_has_storage_and_a_volume_lands_where_explain_says(tmp_path: Path) -> None:
+    """README "Storage": the demo's two pools, its image store and the built-in template are
+    listed; explainStoragePlacement names the pool a volume would go to, and createVolume
+    with that pool (storageid) makes the volume Ready there, a real qcow2 file. A restart on
+    the same data directory makes nothing again."""
+    data_dir = tmp_path / "var"
+    server = start_server(data_dir, extra=["--demo"])
+    try:
+        assert "demo storage: made" in server.log.read_text()
+        api = CloudStack(
+            endpoint=server.url, key=server.api_key, secret=server.secret_key, fetch_result=True
+        )
+        pools = {p["name"]: p for p in api.listStoragePools()["storagepool"]}
+        assert {name: p["state"] for name, p in pools.items()} == {
+            "demo-primary-cluster": "Up",
+            "demo-primary-zone": "Up",
+        }
+        [store] = api.listImageStores()["imagestore"]
+        assert store["name"] == "demo-secondary"
+        [template] = api.listTemplates(templatefilter="featured")["template"]
+        assert (template["name"], template["isready"]) == (demo_storage.TEMPLATE, True)
+
+        [zone] = api.listZones()["zone"]
+        [custom] = api.listDiskOfferings(name="Custom")["diskoffering"]
+        explained = api.explainStoragePlacement(
+            zoneid=zone["id"], diskofferingid=custom["id"], size=5
+        )["storageplacement"]
+        best = next(p for p in explained["storagepool"] if p["suitable"])
+        assert best["name"] == "demo-primary-cluster"  # the cluster allocator is asked first
+        volume = api.createVolume(
+            name="data-1",
+            zoneid=zone["id"],
+            diskofferingid=custom["id"],
+            size=5,
+            storageid=best["id"],
+        )["volume"]
+        assert (volume["state"], volume["storageid"]) == ("Ready", best["id"])
+        shared = data_dir / "simulator" / "_shared" / "demo" / "primary-cluster"
+        assert (shared / volume["path"]).is_file()
+
+        stop_server(server)
+        server = start_server(data_dir, extra=["--demo"])
+        assert "demo storage:" not in server.log.read_text()
+        api = CloudStack(endpoint=server.url, key=server.api_key, secret=server.secret_key)
+        assert api.listStoragePools()["count"] == 2
+        assert api.listTemplates(templatefilter="featured")["count"] == 1
+        assert api.listVolumes(name="data-1")["volume"][0]["state"] == "Ready"
+    finally:
         stop_server(server)
