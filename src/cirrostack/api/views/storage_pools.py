@@ -4,7 +4,10 @@ Create, update, maintenance and list answer with the same serializer, so what An
 cs_storage_pool compares after an update is what the next list shows. Sizes are CloudStack's:
 ``disksizetotal`` the pool's capacity, ``disksizeused`` what the agents report in use,
 ``disksizeallocated`` the allocated row's used bytes, ``overprovisionfactor`` the factor in
-force for the pool (a string, as CloudStack answers it).
+force for the pool (a string, as CloudStack answers it). ``capacitybytes`` is ours (CloudStack
+answers no such field): the value of the parameter of that name, so cs_storage_pool, which
+compares what it sends (``capacitybytes``) with what it lists, sees a pool whose capacity it
+set as unchanged instead of updating it on every run.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ STORAGE_POOL = ObjectSpec(
         Field("disksizeused", _L, "the host's currently used disk size"),
         Field("disksizeallocated", _L, "the host's currently allocated disk size"),
         Field("capacityiops", _L, "IOPS CloudStack can provision from this storage pool"),
+        Field(
+            "capacitybytes",
+            _L,
+            "cirrostack: bytes CloudStack can provision from this storage pool (as given with "
+            "capacitybytes, or as the hosts report it; disksizetotal)",
+        ),
         Field("overprovisionfactor", _S, "the overprovisionfactor for the storage pool"),
         Field("managed", _B, "whether this pool is managed by CloudStack"),
         Field("created", _D, "the date and time the storage pool was created"),
@@ -121,6 +130,7 @@ def pool_items(session: Session, found: Sequence[models.StoragePool]) -> list[di
                     "disksizeused": pool.used_bytes or 0,
                     "disksizeallocated": allocated.used_capacity if allocated else 0,
                     "capacityiops": pool.capacity_iops,
+                    "capacitybytes": pool.capacity_bytes or 0,
                     "overprovisionfactor": str(factor),
                     "managed": pool.managed,
                     "created": responses.date(pool.created),
