@@ -130,11 +130,13 @@ def run_playbook(
     scratch: Path,
     playbook: str = "cloud.yml",
     tasks: tuple[str, ...] | None = TASKS,
+    extra_vars: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run ``playbook`` once; the localhost result of every task, by task name (in the order
-    ``tasks`` gives, unless it is None)."""
+    """Run ``playbook`` once (with ``extra_vars``); the localhost result of every task, by
+    task name (in the order ``tasks`` gives, unless it is None)."""
+    extra = ["--extra-vars", json.dumps(extra_vars)] if extra_vars else []
     completed = subprocess.run(
-        [str(ansible_playbook()), str(PLAYBOOKS / playbook)],
+        [str(ansible_playbook()), str(PLAYBOOKS / playbook), *extra],
         env=ansible_env(server, scratch),
         cwd=PLAYBOOKS,
         capture_output=True,
