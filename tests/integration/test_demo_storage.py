@@ -247,3 +247,39 @@ def test_without_qemu_img_the_demo_says_why_and_makes_the_template_later(
     assert set(made.pools()) == {"demo-primary-cluster", "demo-primary-zone"}
     [template] = made.featured()
     assert template["isready"] is True
+
+
+def test_create_volume_on_a_named_pool_is_refused_with_the_pools_verdict(
+    made: _Demo, qemu_img: qemu.QemuImg
+) -> None:
+    """createVolume ``storageid``: root admins only; a pool the allocator would refuse (its
+    tags, its state) is refused at the request with that reason, and nothing is recorded."""
+    assert made.seed().missing == []
+    pools = made.pools()
+    cluster = pools["demo-primary-cluster"]
+    [zone_row] = made.ok("listZones")["zone"]
+    tagged = made.ok(
+        "createDiskOffering", name="ssd-1", displaytext="ssd", disksize="1", tags="ssd"
+    )["diskoffering"]
+    asked = {"zoneid": zone_row["id"], "diskofferingid": tagged["id"], "storageid": cluster["id"]}
+    admin = made.cloud.admin.keys
+
+    refused = made.cloud.call(admin, "createVolume", name="tagged", **asked)
+    assert refused.status == 431, refused.body
+    text = refused.body["createvolumeresponse"]["errortext"]
+    assert "demo-primary-cluster is not suitable" in text and "tags" in text, text
+
+    made.ok("updateStoragePool", id=cluster["id"], tags="ssd", enabled="false")
+    refused = made.cloud.call(admin, "createVolume", name="disabled", **asked)
+    assert refused.status == 431 and "state" in str(refused.body), refused.body
+
+    unknown = dict(asked, storageid="00000000-0000-4000-8000-000000000000")
+    assert made.cloud.call(admin, "createVolume", name="unknown", **unknown).status == 431
+
+    user = made.cloud.member("pool-picker", made.cloud.root_id)
+    [custom] = made.ok("listDiskOfferings", name="Custom")["diskoffering"]
+    mine = dict(
+        asked, diskofferingid=custom["id"], size="1", storageid=pools["demo-primary-zone"]["id"]
+    )
+    assert made.cloud.call(user.keys, "createVolume", name="mine", **mine).status == 531
+    assert made.ok("listVolumes", listall="true").get("volume") is None
