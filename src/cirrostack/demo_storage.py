@@ -19,10 +19,12 @@ is made through the services the API uses:
   recorded Allocated → Creating before the file is made and Ready (path, sizes, MD5) after.
 
 The files are all under the data directory (the simulated hosts' directory). Without
-qemu-img the rest is made and the report says why the template is missing; the next start
-with qemu-img makes it. Each part is checked and made under the lock of the demo zone's row
-(the pools, the store) or the store's row (the template), so two servers seeding one
-database make each part once.
+qemu-img the store is made and the report says why the pools (the simulated hosts run their
+storage commands with qemu-img) and the template are missing, and nothing of the template is
+recorded; the next start with qemu-img makes them. A copy a start left unfinished (or the
+reaper failed, as no job holds it) is made again. Each part is checked and made under the
+lock of the demo zone's row (the pools, the store) or the store's row (the template), so two
+servers seeding one database make each part once.
 """
 
 from __future__ import annotations
@@ -189,28 +191,36 @@ def _template(
     qemu: Callable[[], qemu_img.QemuImg],
     report: Report,
 ) -> None:
+    why = f"the built-in template {TEMPLATE!r} is missing"
     try:
+        runner = qemu()  # first: without qemu-img nothing is recorded
         planned = transactions.run(sessions, lambda s: _plan(s, exports), name="demo template")
-    except errors.CloudError as exc:
-        report.missing.append(f"the built-in template is missing: {exc}")
+    except (qemu_img.QemuImgError, errors.CloudError) as exc:
+        report.missing.append(f"{why}: {exc}{_LATER}")
         return
     if planned is None:
         return
     try:
-        made = _make(qemu(), planned)
+        made = _make(runner, planned)
     except (qemu_img.QemuImgError, OSError) as exc:
-        report.missing.append(
-            f"the built-in template {TEMPLATE!r} is missing: {exc} (it is made at the next "
-            "start of serve --demo once qemu-img works: Debian/Ubuntu: apt install qemu-utils)"
-        )
+        transactions.run(sessions, lambda s: _undo(s, planned), name="demo template")
+        report.missing.append(f"{why}: {exc}{_LATER}")
         return
     transactions.run(sessions, lambda s: _ready(s, planned, made), name="demo template")
     report.made.append(f"built-in template {TEMPLATE!r}")
 
 
+_LATER = (
+    " (it is made at the next start of serve --demo once qemu-img works: "
+    "Debian/Ubuntu: apt install qemu-utils)"
+)
+_MAKEABLE = ("Allocated", "Creating", "Failed")
+
+
 def _plan(session: Session, exports: Path) -> _Planned | None:
-    """Under the store's lock: the template and its copy recorded (Creating), or the copy a
-    start before left unfinished; None when there is nothing to make."""
+    """Under the store's lock: the template and its copy recorded Creating (a copy a start
+    before left Allocated, Creating or Failed is made again); None when there is nothing to
+    make (no store, the template Ready or deleted)."""
     store = session.scalars(
         sa.select(storage_models.ImageStore).where(
             query.same_name(storage_models.ImageStore.name, STORE[0]),
@@ -226,22 +236,26 @@ def _plan(session: Session, exports: Path) -> _Planned | None:
             template_models.VmTemplate.type == "BUILTIN",
         )
     ).first()
-    ref: template_models.TemplateStoreRef | None
+    if template is not None and template.removed is not None:
+        return None
     if template is None:
         template = _record(session)
+    ref = session.scalars(
+        sa.select(template_models.TemplateStoreRef).where(
+            template_models.TemplateStoreRef.template_id == template.id,
+            template_models.TemplateStoreRef.store_id == store.id,
+            template_models.TemplateStoreRef.destroyed.is_(False),
+        )
+    ).first()
+    if ref is not None and ref.state not in _MAKEABLE:
+        return None  # Ready, or a state an admin is acting on
+    if ref is not None and ref.state == "Failed":
+        # e.g. the reaper failed a copy a start left unfinished: it goes, a new one is made
+        gate.transition(session, ref, _OE.DestroyRequested)
+        gate.transition(session, ref, _OE.OperationSuccessed)
+        ref = None
+    if ref is None:
         ref = templates.add_copy(session, template, store.id)
-    elif template.removed is not None:
-        return None
-    else:
-        ref = session.scalars(
-            sa.select(template_models.TemplateStoreRef).where(
-                template_models.TemplateStoreRef.template_id == template.id,
-                template_models.TemplateStoreRef.store_id == store.id,
-                template_models.TemplateStoreRef.destroyed.is_(False),
-            )
-        ).first()
-        if ref is None or ref.state not in ("Allocated", "Creating"):
-            return None  # Ready, or another state an admin may look at
     if ref.state == "Allocated":
         gate.transition(
             session,
@@ -314,19 +328,33 @@ def _make(qemu: qemu_img.QemuImg, planned: _Planned) -> _Made:
     file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(f".{file.name}.partial")
     partial.unlink(missing_ok=True)
-    qemu.create(partial, "qcow2", TEMPLATE_SIZE)
-    info = qemu.info(partial, "qcow2")
-    physical = partial.stat().st_size
-    digest = checksum.hasher("MD5")
-    with partial.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    os.replace(partial, file)
+    try:
+        qemu.create(partial, "qcow2", TEMPLATE_SIZE)
+        info = qemu.info(partial, "qcow2")
+        physical = partial.stat().st_size
+        digest = checksum.hasher("MD5")
+        with partial.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        os.replace(partial, file)
+    finally:
+        partial.unlink(missing_ok=True)
     text = naming.template_properties(planned.to, file.name, physical, info.virtual_size)
     properties = file.with_name("template.properties")
     properties.with_suffix(".partial").write_text(text)
     os.replace(properties.with_suffix(".partial"), properties)
     return _Made(info.virtual_size, physical, str(checksum.Checksum("MD5", digest.hexdigest())))
+
+
+def _undo(session: Session, planned: _Planned) -> None:
+    """The file could not be made: the copy back to Allocated (made again at the next start)."""
+    ref = session.get_one(template_models.TemplateStoreRef, planned.ref_id)
+    gate.transition(
+        session,
+        ref,
+        _OE.OperationFailed,
+        values={"download_state": templates.DownloadState.NOT_DOWNLOADED.value},
+    )
 
 
 def _ready(session: Session, planned: _Planned, made: _Made) -> None:
