@@ -161,7 +161,9 @@ def _pool(
     except _Seeded:
         return
     except errors.CloudError as exc:
-        report.missing.append(f"primary pool {wanted.name} is missing: {exc}")
+        report.missing.append(
+            f"primary pool {wanted.name} is missing (tried again at the next start): {exc}"
+        )
         return
     transactions.run(sessions, lambda s: pool_create.attach(s, done), name="demo pool")
     report.made.append(f"primary pool {wanted.name}")

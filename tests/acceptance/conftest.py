@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,9 +53,13 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, database_url: str | None = None, extra: Sequence[str] = ()
+    data_dir: Path,
+    database_url: str | None = None,
+    extra: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Server:
-    """Start ``cirrostack serve`` (with ``extra`` arguments) and wait until it answers."""
+    """Start ``cirrostack serve`` (with ``extra`` arguments, in ``env`` if given, else this
+    process's environment) and wait until it answers."""
     port = free_port()
     log = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +69,9 @@ def start_server(
         command += ["--database-url", database_url]
     command += list(extra)
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=None if env is None else dict(env)
+        )
     url = f"http://127.0.0.1:{port}/client/api"
     _wait_until_up(url, process, log)
     admin = json.loads((data_dir / "admin.json").read_text())

@@ -165,3 +165,23 @@ def test_the_demo_has_storage_and_a_volume_lands_where_explain_says(tmp_path: Pa
         assert api.listVolumes(name="data-1")["volume"][0]["state"] == "Ready"
     finally:
         stop_server(server)
+
+
+def test_without_qemu_img_the_demo_starts_and_says_what_is_missing(tmp_path: Path) -> None:
+    """A machine without qemu-img (the server's PATH holds no qemu-img): the server starts,
+    prints that the pools and the built-in template are missing and why; the rest is there."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = dict(os.environ, PATH=str(empty))
+    server = start_server(tmp_path / "var", extra=["--demo"], env=env)
+    try:
+        printed = server.log.read_text()
+        assert "built-in template 'CentOS 5.3(64-bit) no GUI (Simulator)' is missing" in printed
+        assert "qemu-img is not installed" in printed and "apt install qemu-utils" in printed
+        assert "primary pool demo-primary-cluster is missing (tried again" in printed
+        cs = CloudStack(endpoint=server.url, key=server.api_key, secret=server.secret_key)
+        assert len(cs.listHosts(type="Routing")["host"]) == 2
+        assert [s["name"] for s in cs.listImageStores()["imagestore"]] == ["demo-secondary"]
+        assert cs.listTemplates(templatefilter="featured").get("count", 0) == 0
+    finally:
+        stop_server(server)
