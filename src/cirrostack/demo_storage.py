@@ -102,7 +102,8 @@ def ensure(
     report = Report()
     for wanted in POOLS:
         _pool(sessions, fleet, wanted, report)
-    transactions.run(sessions, lambda s: _store(s, report), name="demo image store")
+    if transactions.run(sessions, _store, name="demo image store"):
+        report.made.append(f"image store {STORE[0]}")
     _template(sessions, exports, qemu, report)
     return report
 
@@ -143,15 +144,16 @@ def _pool(
                 infra.Cluster.removed.is_(None),
             )
         ).first()
-        if wanted.scope == "CLUSTER" and cluster is None:
+        if wanted.scope != "CLUSTER":
+            cluster = None
+        elif cluster is None:
             raise _Seeded  # the demo's cluster was deleted: no cluster pool then
-        in_cluster = wanted.scope == "CLUSTER" and cluster is not None
         return pools.NewPool(
             name=wanted.name,
             url=wanted.url,
             zone=zone,
-            pod=session.get(infra.HostPod, cluster.pod_id) if in_cluster and cluster else None,
-            cluster=cluster if in_cluster else None,
+            pod=session.get(infra.HostPod, cluster.pod_id) if cluster else None,
+            cluster=cluster,
             scope=wanted.scope,
             hypervisor="Simulator",
         )
@@ -169,13 +171,14 @@ def _pool(
     report.made.append(f"primary pool {wanted.name}")
 
 
-def _store(session: Session, report: Report) -> None:
+def _store(session: Session) -> bool:
+    """The demo's image store added, under the zone's lock; False when it ever existed."""
     zone = _locked_zone(session)
     name, url = STORE
     if zone is None or _ever(session, storage_models.ImageStore.name, name):
-        return
+        return False
     image_stores.add_nfs(session, image_stores.NewNfsStore(name, url, zone.id))
-    report.made.append(f"image store {name}")
+    return True
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,8 @@ def _undo(session: Session, planned: _Planned) -> None:
 
 def _ready(session: Session, planned: _Planned, made: _Made) -> None:
     ref = session.get_one(template_models.TemplateStoreRef, planned.ref_id)
+    if ref.state == "Ready":
+        return  # another server finished the same unfinished copy (qemu-img wrote the same file)
     gate.transition(
         session,
         ref,
