@@ -30,6 +30,7 @@ servers seeding one database make each part once.
 from __future__ import annotations
 
 import os
+import uuid as uuids
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ from cirrostack.db.models import storage as storage_models
 from cirrostack.db.models import templates as template_models
 from cirrostack.infrastructure import agents
 from cirrostack.protocol import storage as protocol
+from cirrostack.states import errors as state_errors
 from cirrostack.states import gate, machines
 from cirrostack.storage import image_stores, pool_create, pools, template_paths, templates
 
@@ -186,6 +188,9 @@ class _Planned:
     """The template's copy recorded Creating, and where its file goes."""
 
     ref_id: int
+    #: The copy's ``update_count`` once this start made it Creating: Ready is written only if
+    #: it is unchanged (no other start took the copy over meanwhile).
+    update_count: int
     to: protocol.TemplateObjectTO
     file: Path
 
@@ -211,7 +216,10 @@ def _template(
         transactions.run(sessions, lambda s: _undo(s, planned), name="demo template")
         report.missing.append(f"{why}: {exc}{_LATER}")
         return
-    transactions.run(sessions, lambda s: _ready(s, planned, made), name="demo template")
+    try:
+        transactions.run(sessions, lambda s: _ready(s, planned, made), name="demo template")
+    except state_errors.StateConflict:
+        return  # another start took the copy over and finishes it
     report.made.append(f"built-in template {TEMPLATE!r}")
 
 
@@ -226,15 +234,18 @@ def _plan(session: Session, exports: Path) -> _Planned | None:
     """Under the store's lock: the template and its copy recorded Creating (a copy a start
     before left Allocated, Creating or Failed is made again); None when there is nothing to
     make (no store, the template Ready or deleted)."""
+    # The lock is the transaction's first read: on MariaDB (REPEATABLE READ) the reads after
+    # it then see what a start that held it before committed (its template and copy).
     store = session.scalars(
-        sa.select(storage_models.ImageStore).where(
+        sa.select(storage_models.ImageStore)
+        .where(
             query.same_name(storage_models.ImageStore.name, STORE[0]),
             storage_models.ImageStore.removed.is_(None),
         )
+        .with_for_update()
     ).first()
     if store is None:
         return None
-    image_stores.lock(session, store.id)
     template = session.scalars(
         sa.select(template_models.VmTemplate).where(
             template_models.VmTemplate.unique_name == TEMPLATE_UNIQUE_NAME,
@@ -261,13 +272,17 @@ def _plan(session: Session, exports: Path) -> _Planned | None:
         ref = None
     if ref is None:
         ref = templates.add_copy(session, template, store.id)
-    if ref.state == "Allocated":
-        gate.transition(
-            session,
-            ref,
-            _OE.CreateOnlyRequested,
-            values={"download_state": templates.DownloadState.DOWNLOAD_IN_PROGRESS.value},
-        )
+    if ref.state == "Creating":
+        # Left by a start that stopped, or being made by another one right now (they cannot be
+        # told apart): taken over, so that start's Ready no longer applies (update_count).
+        gate.transition(session, ref, _OE.OperationFailed)
+    gate.transition(
+        session,
+        ref,
+        _OE.CreateOnlyRequested,
+        values={"download_state": templates.DownloadState.DOWNLOAD_IN_PROGRESS.value},
+    )
+    session.flush()
     return _planned(template, store, ref, exports)
 
 
@@ -316,7 +331,7 @@ def _planned(
         account_id=template.account_id,
         hypervisor_type=template.hypervisor_type,
     )
-    return _Planned(ref.id, to, export / path)
+    return _Planned(ref.id, ref.update_count, to, export / path)
 
 
 @dataclass(frozen=True)
@@ -331,8 +346,7 @@ def _make(qemu: qemu_img.QemuImg, planned: _Planned) -> _Made:
     renamed into place, so a crash leaves no half-made file under the template's name."""
     file = planned.file
     file.parent.mkdir(parents=True, exist_ok=True)
-    partial = file.with_name(f".{file.name}.partial")
-    partial.unlink(missing_ok=True)
+    partial = file.with_name(f".{file.name}.{uuids.uuid4().hex}.partial")
     try:
         qemu.create(partial, "qcow2", TEMPLATE_SIZE)
         info = qemu.info(partial, "qcow2")
@@ -346,14 +360,18 @@ def _make(qemu: qemu_img.QemuImg, planned: _Planned) -> _Made:
         partial.unlink(missing_ok=True)
     text = naming.template_properties(planned.to, file.name, physical, info.virtual_size)
     properties = file.with_name("template.properties")
-    properties.with_suffix(".partial").write_text(text)
-    os.replace(properties.with_suffix(".partial"), properties)
+    staged = properties.with_name(f".{properties.name}.{uuids.uuid4().hex}.partial")
+    staged.write_text(text)
+    os.replace(staged, properties)
     return _Made(info.virtual_size, physical, str(checksum.Checksum("MD5", digest.hexdigest())))
 
 
 def _undo(session: Session, planned: _Planned) -> None:
-    """The file could not be made: the copy back to Allocated (made again at the next start)."""
+    """The file could not be made: the copy back to Allocated (made again at the next start),
+    unless another start took it over."""
     ref = session.get_one(template_models.TemplateStoreRef, planned.ref_id)
+    if ref.update_count != planned.update_count:
+        return
     gate.transition(
         session,
         ref,
@@ -364,8 +382,10 @@ def _undo(session: Session, planned: _Planned) -> None:
 
 def _ready(session: Session, planned: _Planned, made: _Made) -> None:
     ref = session.get_one(template_models.TemplateStoreRef, planned.ref_id)
-    if ref.state == "Ready":
-        return  # another server finished the same unfinished copy (qemu-img wrote the same file)
+    if ref.update_count != planned.update_count:
+        raise state_errors.StateConflict(
+            "TemplateStoreRef", str(ref.id), ref.state, ref.update_count
+        )  # taken over by another start; the gate's compare-and-swap below settles the rest
     gate.transition(
         session,
         ref,

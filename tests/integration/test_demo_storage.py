@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +303,30 @@ def test_a_copy_a_start_left_unfinished_or_the_reaper_failed_is_made_again(
             ("Destroyed", True),
             ("Ready", False),
         ]
+
+
+def test_two_servers_seeding_one_database_make_each_part_once(
+    made: _Demo, qemu_img: qemu.QemuImg
+) -> None:
+    """Two ``serve --demo`` starts at once on one database: the zone's and the store's row
+    locks order them, so there are two pools, one store and one template copy."""
+    barrier = threading.Barrier(2)
+    reports: list[demo_storage.Report] = []
+
+    def start() -> None:
+        barrier.wait()
+        reports.append(made.seed())
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [r.missing for r in reports] == [[], []]
+    assert sorted(len(r.made) for r in reports) in ([0, 4], [1, 3], [2, 2]), reports
+    assert sum(len(r.made) for r in reports) == 4
+    assert set(made.pools()) == {"demo-primary-cluster", "demo-primary-zone"}
+    assert len(made.ok("listImageStores")["imagestore"]) == 1
+    with made.cloud.sessions() as session:
+        [copy] = session.scalars(sa.select(templates.TemplateStoreRef)).all()
+        assert copy.state == "Ready"
