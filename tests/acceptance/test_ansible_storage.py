@@ -45,6 +45,8 @@ STORAGE_TASKS = tuple(
         "Volume",
         "Volume resized",
         "Volume absent",
+        "Placed volume resized",
+        "Placed volume absent",
     )
     for name in (base, f"{base} again")
 )
@@ -67,7 +69,12 @@ def api(demo: Server) -> CloudStack:
     )
 
 
-def test_storage_modules_converge(demo: Server, api: CloudStack, tmp_path: Path) -> None:
+def test_storage_modules_converge(
+    demo: Server, api: CloudStack, tmp_path: Path, qemu_img: qemu.QemuImg
+) -> None:
+    placed = _placed_volume(api)
+    file = demo.data_dir / "simulator" / "_shared" / "demo" / "primary-cluster" / placed["path"]
+    assert qemu_img.info(file, "qcow2").virtual_size == 5 * GIB
     results = run_playbook(demo, tmp_path, "storage.yml", STORAGE_TASKS)
     _assert_pairs(results)
     assert results["Pool"]["state"] == "Up" and results["Pool"]["scope"] == "cluster"
@@ -79,11 +86,29 @@ def test_storage_modules_converge(demo: Server, api: CloudStack, tmp_path: Path)
     assert results["Image store"]["provider_name"] == "NFS"
     assert results["Volume"]["size"] == 5 * GIB
     assert results["Volume resized"]["size"] == 10 * GIB
+    assert results["Placed volume resized"]["size"] == 8 * GIB
+    assert not file.exists()  # deleted with its volume
 
     listed = {p["name"] for p in api.listStoragePools()["storagepool"]}
     assert "ansible-pool" not in listed and "ansible-zone-pool" in listed
     assert [s["name"] for s in api.listImageStores()["imagestore"]] == ["demo-secondary"]
     assert api.listVolumes(name="ansible-data").get("volume") is None
+
+
+def _placed_volume(api: CloudStack) -> dict[str, Any]:
+    """A 5 GiB data volume Ready on the demo's cluster pool (createVolume storageid)."""
+    [zone] = api.listZones()["zone"]
+    [custom] = api.listDiskOfferings(name="Custom")["diskoffering"]
+    [pool] = api.listStoragePools(name="demo-primary-cluster")["storagepool"]
+    volume: dict[str, Any] = api.createVolume(
+        name="ansible-placed",
+        zoneid=zone["id"],
+        diskofferingid=custom["id"],
+        size=5,
+        storageid=pool["id"],
+    )["volume"]
+    assert volume["state"] == "Ready"
+    return volume
 
 
 def _assert_pairs(results: dict[str, dict[str, Any]]) -> None:
