@@ -1,11 +1,12 @@
 """The candidate pools of one decision, as plain tuples, in a fixed number of queries.
 
-One query reads the pools with their cluster, pod and zone (names, allocation states, the
-cluster's hypervisor) and their allocated-capacity row (``op_host_capacity`` type 3 or 9, one
-row per pool: migration 0009); one reads their tags; ``pool_settings`` one for the settings;
-and only when the request needs them, one each for the template's copies, the local pools'
-hosts, the owner's volume counts and the IOPS in use. No ORM object is built per pool: the
-filters run over ``Candidate`` tuples.
+One prebuilt query reads the pools with their cluster, pod and zone (names, allocation states,
+the cluster's hypervisor), their allocated-capacity row (``op_host_capacity`` type 3 or 9, one
+row per pool: migration 0009) and their tags (a LEFT JOIN: one row per tag, rows of one pool
+adjacent); ``pool_settings`` one for the settings (read first by ``pools``); and only when the
+request needs them, one each for the template's copies, the local pools' hosts, the owner's
+volume counts and the IOPS in use. No ORM object is built per pool: the filters run over
+``Candidate`` tuples.
 
 The SQL narrows only by zone and, for a placement, by the request's cluster or pod (zone-wide
 pools always stay): everything else (state, scope, tags, space) is judged in Python so each
@@ -67,22 +68,23 @@ class Candidate(NamedTuple):
     iops_used: int
 
 
-def _pools(request: requests.VolumeRequest, every_pool: bool) -> tuple[Any, dict[str, int]]:
-    """The candidates' statement (prebuilt per narrowing) and its parameters."""
+def narrowing(request: requests.VolumeRequest, every_pool: bool) -> tuple[str, dict[str, int]]:
+    """How the SQL narrows the zone's pools (``zone``, ``cluster`` or ``pod``) and the
+    parameters of the prebuilt statements (``zone`` and the narrowing's id)."""
     values = {"zone": request.zone_id}
     if every_pool:
-        return _pools_statement("zone"), values
+        return "zone", values
     if request.cluster_id is not None:
-        return _pools_statement("cluster"), values | {"cluster": request.cluster_id}
+        return "cluster", values | {"cluster": request.cluster_id}
     if request.pod_id is not None:
-        return _pools_statement("pod"), values | {"pod": request.pod_id}
-    return _pools_statement("zone"), values
+        return "pod", values | {"pod": request.pod_id}
+    return "zone", values
 
 
 @functools.cache
-def _pools_statement(narrowing: str) -> Any:  # a 20-column Select, built once per narrowing
+def _pools_statement(narrowing: str) -> Any:  # a 22-column Select, built once per narrowing
     pool, cluster, pod = storage.StoragePool, infrastructure.Cluster, infrastructure.HostPod
-    zone, row = infrastructure.DataCenter, capacity.HostCapacity
+    zone, row, tag = infrastructure.DataCenter, capacity.HostCapacity, storage.StoragePoolTag
     statement: Any = (
         sa.select(
             pool.id,
@@ -105,6 +107,8 @@ def _pools_statement(narrowing: str) -> Any:  # a 20-column Select, built once p
             row.capacity_type,
             row.used_capacity,
             row.total_capacity,
+            tag.tag,
+            tag.is_tag_a_rule,
         )
         .join(zone, zone.id == pool.data_center_id)
         .outerjoin(cluster, cluster.id == pool.cluster_id)
@@ -116,8 +120,9 @@ def _pools_statement(narrowing: str) -> Any:  # a 20-column Select, built once p
                 row.capacity_type.in_((STORAGE_ALLOCATED, LOCAL_STORAGE)),
             ),
         )
+        .outerjoin(tag, tag.pool_id == pool.id)
         .where(pool.data_center_id == sa.bindparam("zone"), pool.removed.is_(None))
-        .order_by(pool.id)
+        .order_by(pool.id, tag.id)
     )
     if narrowing == "cluster":
         return statement.where(
@@ -149,25 +154,6 @@ def in_scope(request: requests.VolumeRequest, every_pool: bool) -> Any:
         pool.data_center_id == request.zone_id, pool.removed.is_(None)
     )
     return _narrowed(statement, request, every_pool)
-
-
-_TAGS_OF = sa.select(
-    storage.StoragePoolTag.pool_id, storage.StoragePoolTag.tag, storage.StoragePoolTag.is_tag_a_rule
-).where(storage.StoragePoolTag.pool_id.in_(sa.bindparam("ids", expanding=True)))
-
-
-def _tags(session: Session, scoped: Any) -> dict[int, list[tuple[str, bool]]]:
-    tag = storage.StoragePoolTag
-    found: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    if isinstance(scoped, list):
-        rows = session.execute(_TAGS_OF, {"ids": scoped})
-    else:
-        rows = session.execute(
-            sa.select(tag.pool_id, tag.tag, tag.is_tag_a_rule).where(tag.pool_id.in_(scoped))
-        )
-    for pool_id, text, is_rule in rows:
-        found[int(pool_id)].append((str(text), bool(is_rule)))
-    return found
 
 
 def _template_pools(session: Session, request: requests.VolumeRequest, scoped: Any) -> set[int]:
@@ -225,21 +211,20 @@ def template_size(session: Session, request: requests.VolumeRequest) -> int:
 def load(
     session: Session,
     request: requests.VolumeRequest,
+    found_settings: pool_settings.Found,
     *,
     every_pool: bool = False,
     owner_counts: bool = False,
 ) -> list[Candidate]:
-    """The candidate pools of ``request`` in pool id order (CloudStack's DB order)."""
-    statement, values = _pools(request, every_pool)
-    rows: list[Any] = list(session.execute(statement, values))
-    if not rows:
+    """The candidate pools of ``request`` in pool id order (CloudStack's DB order), with the
+    settings ``found_settings`` read for the same narrowing."""
+    name, values = narrowing(request, every_pool)
+    pools = _grouped(session.execute(_pools_statement(name), values))
+    if not pools:
         return []
     # A few candidates: their ids (indexed lookups); thousands: the narrowing as a subquery.
-    scoped = [int(r[0]) for r in rows] if len(rows) <= _ID_LIST else in_scope(request, every_pool)
-    tags = _tags(session, scoped)
-    found_settings = pool_settings.read(
-        session, request.zone_id, [(int(r[0]), r[7]) for r in rows], scoped
-    )
+    ids = [int(row[0]) for row, _ in pools]
+    scoped = ids if len(ids) <= _ID_LIST else in_scope(request, every_pool)
     here = _template_pools(session, request, scoped)
     hosts = _hosts(session, request, scoped)
     owners: dict[int, int] = {}
@@ -251,15 +236,28 @@ def load(
             storage.Volume.account_id == request.account_id,
         )
     iops: dict[int, int] = {}
-    if request.min_iops and any(r[16] is not None for r in rows):
+    if request.min_iops and any(row[16] is not None for row, _ in pools):
         iops = _volume_sums(session, scoped, sa.func.sum(storage.Volume.min_iops))
-    return [_candidate(row, tags, found_settings, here, hosts, owners, iops) for row in rows]
+    return [_candidate(row, tags, found_settings, here, hosts, owners, iops) for row, tags in pools]
+
+
+def _grouped(rows: Any) -> list[tuple[Any, list[tuple[str, bool]]]]:
+    """The joined rows folded to (the pool's first row, its tags): one row per tag."""
+    pools: list[tuple[Any, list[tuple[str, bool]]]] = []
+    last = None
+    for row in rows:
+        if row[0] != last:
+            last = row[0]
+            pools.append((row, []))
+        if row[20] is not None:
+            pools[-1][1].append((str(row[20]), bool(row[21])))
+    return pools
 
 
 def _candidate(
-    row: Any,  # one row of _pools' select, columns in its order
-    tags: dict[int, list[tuple[str, bool]]],
-    found_settings: dict[int, pool_settings.PoolSettings],
+    row: Any,  # the first row of one pool in _pools_statement's select, columns in its order
+    own_tags: list[tuple[str, bool]],
+    found_settings: pool_settings.Found,
     here: set[int],
     hosts: dict[int, set[int]],
     owners: dict[int, int],
@@ -286,9 +284,11 @@ def _candidate(
         capacity_type,
         allocated,
         allocated_total,
+        _tag,
+        _rule,
     ) = row
     pool_id = int(ident)
-    own_tags = tags.get(pool_id, [])
+    cluster = None if cluster_id is None else int(cluster_id)
     return Candidate(
         id=pool_id,
         uuid=str(uuid or ""),
@@ -297,7 +297,7 @@ def _candidate(
         scope=str(scope or "CLUSTER").upper(),
         status=str(status),
         hypervisor=None if hypervisor is None else str(hypervisor),
-        cluster_id=None if cluster_id is None else int(cluster_id),
+        cluster_id=cluster,
         pod_id=None if pod_id is None else int(pod_id),
         cluster_name=None if cluster_name is None else str(cluster_name),
         cluster_hypervisor=None if cluster_hypervisor is None else str(cluster_hypervisor),
@@ -312,7 +312,7 @@ def _candidate(
         allocated_total=int(allocated_total or 0),
         tags=frozenset(text.casefold() for text, rule in own_tags if not rule),
         rule_tags=tuple(text for text, rule in own_tags if rule),
-        settings=found_settings[pool_id],
+        settings=found_settings.pool(pool_id, cluster),
         template_here=pool_id in here,
         host_ids=frozenset(hosts.get(pool_id, ())),
         owner_volumes=owners.get(pool_id, 0),

@@ -28,11 +28,11 @@ from cirrostack.allocators import (
     claims,
     pipeline,
     pool_filters,
+    pool_settings,
     pool_weighers,
     requests,
     verdicts,
 )
-from cirrostack.config import keys, settings
 from cirrostack.db.models import storage as models
 
 VolumeRequest = requests.VolumeRequest
@@ -72,19 +72,20 @@ def decide(
 def _decide(
     session: Session, request: VolumeRequest, seed: int | None, every_pool: bool
 ) -> tuple[Decision, dict[int, candidates.Candidate]]:
-    found = settings.Settings(session)
+    found = pool_settings.read(session, *candidates.narrowing(request, every_pool))
     algorithm = pool_weighers.effective(
-        pool_weighers.Algorithm(found.get(keys.VOLUME_ALLOCATION_ALGORITHM)), request.account_id
+        pool_weighers.Algorithm(found.decision.algorithm), request.account_id
     )
-    order = _order(found.get(keys.STORAGE_POOL_ALLOCATORS_ORDER))
+    order = _order(found.decision.allocators_order)
     pools = candidates.load(
         session,
         request,
+        found,
         every_pool=every_pool,
         owner_counts=algorithm is pool_weighers.Algorithm.USERDISPERSING,
     )
     ask = pool_filters.Ask.of(request, candidates.template_size(session, request))
-    weighers = pool_weighers.weighers(algorithm)
+    weighers = pool_weighers.weighers(algorithm, found.decision)
     accepted: list[Verdict] = []
     rejected: list[Verdict] = []
     shuffled = pool_weighers.ordered(pools, algorithm, seed)
@@ -95,7 +96,9 @@ def _decide(
         rejected.extend(_verdict(allocator, judged) for judged in bad)
     rejected.extend(_unasked(pools, order))
     rejected.sort(key=lambda verdict: verdict.pool_id)
-    return Decision(tuple(accepted), tuple(rejected)), {pool.id: pool for pool in pools}
+    multipliers = {weigher.name: weigher.multiplier for weigher in weighers}
+    decision = Decision(tuple(accepted), tuple(rejected), algorithm.value, multipliers)
+    return decision, {pool.id: pool for pool in pools}
 
 
 def _order(text: str) -> tuple[str, ...]:
