@@ -279,6 +279,32 @@ def test_dispersion_multiplier_and_a_bad_stored_multiplier(database: Database) -
             pools.decide(session, wanted)
 
 
+def test_rule_tags_are_evaluated_against_the_offering_tags(database: Database) -> None:
+    with database.sessions() as session:
+        place = world(session)
+        ruled = allocator_rows.pool(
+            session, place.zone, name="ruled", cluster=place.cluster,
+            rule_tags=["tags.includes('ssd') || tags.length == 0"],
+        )  # fmt: skip
+        other = allocator_rows.pool(
+            session, place.zone, name="other", cluster=place.cluster,
+            rule_tags=["tags[0] == 'hdd'"],
+        )  # fmt: skip
+        odd = allocator_rows.pool(
+            session, place.zone, name="odd", cluster=place.cluster,
+            rule_tags=["tags.some(function (t) { return true; })"],
+        )  # fmt: skip
+        session.commit()
+        decision = pools.decide(session, request(place, tags=("ssd",)))
+        assert [v.pool_id for v in decision.accepted] == [ruled.id]
+        by_id = {v.pool_id: v for v in decision.rejected}
+        assert by_id[other.id].reasons[0].code == "tags"
+        assert by_id[odd.id].reasons[0].code == "tag rule"
+        assert "1 tag rule (rule tag" in decision.summary()
+        untagged = pools.decide(session, request(place))
+        assert [v.pool_id for v in untagged.accepted] == [ruled.id]
+
+
 def test_local_pools_for_a_local_offering_on_its_host(database: Database) -> None:
     with database.sessions() as session:
         place = world(session)

@@ -84,7 +84,9 @@ def _decide(
         every_pool=every_pool,
         owner_counts=algorithm is pool_weighers.Algorithm.USERDISPERSING,
     )
-    ask = pool_filters.Ask.of(request, candidates.template_size(session, request))
+    ask = pool_filters.Ask.of(
+        request, candidates.template_size(session, request), found.decision.rule_timeout_ms
+    )
     weighers = pool_weighers.weighers(algorithm, found.decision)
     accepted: list[Verdict] = []
     rejected: list[Verdict] = []
