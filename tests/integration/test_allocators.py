@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
-from cirrostack.allocators import claims, pools
+from cirrostack.allocators import candidates, claims, pools
 from cirrostack.config import errors as config_errors
 from cirrostack.config import store
 from cirrostack.config.definitions import Scope
@@ -244,7 +244,9 @@ def test_weigher_multipliers_are_settings_read_at_each_decision(database: Databa
         assert [v.pool_id for v in decision.accepted] == [busy.id, idle.id, half.id]
 
 
-def test_dispersion_multiplier_and_a_bad_stored_multiplier(database: Database) -> None:
+def test_dispersion_multiplier_and_a_bad_stored_multiplier(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with database.sessions() as session:
         place = world(session)
         account = owner(session)
@@ -266,6 +268,10 @@ def test_dispersion_multiplier_and_a_bad_stored_multiplier(database: Database) -
         session.commit()
         wanted = request(place, account_id=account)
         assert [v.pool_id for v in pools.decide(session, wanted).accepted] == [empty.id, crowded.id]
+        # Many candidates: the other reads take the narrowing as a subquery, same answer.
+        monkeypatch.setattr(candidates, "_ID_LIST", 1)
+        assert [v.pool_id for v in pools.decide(session, wanted).accepted] == [empty.id, crowded.id]
+        monkeypatch.undo()
         set_global(session, "volume.allocation.dispersion.multiplier", "-3")
         session.commit()
         decision = pools.decide(session, wanted)

@@ -2,10 +2,11 @@
 
 One prebuilt query reads the pools with their cluster, pod and zone (names, allocation states,
 the cluster's hypervisor), their allocated-capacity row (``op_host_capacity`` type 3 or 9, one
-row per pool: migration 0009) and their tags (a LEFT JOIN: one row per tag, rows of one pool
-adjacent); ``pool_settings`` one for the settings (read first by ``pools``); and only when the
-request needs them, one each for the template's copies, the local pools' hosts, the owner's
-volume counts and the IOPS in use. No ORM object is built per pool: the filters run over
+row per pool: migration 0009), their tags (a LEFT JOIN: one row per tag, rows of one pool
+adjacent), the requested template's copy on each (``template_spool_ref``, unique per pool and
+template) and its size; ``pool_settings`` one for the settings (read first by ``pools``); and
+only when the request needs them, one each for the local pools' hosts, the owner's volume
+counts and the IOPS in use. No ORM object is built per pool: the filters run over
 ``Candidate`` tuples.
 
 The SQL narrows only by zone and, for a placement, by the request's cluster or pod (zone-wide
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.allocators import pool_settings, requests
+from cirrostack.allocators import narrowing, pool_settings, requests
 from cirrostack.db.models import capacity, infrastructure, storage, templates
 
 #: CloudStack's capacity types for a pool's allocated bytes (capacity contract).
@@ -68,23 +69,17 @@ class Candidate(NamedTuple):
     iops_used: int
 
 
-def narrowing(request: requests.VolumeRequest, every_pool: bool) -> tuple[str, dict[str, int]]:
-    """How the SQL narrows the zone's pools (``zone``, ``cluster`` or ``pod``) and the
-    parameters of the prebuilt statements (``zone`` and the narrowing's id)."""
-    values = {"zone": request.zone_id}
-    if every_pool:
-        return "zone", values
-    if request.cluster_id is not None:
-        return "cluster", values | {"cluster": request.cluster_id}
-    if request.pod_id is not None:
-        return "pod", values | {"pod": request.pod_id}
-    return "zone", values
-
-
 @functools.cache
-def _pools_statement(narrowing: str) -> Any:  # a 22-column Select, built once per narrowing
+def _pools_statement(name: str) -> Any:  # a 24-column Select, built once per narrowing
+    """The candidates of narrowing ``name``: its pool ids (``narrowing.pool_ids``) joined to
+    the pools, their places, capacity rows and tags; the template's copy on each pool and the
+    template's size (parameter ``template``, NULL for none: nothing joins)."""
+    scoped = narrowing.pool_ids(name).subquery("scoped")
     pool, cluster, pod = storage.StoragePool, infrastructure.Cluster, infrastructure.HostPod
     zone, row, tag = infrastructure.DataCenter, capacity.HostCapacity, storage.StoragePoolTag
+    spool, template = templates.TemplateSpoolRef, templates.VmTemplate
+    wanted = sa.bindparam("template", type_=sa.BigInteger)
+    template_size = sa.select(template.size).where(template.id == wanted).scalar_subquery()
     statement: Any = (
         sa.select(
             pool.id,
@@ -109,7 +104,11 @@ def _pools_statement(narrowing: str) -> Any:  # a 22-column Select, built once p
             row.total_capacity,
             tag.tag,
             tag.is_tag_a_rule,
+            spool.id,
+            template_size,
         )
+        .select_from(scoped)
+        .join(pool, pool.id == scoped.c.id)
         .join(zone, zone.id == pool.data_center_id)
         .outerjoin(cluster, cluster.id == pool.cluster_id)
         .outerjoin(pod, pod.id == pool.pod_id)
@@ -121,51 +120,16 @@ def _pools_statement(narrowing: str) -> Any:  # a 22-column Select, built once p
             ),
         )
         .outerjoin(tag, tag.pool_id == pool.id)
-        .where(pool.data_center_id == sa.bindparam("zone"), pool.removed.is_(None))
+        .outerjoin(spool, sa.and_(spool.pool_id == pool.id, spool.template_id == wanted))
         .order_by(pool.id, tag.id)
     )
-    if narrowing == "cluster":
-        return statement.where(
-            sa.or_(pool.cluster_id == sa.bindparam("cluster"), pool.cluster_id.is_(None))
-        )
-    if narrowing == "pod":
-        return statement.where(sa.or_(pool.pod_id == sa.bindparam("pod"), pool.pod_id.is_(None)))
-    return statement
-
-
-def _narrowed(statement: Any, request: requests.VolumeRequest, every_pool: bool) -> Any:
-    """``statement`` over pools limited as the decision's candidates are."""
-    pool = storage.StoragePool
-    if every_pool:
-        return statement
-    if request.cluster_id is not None:
-        return statement.where(
-            sa.or_(pool.cluster_id == request.cluster_id, pool.cluster_id.is_(None))
-        )
-    if request.pod_id is not None:
-        return statement.where(sa.or_(pool.pod_id == request.pod_id, pool.pod_id.is_(None)))
     return statement
 
 
 def in_scope(request: requests.VolumeRequest, every_pool: bool) -> Any:
     """The ids of the candidate pools, as a subquery for the other reads."""
-    pool = storage.StoragePool
-    statement = sa.select(pool.id).where(
-        pool.data_center_id == request.zone_id, pool.removed.is_(None)
-    )
-    return _narrowed(statement, request, every_pool)
-
-
-def _template_pools(session: Session, request: requests.VolumeRequest, scoped: Any) -> set[int]:
-    if request.template_id is None:
-        return set()
-    ref = templates.TemplateSpoolRef
-    rows = session.scalars(
-        sa.select(ref.pool_id).where(
-            ref.template_id == request.template_id, ref.pool_id.in_(scoped)
-        )
-    )
-    return {int(pool_id) for pool_id in rows}
+    name, values = narrowing.of(request, every_pool)
+    return narrowing.pool_ids(name).params(**values)
 
 
 def _hosts(session: Session, request: requests.VolumeRequest, scoped: Any) -> dict[int, set[int]]:
@@ -196,16 +160,12 @@ def _volume_sums(
     return {int(pool_id): int(value or 0) for pool_id, value in rows}
 
 
-def template_size(session: Session, request: requests.VolumeRequest) -> int:
-    """The bytes the template asks on a pool without its copy (``vm_template.size``)."""
-    if request.template_id is None:
-        return 0
-    if request.template_size:
-        return request.template_size
-    size = session.scalar(
-        sa.select(templates.VmTemplate.size).where(templates.VmTemplate.id == request.template_id)
-    )
-    return int(size or 0)
+class Loaded(NamedTuple):
+    """The candidates, and the bytes the template asks on a pool without its copy (the
+    request's ``template_size``, else ``vm_template.size``; 0 without a template)."""
+
+    pools: list[Candidate]
+    template_size: int
 
 
 def load(
@@ -215,17 +175,18 @@ def load(
     *,
     every_pool: bool = False,
     owner_counts: bool = False,
-) -> list[Candidate]:
+) -> Loaded:
     """The candidate pools of ``request`` in pool id order (CloudStack's DB order), with the
     settings ``found_settings`` read for the same narrowing."""
-    name, values = narrowing(request, every_pool)
+    name, narrowed = narrowing.of(request, every_pool)
+    values: dict[str, int | None] = {**narrowed, "template": request.template_id}
     pools = _grouped(session.execute(_pools_statement(name), values))
     if not pools:
-        return []
+        return Loaded([], request.template_size)
+    size = request.template_size or int(pools[0][0][23] or 0)
     # A few candidates: their ids (indexed lookups); thousands: the narrowing as a subquery.
     ids = [int(row[0]) for row, _ in pools]
     scoped = ids if len(ids) <= _ID_LIST else in_scope(request, every_pool)
-    here = _template_pools(session, request, scoped)
     hosts = _hosts(session, request, scoped)
     owners: dict[int, int] = {}
     if owner_counts and request.account_id is not None:
@@ -238,7 +199,8 @@ def load(
     iops: dict[int, int] = {}
     if request.min_iops and any(row[16] is not None for row, _ in pools):
         iops = _volume_sums(session, scoped, sa.func.sum(storage.Volume.min_iops))
-    return [_candidate(row, tags, found_settings, here, hosts, owners, iops) for row, tags in pools]
+    found = [_candidate(row, tags, found_settings, hosts, owners, iops) for row, tags in pools]
+    return Loaded(found, size)
 
 
 def _grouped(rows: Any) -> list[tuple[Any, list[tuple[str, bool]]]]:
@@ -258,7 +220,6 @@ def _candidate(
     row: Any,  # the first row of one pool in _pools_statement's select, columns in its order
     own_tags: list[tuple[str, bool]],
     found_settings: pool_settings.Found,
-    here: set[int],
     hosts: dict[int, set[int]],
     owners: dict[int, int],
     iops: dict[int, int],
@@ -286,6 +247,8 @@ def _candidate(
         allocated_total,
         _tag,
         _rule,
+        spool_id,
+        _template_size,
     ) = row
     pool_id = int(ident)
     cluster = None if cluster_id is None else int(cluster_id)
@@ -313,7 +276,7 @@ def _candidate(
         tags=frozenset(text.casefold() for text, rule in own_tags if not rule),
         rule_tags=tuple(text for text, rule in own_tags if rule),
         settings=found_settings.pool(pool_id, cluster),
-        template_here=pool_id in here,
+        template_here=spool_id is not None,
         host_ids=frozenset(hosts.get(pool_id, ())),
         owner_volumes=owners.get(pool_id, 0),
         iops_used=iops.get(pool_id, 0),

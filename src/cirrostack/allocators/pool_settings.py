@@ -10,8 +10,8 @@ Per pool (``PoolSettings``): ``pool.storage.capacity.disablethreshold`` and
 ``config.settings`` reads such values with one query per scope; a decision over thousands of
 pools wants one round trip, so this module reads the pool, cluster and zone overrides and the
 global values with a UNION ALL over the details tables, restricted by the same narrowing as
-the candidates (a subquery on ``storage_pool``, so the statement is built once per narrowing
-and only its parameters change), and resolves each pool's chain in Python with the rule of
+the candidates (``allocators.narrowing``: the statement is built once per narrowing and only
+its parameters change), and resolves each pool's chain in Python with the rule of
 ``config.settings`` (the nearest scope the key supports, then the global value, then the
 default; the lowest row id wins a duplicate, as in ``config.store``). A stored text that does
 not parse raises ``config.errors.BadStoredValue``. Pools without an override of their own (or
@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cirrostack.allocators import narrowing as narrowing_module
 from cirrostack.config import definitions, keys, settings, store
 from cirrostack.db.models import configuration, infrastructure, storage
 
@@ -110,33 +111,18 @@ class Found:
         return found
 
 
-def _in_scope(narrowing: str, column: Any) -> Any:
-    """``column`` of the zone's live pools, narrowed as ``candidates`` narrows a placement."""
-    pool = storage.StoragePool
-    statement = sa.select(column).where(
-        pool.data_center_id == sa.bindparam("zone"), pool.removed.is_(None)
-    )
-    if narrowing == "cluster":
-        return statement.where(
-            sa.or_(pool.cluster_id == sa.bindparam("cluster"), pool.cluster_id.is_(None))
-        )
-    if narrowing == "pod":
-        return statement.where(sa.or_(pool.pod_id == sa.bindparam("pod"), pool.pod_id.is_(None)))
-    if narrowing == "one":
-        return statement.where(pool.id == sa.bindparam("pool"))
-    return statement
-
-
 @functools.cache
 def statement(narrowing: str) -> sa.CompoundSelect[Any]:
-    """The settings' UNION ALL for one narrowing (``zone``, ``cluster``, ``pod``, ``one``),
-    built once; parameters ``zone`` and the narrowing's ``cluster``, ``pod`` or ``pool``."""
+    """The settings' UNION ALL for one narrowing (``allocators.narrowing``), built once;
+    parameters ``zone`` and the narrowing's ``cluster``, ``pod`` or ``pool``."""
     names = list(_NAMES)
     pool_names = [key.name for key in POOL_KEYS]
     pool_detail, cluster_detail = storage.StoragePoolDetail, infrastructure.ClusterDetail
     zone_detail, config = infrastructure.DataCenterDetail, configuration.Configuration
-    pools = _in_scope(narrowing, storage.StoragePool.id)
-    clusters = _in_scope(narrowing, storage.StoragePool.cluster_id)
+    # The details are reached from the narrowed pool ids (a join, not IN): index lookups per
+    # candidate pool, whatever the planner knows about the details table.
+    pools = narrowing_module.pool_ids(narrowing).subquery("scoped")
+    clusters = narrowing_module.cluster_ids(narrowing)
     return sa.union_all(
         sa.select(
             sa.literal(Scope.STORAGE_POOL.value),
@@ -144,7 +130,10 @@ def statement(narrowing: str) -> sa.CompoundSelect[Any]:
             pool_detail.name,
             pool_detail.value,
             pool_detail.id,
-        ).where(pool_detail.pool_id.in_(pools), pool_detail.name.in_(pool_names)),
+        )
+        .select_from(pools)
+        .join(pool_detail, pool_detail.pool_id == pools.c.id)
+        .where(pool_detail.name.in_(pool_names)),
         sa.select(
             sa.literal(Scope.CLUSTER.value),
             cluster_detail.cluster_id,

@@ -26,6 +26,7 @@ from cirrostack import errors
 from cirrostack.allocators import (
     candidates,
     claims,
+    narrowing,
     pipeline,
     pool_filters,
     pool_settings,
@@ -72,21 +73,19 @@ def decide(
 def _decide(
     session: Session, request: VolumeRequest, seed: int | None, every_pool: bool
 ) -> tuple[Decision, dict[int, candidates.Candidate]]:
-    found = pool_settings.read(session, *candidates.narrowing(request, every_pool))
+    found = pool_settings.read(session, *narrowing.of(request, every_pool))
     algorithm = pool_weighers.effective(
         pool_weighers.Algorithm(found.decision.algorithm), request.account_id
     )
     order = _order(found.decision.allocators_order)
-    pools = candidates.load(
+    pools, template_size = candidates.load(
         session,
         request,
         found,
         every_pool=every_pool,
         owner_counts=algorithm is pool_weighers.Algorithm.USERDISPERSING,
     )
-    ask = pool_filters.Ask.of(
-        request, candidates.template_size(session, request), found.decision.rule_timeout_ms
-    )
+    ask = pool_filters.Ask.of(request, template_size, found.decision.rule_timeout_ms)
     weighers = pool_weighers.weighers(algorithm, found.decision)
     accepted: list[Verdict] = []
     rejected: list[Verdict] = []
