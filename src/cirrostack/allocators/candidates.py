@@ -116,7 +116,7 @@ def _pools_statement(name: str) -> Any:  # a 24-column Select, built once per na
             row,
             sa.and_(
                 row.host_id == pool.id,
-                row.capacity_type.in_((STORAGE_ALLOCATED, LOCAL_STORAGE)),
+                row.capacity_type.in_([sa.literal(STORAGE_ALLOCATED), sa.literal(LOCAL_STORAGE)]),
             ),
         )
         .outerjoin(tag, tag.pool_id == pool.id)
@@ -177,10 +177,13 @@ def load(
     owner_counts: bool = False,
 ) -> Loaded:
     """The candidate pools of ``request`` in pool id order (CloudStack's DB order), with the
-    settings ``found_settings`` read for the same narrowing."""
+    settings ``found_settings`` read (through the session, just before) for the same
+    narrowing."""
     name, narrowed = narrowing.of(request, every_pool)
     values: dict[str, int | None] = {**narrowed, "template": request.template_id}
-    pools = _grouped(session.execute(_pools_statement(name), values))
+    # On the session's connection (its transaction) without the ORM's result layer; the
+    # settings' read just before went through the session and flushed what was pending.
+    pools = _grouped(session.connection().execute(_pools_statement(name), values))
     if not pools:
         return Loaded([], request.template_size)
     size = request.template_size or int(pools[0][0][23] or 0)
@@ -212,7 +215,7 @@ def _grouped(rows: Any) -> list[tuple[Any, list[tuple[str, bool]]]]:
             last = row[0]
             pools.append((row, []))
         if row[20] is not None:
-            pools[-1][1].append((str(row[20]), bool(row[21])))
+            pools[-1][1].append((row[20], bool(row[21])))
     return pools
 
 
@@ -250,34 +253,34 @@ def _candidate(
         spool_id,
         _template_size,
     ) = row
-    pool_id = int(ident)
-    cluster = None if cluster_id is None else int(cluster_id)
+    # Positional, without conversions the column types already make (ints, texts): this runs
+    # for every pool of the zone in an explanation.
     return Candidate(
-        id=pool_id,
-        uuid=str(uuid or ""),
-        name=str(name),
-        pool_type=str(pool_type),
-        scope=str(scope or "CLUSTER").upper(),
-        status=str(status),
-        hypervisor=None if hypervisor is None else str(hypervisor),
-        cluster_id=cluster,
-        pod_id=None if pod_id is None else int(pod_id),
-        cluster_name=None if cluster_name is None else str(cluster_name),
-        cluster_hypervisor=None if cluster_hypervisor is None else str(cluster_hypervisor),
-        cluster_state=None if cluster_state is None else str(cluster_state),
-        pod_state=None if pod_state is None else str(pod_state),
-        zone_state=str(zone_state),
-        capacity_bytes=int(capacity_bytes or 0),
-        used_bytes=int(used_bytes or 0),
-        capacity_iops=None if capacity_iops is None else int(capacity_iops),
-        capacity_type=None if capacity_type is None else int(capacity_type),
-        allocated=int(allocated or 0),
-        allocated_total=int(allocated_total or 0),
-        tags=frozenset(text.casefold() for text, rule in own_tags if not rule),
-        rule_tags=tuple(text for text, rule in own_tags if rule),
-        settings=found_settings.pool(pool_id, cluster),
-        template_here=spool_id is not None,
-        host_ids=frozenset(hosts.get(pool_id, ())),
-        owner_volumes=owners.get(pool_id, 0),
-        iops_used=iops.get(pool_id, 0),
+        ident,
+        uuid or "",
+        name,
+        pool_type,
+        (scope or "CLUSTER").upper(),
+        status,
+        hypervisor,
+        cluster_id,
+        pod_id,
+        cluster_name,
+        cluster_hypervisor,
+        cluster_state,
+        pod_state,
+        zone_state,
+        int(capacity_bytes or 0),
+        int(used_bytes or 0),
+        capacity_iops,
+        capacity_type,
+        int(allocated or 0),
+        int(allocated_total or 0),
+        frozenset(text.casefold() for text, rule in own_tags if not rule),
+        tuple(text for text, rule in own_tags if rule),
+        found_settings.pool(ident, cluster_id),
+        spool_id is not None,
+        frozenset(hosts.get(ident, ())),
+        owners.get(ident, 0),
+        iops.get(ident, 0),
     )

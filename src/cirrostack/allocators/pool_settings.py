@@ -20,6 +20,7 @@ of their cluster) share one resolved ``PoolSettings``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ DECISION_KEYS: tuple[Key, ...] = (
 _NAMES = tuple(key.name for key in (*POOL_KEYS, *DECISION_KEYS))
 _BY_NAME = {name.casefold(): name for name in _NAMES}
 
+_POOL_FIELDS = ("used_threshold", "allocated_threshold", "overprovisioning_factor")
 #: (scope value or "global", owner id or None, key name) → (row id, text).
 Texts = dict[tuple[str, int | None, str], tuple[int, str]]
 
@@ -85,7 +87,7 @@ class Found:
         owners = {(scope, owner) for scope, owner, _ in texts}
         self._pools = {owner for scope, owner in owners if scope == Scope.STORAGE_POOL.value}
         self._clusters = {owner for scope, owner in owners if scope == Scope.CLUSTER.value}
-        self._shared: dict[tuple[int | None, int | None], PoolSettings] = {}
+        self._shared: dict[int | None, PoolSettings] = {}
 
     @functools.cached_property
     def decision(self) -> DecisionSettings:
@@ -94,29 +96,35 @@ class Found:
         return DecisionSettings(*values)
 
     def pool(self, pool_id: int, cluster_id: int | None) -> PoolSettings:
-        """The settings at ``pool_id`` (in ``cluster_id``); raises BadStoredValue."""
-        slot = (
-            pool_id if pool_id in self._pools else None,
-            cluster_id if cluster_id in self._clusters else None,
-        )
-        found = self._shared.get(slot)
-        if found is None:
-            chain = [
-                (Scope.STORAGE_POOL, slot[0]),
-                (Scope.CLUSTER, slot[1]),
-                (Scope.ZONE, self._zone),
-            ]
-            found = PoolSettings(*(_value(key, chain, self._texts) for key in POOL_KEYS))
-            self._shared[slot] = found
-        return found
+        """The settings at ``pool_id`` (in ``cluster_id``); raises BadStoredValue.
+
+        The cluster → zone → global values are resolved once per cluster with overrides
+        (once for all others); a pool's own texts then replace the fields they set."""
+        cluster = cluster_id if cluster_id in self._clusters else None
+        base = self._shared.get(cluster)
+        if base is None:
+            chain = [(Scope.CLUSTER, cluster), (Scope.ZONE, self._zone)]
+            base = PoolSettings(*(_value(key, chain, self._texts) for key in POOL_KEYS))
+            self._shared[cluster] = base
+        if pool_id not in self._pools:
+            return base
+        own = {}
+        for field, key in zip(_POOL_FIELDS, POOL_KEYS, strict=True):
+            hit = self._texts.get((Scope.STORAGE_POOL.value, pool_id, key.name))
+            if hit is not None and key.supports(Scope.STORAGE_POOL):
+                place = store.Place(Scope.STORAGE_POOL, pool_id)
+                own[field] = settings.parsed(key, settings.Resolved(hit[1], place))
+        return dataclasses.replace(base, **own) if own else base
 
 
 @functools.cache
 def statement(narrowing: str) -> sa.CompoundSelect[Any]:
     """The settings' UNION ALL for one narrowing (``allocators.narrowing``), built once;
     parameters ``zone`` and the narrowing's ``cluster``, ``pod`` or ``pool``."""
-    names = list(_NAMES)
-    pool_names = [key.name for key in POOL_KEYS]
+    # Constant lists as one bound literal each: the SQL text is then fixed (no expanding IN
+    # rendered again at every execution).
+    names = [sa.literal(name) for name in _NAMES]
+    pool_names = [sa.literal(key.name) for key in POOL_KEYS]
     pool_detail, cluster_detail = storage.StoragePoolDetail, infrastructure.ClusterDetail
     zone_detail, config = infrastructure.DataCenterDetail, configuration.Configuration
     # The details are reached from the narrowed pool ids (a join, not IN): index lookups per
@@ -156,7 +164,8 @@ def statement(narrowing: str) -> sa.CompoundSelect[Any]:
 
 def read(session: Session, narrowing: str, values: dict[str, int]) -> Found:
     """The settings of a decision: ``narrowing`` and ``values`` as ``statement`` takes them
-    (``values["zone"]`` always). One query."""
+    (``values["zone"]`` always). One query, through the session (it flushes what is
+    pending, so the candidates read after it on the bare connection see it too)."""
     texts: Texts = {}
     for scope, owner, name, value, row_id in session.execute(statement(narrowing), values):
         key_name = _BY_NAME.get(str(name).casefold())
@@ -174,6 +183,8 @@ def of_pool(session: Session, zone_id: int, pool_id: int, cluster_id: int | None
 
 
 def _value(key: Key, chain: Sequence[tuple[Scope, int | None]], texts: Texts) -> Any:
+    """The parsed text nearest along ``chain`` (scopes the key has), then the global value,
+    then the default."""
     for scope, owner in chain:
         if owner is None or not key.supports(scope):
             continue

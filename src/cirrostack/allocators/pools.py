@@ -89,9 +89,11 @@ def _decide(
     weighers = pool_weighers.weighers(algorithm, found.decision)
     accepted: list[Verdict] = []
     rejected: list[Verdict] = []
-    shuffled = pool_weighers.ordered(pools, algorithm, seed)
+    by_allocator: dict[str, list[candidates.Candidate]] = {}
+    for pool in pool_weighers.ordered(pools, algorithm, seed):
+        by_allocator.setdefault(allocator_of(pool), []).append(pool)
     for allocator in order:
-        mine = [pool for pool in shuffled if allocator_of(pool) == allocator]
+        mine = by_allocator.get(allocator, [])
         good, bad = pipeline.judge(mine, ask, pool_filters.ORDER, weighers)
         accepted.extend(_verdict(allocator, judged) for judged in good)
         rejected.extend(_verdict(allocator, judged) for judged in bad)
