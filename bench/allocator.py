@@ -4,10 +4,11 @@
 
 The world is built with Core inserts (no API): one zone and pod, ``--clusters`` KVM clusters
 with ``--per-cluster`` NFS pools each (their tags and allocated capacity rows as the capacity
-contract has them, a pool-scoped threshold on every tenth pool) and 10 zone-wide pools. Then,
-after WARM runs, the median over ``--repeat`` (``--explain-repeat``) runs (wall time, and this process's CPU time:
-it leaves out the database server and the machine's other load), each in a new session and
-transaction, explanation included (a verdict for every candidate, the summary text):
+contract has them, a pool-scoped threshold on every tenth pool) and 10 zone-wide pools.
+Then, after WARM runs, the median over ``--repeat`` (``--explain-repeat``) runs (wall time,
+and this process's CPU time: it leaves out the database server and the machine's other
+load), each in a new session and transaction, explanation included (a verdict for every
+candidate, the summary text):
 
 - placement: a volume for a VM of one cluster (the planner's case: the SQL narrows to the
   cluster's pools and the zone-wide ones), as ``pools.decide``;
