@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cirrostack.allocators import candidates, requests, tag_rules, verdicts
+from cirrostack.config import keys
 
 Candidate = candidates.Candidate
 Reason = verdicts.Reason
@@ -69,11 +70,14 @@ class Ask:
     #: The offering's tags as given (a rule tag compares them case-sensitively, as JS does).
     offering_tags: tuple[str, ...] = ()
     #: ``storage.tag.rule.execution.timeout``: the bound on one rule's evaluation.
-    rule_timeout_ms: int = 2000
+    rule_timeout_ms: int = keys.STORAGE_TAG_RULE_EXECUTION_TIMEOUT.default
 
     @classmethod
     def of(
-        cls, request: requests.VolumeRequest, template_size: int, rule_timeout_ms: int = 2000
+        cls,
+        request: requests.VolumeRequest,
+        template_size: int,
+        rule_timeout_ms: int = keys.STORAGE_TAG_RULE_EXECUTION_TIMEOUT.default,
     ) -> Ask:
         given = tuple(tag.strip() for tag in request.tags if tag.strip())
         tags = frozenset(tag.casefold() for tag in given)
