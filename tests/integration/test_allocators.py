@@ -17,11 +17,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
-from cirrostack.allocators import claims, pools
+from cirrostack.allocators import candidates, claims, pools
+from cirrostack.config import errors as config_errors
 from cirrostack.config import store
 from cirrostack.config.definitions import Scope
 from cirrostack.db import engine as db_engine
-from cirrostack.db.models import accounts, configuration, infrastructure, storage, templates
+from cirrostack.db.models import (
+    accounts,
+    configuration,
+    infrastructure,
+    offerings,
+    storage,
+    templates,
+)
 from cirrostack.db.models import guest_os as guest_os_models
 from tests import allocator_rows, rows
 from tests.conftest import Database
@@ -191,6 +199,116 @@ def test_allocator_order_and_algorithm_settings(database: Database) -> None:
         set_global(session, "storage.pool.allocators.order", "ZoneWideStoragePoolAllocator")
         decision = pools.decide(session, request(place, account_id=1))
         assert {v.reasons[0].code for v in decision.rejected} == {"allocator"}
+
+
+def test_weigher_multipliers_are_settings_read_at_each_decision(database: Database) -> None:
+    with database.sessions() as session:
+        place = world(session)
+        busy = allocator_rows.pool(
+            session, place.zone, name="busy", cluster=place.cluster, allocated=40 * GIB
+        )
+        idle = allocator_rows.pool(session, place.zone, name="idle", cluster=place.cluster)
+        half = allocator_rows.pool(
+            session, place.zone, name="half", cluster=place.cluster, allocated=20 * GIB
+        )
+        set_global(session, "volume.allocation.algorithm", "firstfitleastconsumed")
+        session.commit()
+        decision = pools.decide(session, request(place, account_id=1))
+        assert [v.pool_id for v in decision.accepted] == [idle.id, half.id, busy.id]
+        assert decision.multipliers == {"free": 1.0, "dispersion": 0.0}
+        assert [v.score for v in decision.accepted] == pytest.approx([1.0, 0.5, 0.0])
+
+        set_global(session, "volume.allocation.capacity.multiplier", "2.5")
+        session.commit()
+        decision = pools.decide(session, request(place, account_id=1))
+        assert [v.score for v in decision.accepted] == pytest.approx([2.5, 1.25, 0.0])
+        assert decision.accepted[1].factors["free"] == pytest.approx(0.5)
+
+        # The zone's own value wins over the global one; negative: fullest first (stacking).
+        store.write_scoped(
+            session, store.Place(Scope.ZONE, place.zone.id),
+            "volume.allocation.capacity.multiplier", "-1",
+        )  # fmt: skip
+        session.commit()
+        decision = pools.decide(session, request(place, account_id=1))
+        assert [v.pool_id for v in decision.accepted] == [busy.id, half.id, idle.id]
+        assert decision.multipliers["free"] == -1.0
+
+        # 0: no ordering, the database order stays (first fit).
+        store.write_scoped(
+            session, store.Place(Scope.ZONE, place.zone.id),
+            "volume.allocation.capacity.multiplier", "0",
+        )  # fmt: skip
+        session.commit()
+        decision = pools.decide(session, request(place, account_id=1))
+        assert [v.pool_id for v in decision.accepted] == [busy.id, idle.id, half.id]
+
+
+def test_dispersion_multiplier_and_a_bad_stored_multiplier(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with database.sessions() as session:
+        place = world(session)
+        account = owner(session)
+        domain = session.get_one(accounts.Account, account).domain_id
+        offering = offerings.DiskOffering(name="d", disk_size=GIB)
+        session.add(offering)
+        session.flush()
+        crowded = allocator_rows.pool(session, place.zone, name="crowded", cluster=place.cluster)
+        empty = allocator_rows.pool(session, place.zone, name="empty", cluster=place.cluster)
+        for index in range(2):
+            session.add(
+                storage.Volume(
+                    name=f"v{index}", account_id=account, domain_id=domain,
+                    data_center_id=place.zone.id, pool_id=crowded.id, volume_type="DATADISK",
+                    size=GIB, state="Ready", disk_offering_id=offering.id,
+                )
+            )  # fmt: skip
+        set_global(session, "volume.allocation.algorithm", "userdispersing")
+        session.commit()
+        wanted = request(place, account_id=account)
+        assert [v.pool_id for v in pools.decide(session, wanted).accepted] == [empty.id, crowded.id]
+        # Many candidates: the other reads take the narrowing as a subquery, same answer.
+        monkeypatch.setattr(candidates, "_ID_LIST", 1)
+        assert [v.pool_id for v in pools.decide(session, wanted).accepted] == [empty.id, crowded.id]
+        monkeypatch.undo()
+        set_global(session, "volume.allocation.dispersion.multiplier", "-3")
+        session.commit()
+        decision = pools.decide(session, wanted)
+        assert [v.pool_id for v in decision.accepted] == [crowded.id, empty.id]
+        assert decision.accepted[0].score == 0.0 and decision.accepted[1].score == -3.0
+        set_global(session, "volume.allocation.dispersion.multiplier", "lots")
+        session.commit()
+        with pytest.raises(
+            config_errors.BadStoredValue, match=r"volume\.allocation\.dispersion\.multiplier"
+        ):
+            pools.decide(session, wanted)
+
+
+def test_rule_tags_are_evaluated_against_the_offering_tags(database: Database) -> None:
+    with database.sessions() as session:
+        place = world(session)
+        ruled = allocator_rows.pool(
+            session, place.zone, name="ruled", cluster=place.cluster,
+            rule_tags=["tags.includes('ssd') || tags.length == 0"],
+        )  # fmt: skip
+        other = allocator_rows.pool(
+            session, place.zone, name="other", cluster=place.cluster,
+            rule_tags=["tags[0] == 'hdd'"],
+        )  # fmt: skip
+        odd = allocator_rows.pool(
+            session, place.zone, name="odd", cluster=place.cluster,
+            rule_tags=["tags.some(function (t) { return true; })"],
+        )  # fmt: skip
+        session.commit()
+        decision = pools.decide(session, request(place, tags=("ssd",)))
+        assert [v.pool_id for v in decision.accepted] == [ruled.id]
+        by_id = {v.pool_id: v for v in decision.rejected}
+        assert by_id[other.id].reasons[0].code == "tags"
+        assert by_id[odd.id].reasons[0].code == "tag rule"
+        assert "1 tag rule (rule tag" in decision.summary()
+        untagged = pools.decide(session, request(place))
+        assert [v.pool_id for v in untagged.accepted] == [ruled.id]
 
 
 def test_local_pools_for_a_local_offering_on_its_host(database: Database) -> None:

@@ -56,6 +56,11 @@ def test_explain_answers_every_pool_and_claims_nothing(database: Database) -> No
     assert by_id[made["full"]]["reasons"] == [{"code": "allocated capacity", "text": "100% > 85%"}]
     assert by_id[made["plain"]]["reasons"][0]["code"] == "tags"
     assert answer["summary"].startswith("1 suitable pool: 2 rejected")
+    assert answer["algorithm"] == "random"  # no owner: CloudStack shuffles
+    assert answer["weighers"] == [
+        {"name": "free", "multiplier": 0.0},
+        {"name": "dispersion", "multiplier": 0.0},
+    ]
     with database.sessions() as session:
         assert allocator_rows.allocated(session, made["good_id"]) == 0
 

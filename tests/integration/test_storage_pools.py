@@ -107,6 +107,31 @@ def test_admin_capacity_is_kept_and_updates_move_the_rows(infra: Infra) -> None:
     assert infra.only("listStoragePools", "storagepool", id=pool["id"])["tags"] == "gold"
 
 
+def test_a_rule_tag_is_stored_whole_listed_as_a_rule_and_a_rule_outside_the_subset_refused(
+    infra: Infra,
+) -> None:
+    _, _, cluster, _ = infra.stack()
+    rule = "tags.length == 0 || tags.includes('ssd,nvme')"
+    pool = _pool(infra, cluster, tags=rule, istagarule="true")
+    assert (pool["tags"], pool["istagarule"]) == (rule, True)  # one tag: its comma kept
+    with infra.database.sessions() as session:
+        stored = session.scalars(sa.select(models.StoragePoolTag)).all()
+        assert [(tag.tag, tag.is_tag_a_rule) for tag in stored] == [(rule, True)]
+    code, text = infra.error(
+        "createStoragePool", name="js", url="nfs://nfs-js.test/export/js",
+        zoneid=cluster["zoneid"], podid=cluster["podid"], clusterid=cluster["id"],
+        tags="tags.map(function (t) { return t; })", istagarule="true",
+    )  # fmt: skip
+    assert code == 431 and "subset of JavaScript" in text, text
+    assert infra.ok("listStoragePools")["count"] == 1
+    code, text = infra.error(
+        "updateStoragePool", id=pool["id"], tags="while (true) {}", istagarule="true"
+    )
+    assert code == 431, text
+    plain = infra.ok("updateStoragePool", id=pool["id"], tags="gold,fast")["storagepool"]
+    assert (plain["tags"], plain["istagarule"]) == ("gold,fast", False)
+
+
 @pytest.mark.parametrize(
     ("url", "wanted"),
     [

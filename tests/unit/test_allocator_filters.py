@@ -122,10 +122,31 @@ def test_tags_rule_table(offering: tuple[str, ...], on_pool: tuple[str, ...], fi
     assert (pool_filters.tags(candidate, ask(tags=offering)) is None) is fits
 
 
-def test_tags_names_what_is_missing_and_rule_tags_match_nothing() -> None:
+def test_tags_names_what_is_missing() -> None:
     reason = pool_filters.tags(pool(tags=frozenset({"ssd"})), ask(tags=("fast",)))
     assert reason == verdicts.Reason("tags", "pool tags ['ssd'] lack ['fast']")
-    assert pool_filters.tags(pool(rule_tags=("x == 1",)), ask()).code == "tags"  # type: ignore[union-attr]
+
+
+def test_a_rule_tag_is_evaluated_for_the_offering_tags() -> None:
+    ruled = pool(rule_tags=("tags.length == 0 || tags.includes('SSD')",))
+    assert pool_filters.tags(ruled, ask()) is None  # untagged offering: tags is []
+    assert pool_filters.tags(ruled, ask(tags=("SSD", "fast"))) is None
+    reason = pool_filters.tags(ruled, ask(tags=("ssd",)))  # JavaScript compares with case
+    assert reason == verdicts.Reason(
+        "tags", "rule tag \"tags.length == 0 || tags.includes('SSD')\" is not true for ['ssd']"
+    )
+    # A plain tag on the same pool is not consulted (CloudStack: a pool's one tag is the rule).
+    assert pool_filters.tags(ruled._replace(tags=frozenset({"hdd"})), ask(tags=("SSD",))) is None
+
+
+def test_a_rule_tag_outside_the_subset_or_past_its_timeout_says_so() -> None:
+    reason = pool_filters.tags(pool(rule_tags=("x == 1",)), ask())
+    assert reason is not None and reason.code == "tag rule"
+    assert "not evaluated: unsupported 'x'" in reason.text and "subset" in reason.text
+    slow = dataclasses.replace(ask(), rule_timeout_ms=-1)
+    reason = pool_filters.tags(pool(rule_tags=("tags.length == 0 || true",)), slow)
+    assert reason is not None and reason.code == "tag rule"
+    assert "storage.tag.rule.execution.timeout" in reason.text
 
 
 def test_iops() -> None:

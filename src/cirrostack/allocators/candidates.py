@@ -1,11 +1,13 @@
 """The candidate pools of one decision, as plain tuples, in a fixed number of queries.
 
-One query reads the pools with their cluster, pod and zone (names, allocation states, the
-cluster's hypervisor) and their allocated-capacity row (``op_host_capacity`` type 3 or 9, one
-row per pool: migration 0009); one reads their tags; ``pool_settings`` one for the settings;
-and only when the request needs them, one each for the template's copies, the local pools'
-hosts, the owner's volume counts and the IOPS in use. No ORM object is built per pool: the
-filters run over ``Candidate`` tuples.
+One prebuilt query reads the pools with their cluster, pod and zone (names, allocation states,
+the cluster's hypervisor), their allocated-capacity row (``op_host_capacity`` type 3 or 9, one
+row per pool: migration 0009), their tags (a LEFT JOIN: one row per tag, rows of one pool
+adjacent), the requested template's copy on each (``template_spool_ref``, unique per pool and
+template) and its size; ``pool_settings`` one for the settings (read first by ``pools``); and
+only when the request needs them, one each for the local pools' hosts, the owner's volume
+counts and the IOPS in use. No ORM object is built per pool: the filters run over
+``Candidate`` tuples.
 
 The SQL narrows only by zone and, for a placement, by the request's cluster or pod (zone-wide
 pools always stay): everything else (state, scope, tags, space) is judged in Python so each
@@ -22,7 +24,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.allocators import pool_settings, requests
+from cirrostack.allocators import narrowing, pool_settings, requests
 from cirrostack.db.models import capacity, infrastructure, storage, templates
 
 #: CloudStack's capacity types for a pool's allocated bytes (capacity contract).
@@ -67,22 +69,17 @@ class Candidate(NamedTuple):
     iops_used: int
 
 
-def _pools(request: requests.VolumeRequest, every_pool: bool) -> tuple[Any, dict[str, int]]:
-    """The candidates' statement (prebuilt per narrowing) and its parameters."""
-    values = {"zone": request.zone_id}
-    if every_pool:
-        return _pools_statement("zone"), values
-    if request.cluster_id is not None:
-        return _pools_statement("cluster"), values | {"cluster": request.cluster_id}
-    if request.pod_id is not None:
-        return _pools_statement("pod"), values | {"pod": request.pod_id}
-    return _pools_statement("zone"), values
-
-
 @functools.cache
-def _pools_statement(narrowing: str) -> Any:  # a 20-column Select, built once per narrowing
+def _pools_statement(name: str) -> Any:  # a 24-column Select, built once per narrowing
+    """The candidates of narrowing ``name``: its pool ids (``narrowing.pool_ids``) joined to
+    the pools, their places, capacity rows and tags; the template's copy on each pool and the
+    template's size (parameter ``template``, NULL for none: nothing joins)."""
+    scoped = narrowing.pool_ids(name).subquery("scoped")
     pool, cluster, pod = storage.StoragePool, infrastructure.Cluster, infrastructure.HostPod
-    zone, row = infrastructure.DataCenter, capacity.HostCapacity
+    zone, row, tag = infrastructure.DataCenter, capacity.HostCapacity, storage.StoragePoolTag
+    spool, template = templates.TemplateSpoolRef, templates.VmTemplate
+    wanted = sa.bindparam("template", type_=sa.BigInteger)
+    template_size = sa.select(template.size).where(template.id == wanted).scalar_subquery()
     statement: Any = (
         sa.select(
             pool.id,
@@ -105,7 +102,13 @@ def _pools_statement(narrowing: str) -> Any:  # a 20-column Select, built once p
             row.capacity_type,
             row.used_capacity,
             row.total_capacity,
+            tag.tag,
+            tag.is_tag_a_rule,
+            spool.id,
+            template_size,
         )
+        .select_from(scoped)
+        .join(pool, pool.id == scoped.c.id)
         .join(zone, zone.id == pool.data_center_id)
         .outerjoin(cluster, cluster.id == pool.cluster_id)
         .outerjoin(pod, pod.id == pool.pod_id)
@@ -113,73 +116,20 @@ def _pools_statement(narrowing: str) -> Any:  # a 20-column Select, built once p
             row,
             sa.and_(
                 row.host_id == pool.id,
-                row.capacity_type.in_((STORAGE_ALLOCATED, LOCAL_STORAGE)),
+                row.capacity_type.in_([sa.literal(STORAGE_ALLOCATED), sa.literal(LOCAL_STORAGE)]),
             ),
         )
-        .where(pool.data_center_id == sa.bindparam("zone"), pool.removed.is_(None))
-        .order_by(pool.id)
+        .outerjoin(tag, tag.pool_id == pool.id)
+        .outerjoin(spool, sa.and_(spool.pool_id == pool.id, spool.template_id == wanted))
+        .order_by(pool.id, tag.id)
     )
-    if narrowing == "cluster":
-        return statement.where(
-            sa.or_(pool.cluster_id == sa.bindparam("cluster"), pool.cluster_id.is_(None))
-        )
-    if narrowing == "pod":
-        return statement.where(sa.or_(pool.pod_id == sa.bindparam("pod"), pool.pod_id.is_(None)))
-    return statement
-
-
-def _narrowed(statement: Any, request: requests.VolumeRequest, every_pool: bool) -> Any:
-    """``statement`` over pools limited as the decision's candidates are."""
-    pool = storage.StoragePool
-    if every_pool:
-        return statement
-    if request.cluster_id is not None:
-        return statement.where(
-            sa.or_(pool.cluster_id == request.cluster_id, pool.cluster_id.is_(None))
-        )
-    if request.pod_id is not None:
-        return statement.where(sa.or_(pool.pod_id == request.pod_id, pool.pod_id.is_(None)))
     return statement
 
 
 def in_scope(request: requests.VolumeRequest, every_pool: bool) -> Any:
     """The ids of the candidate pools, as a subquery for the other reads."""
-    pool = storage.StoragePool
-    statement = sa.select(pool.id).where(
-        pool.data_center_id == request.zone_id, pool.removed.is_(None)
-    )
-    return _narrowed(statement, request, every_pool)
-
-
-_TAGS_OF = sa.select(
-    storage.StoragePoolTag.pool_id, storage.StoragePoolTag.tag, storage.StoragePoolTag.is_tag_a_rule
-).where(storage.StoragePoolTag.pool_id.in_(sa.bindparam("ids", expanding=True)))
-
-
-def _tags(session: Session, scoped: Any) -> dict[int, list[tuple[str, bool]]]:
-    tag = storage.StoragePoolTag
-    found: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    if isinstance(scoped, list):
-        rows = session.execute(_TAGS_OF, {"ids": scoped})
-    else:
-        rows = session.execute(
-            sa.select(tag.pool_id, tag.tag, tag.is_tag_a_rule).where(tag.pool_id.in_(scoped))
-        )
-    for pool_id, text, is_rule in rows:
-        found[int(pool_id)].append((str(text), bool(is_rule)))
-    return found
-
-
-def _template_pools(session: Session, request: requests.VolumeRequest, scoped: Any) -> set[int]:
-    if request.template_id is None:
-        return set()
-    ref = templates.TemplateSpoolRef
-    rows = session.scalars(
-        sa.select(ref.pool_id).where(
-            ref.template_id == request.template_id, ref.pool_id.in_(scoped)
-        )
-    )
-    return {int(pool_id) for pool_id in rows}
+    name, values = narrowing.of(request, every_pool)
+    return narrowing.pool_ids(name).params(**values)
 
 
 def _hosts(session: Session, request: requests.VolumeRequest, scoped: Any) -> dict[int, set[int]]:
@@ -210,37 +160,36 @@ def _volume_sums(
     return {int(pool_id): int(value or 0) for pool_id, value in rows}
 
 
-def template_size(session: Session, request: requests.VolumeRequest) -> int:
-    """The bytes the template asks on a pool without its copy (``vm_template.size``)."""
-    if request.template_id is None:
-        return 0
-    if request.template_size:
-        return request.template_size
-    size = session.scalar(
-        sa.select(templates.VmTemplate.size).where(templates.VmTemplate.id == request.template_id)
-    )
-    return int(size or 0)
+class Loaded(NamedTuple):
+    """The candidates, and the bytes the template asks on a pool without its copy (the
+    request's ``template_size``, else ``vm_template.size``; 0 without a template)."""
+
+    pools: list[Candidate]
+    template_size: int
 
 
 def load(
     session: Session,
     request: requests.VolumeRequest,
+    found_settings: pool_settings.Found,
     *,
     every_pool: bool = False,
     owner_counts: bool = False,
-) -> list[Candidate]:
-    """The candidate pools of ``request`` in pool id order (CloudStack's DB order)."""
-    statement, values = _pools(request, every_pool)
-    rows: list[Any] = list(session.execute(statement, values))
-    if not rows:
-        return []
+) -> Loaded:
+    """The candidate pools of ``request`` in pool id order (CloudStack's DB order), with the
+    settings ``found_settings`` read (through the session, just before) for the same
+    narrowing."""
+    name, narrowed = narrowing.of(request, every_pool)
+    values: dict[str, int | None] = {**narrowed, "template": request.template_id}
+    # On the session's connection (its transaction) without the ORM's result layer; the
+    # settings' read just before went through the session and flushed what was pending.
+    pools = _grouped(session.connection().execute(_pools_statement(name), values))
+    if not pools:
+        return Loaded([], request.template_size)
+    size = request.template_size or int(pools[0][0][23] or 0)
     # A few candidates: their ids (indexed lookups); thousands: the narrowing as a subquery.
-    scoped = [int(r[0]) for r in rows] if len(rows) <= _ID_LIST else in_scope(request, every_pool)
-    tags = _tags(session, scoped)
-    found_settings = pool_settings.read(
-        session, request.zone_id, [(int(r[0]), r[7]) for r in rows], scoped
-    )
-    here = _template_pools(session, request, scoped)
+    ids = [int(row[0]) for row, _ in pools]
+    scoped = ids if len(ids) <= _ID_LIST else in_scope(request, every_pool)
     hosts = _hosts(session, request, scoped)
     owners: dict[int, int] = {}
     if owner_counts and request.account_id is not None:
@@ -251,16 +200,29 @@ def load(
             storage.Volume.account_id == request.account_id,
         )
     iops: dict[int, int] = {}
-    if request.min_iops and any(r[16] is not None for r in rows):
+    if request.min_iops and any(row[16] is not None for row, _ in pools):
         iops = _volume_sums(session, scoped, sa.func.sum(storage.Volume.min_iops))
-    return [_candidate(row, tags, found_settings, here, hosts, owners, iops) for row in rows]
+    found = [_candidate(row, tags, found_settings, hosts, owners, iops) for row, tags in pools]
+    return Loaded(found, size)
+
+
+def _grouped(rows: Any) -> list[tuple[Any, list[tuple[str, bool]]]]:
+    """The joined rows folded to (the pool's first row, its tags): one row per tag."""
+    pools: list[tuple[Any, list[tuple[str, bool]]]] = []
+    last = None
+    for row in rows:
+        if row[0] != last:
+            last = row[0]
+            pools.append((row, []))
+        if row[20] is not None:
+            pools[-1][1].append((row[20], bool(row[21])))
+    return pools
 
 
 def _candidate(
-    row: Any,  # one row of _pools' select, columns in its order
-    tags: dict[int, list[tuple[str, bool]]],
-    found_settings: dict[int, pool_settings.PoolSettings],
-    here: set[int],
+    row: Any,  # the first row of one pool in _pools_statement's select, columns in its order
+    own_tags: list[tuple[str, bool]],
+    found_settings: pool_settings.Found,
     hosts: dict[int, set[int]],
     owners: dict[int, int],
     iops: dict[int, int],
@@ -286,35 +248,39 @@ def _candidate(
         capacity_type,
         allocated,
         allocated_total,
+        _tag,
+        _rule,
+        spool_id,
+        _template_size,
     ) = row
-    pool_id = int(ident)
-    own_tags = tags.get(pool_id, [])
+    # Positional, without conversions the column types already make (ints, texts): this runs
+    # for every pool of the zone in an explanation.
     return Candidate(
-        id=pool_id,
-        uuid=str(uuid or ""),
-        name=str(name),
-        pool_type=str(pool_type),
-        scope=str(scope or "CLUSTER").upper(),
-        status=str(status),
-        hypervisor=None if hypervisor is None else str(hypervisor),
-        cluster_id=None if cluster_id is None else int(cluster_id),
-        pod_id=None if pod_id is None else int(pod_id),
-        cluster_name=None if cluster_name is None else str(cluster_name),
-        cluster_hypervisor=None if cluster_hypervisor is None else str(cluster_hypervisor),
-        cluster_state=None if cluster_state is None else str(cluster_state),
-        pod_state=None if pod_state is None else str(pod_state),
-        zone_state=str(zone_state),
-        capacity_bytes=int(capacity_bytes or 0),
-        used_bytes=int(used_bytes or 0),
-        capacity_iops=None if capacity_iops is None else int(capacity_iops),
-        capacity_type=None if capacity_type is None else int(capacity_type),
-        allocated=int(allocated or 0),
-        allocated_total=int(allocated_total or 0),
-        tags=frozenset(text.casefold() for text, rule in own_tags if not rule),
-        rule_tags=tuple(text for text, rule in own_tags if rule),
-        settings=found_settings[pool_id],
-        template_here=pool_id in here,
-        host_ids=frozenset(hosts.get(pool_id, ())),
-        owner_volumes=owners.get(pool_id, 0),
-        iops_used=iops.get(pool_id, 0),
+        ident,
+        uuid or "",
+        name,
+        pool_type,
+        (scope or "CLUSTER").upper(),
+        status,
+        hypervisor,
+        cluster_id,
+        pod_id,
+        cluster_name,
+        cluster_hypervisor,
+        cluster_state,
+        pod_state,
+        zone_state,
+        int(capacity_bytes or 0),
+        int(used_bytes or 0),
+        capacity_iops,
+        capacity_type,
+        int(allocated or 0),
+        int(allocated_total or 0),
+        frozenset(text.casefold() for text, rule in own_tags if not rule),
+        tuple(text for text, rule in own_tags if rule),
+        found_settings.pool(ident, cluster_id),
+        spool_id is not None,
+        frozenset(hosts.get(ident, ())),
+        owners.get(ident, 0),
+        iops.get(ident, 0),
     )

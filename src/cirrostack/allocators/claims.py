@@ -54,8 +54,8 @@ def claim(session: Session, pool_id: int, size: int, threshold: float) -> bool:
 def claim_on(session: Session, pool: models.StoragePool, size: int) -> bool:
     """``claim`` on a pool the caller chose itself (an admin's ``storageid``), with the
     pool's own threshold: every path into a pool passes the same limit (field lessons 1E-28)."""
-    found = pool_settings.read(session, pool.data_center_id, [(pool.id, pool.cluster_id)])
-    return claim(session, pool.id, size, found[pool.id].allocated_threshold)
+    found = pool_settings.of_pool(session, pool.data_center_id, pool.id, pool.cluster_id)
+    return claim(session, pool.id, size, found.allocated_threshold)
 
 
 def release(session: Session, pool_id: int, size: int) -> None:

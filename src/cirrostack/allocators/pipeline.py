@@ -50,9 +50,9 @@ def judge(
     passed: list[T] = []
     rejected: list[Judged[T]] = []
     for item in items:
-        reasons = tuple(reason for check in filters if (reason := check(item, context)) is not None)
+        reasons = [reason for check in filters if (reason := check(item, context)) is not None]
         if reasons:
-            rejected.append(Judged(item, reasons, {}, None))
+            rejected.append(Judged(item, tuple(reasons), {}, None))
         else:
             passed.append(item)
     return _weighed(passed, context, weighers), rejected

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cirrostack.allocators import candidates, requests, verdicts
+from cirrostack.allocators import candidates, requests, tag_rules, verdicts
+from cirrostack.config import keys
 
 Candidate = candidates.Candidate
 Reason = verdicts.Reason
@@ -66,11 +67,21 @@ class Ask:
     size: int
     template_size: int
     tags: frozenset[str]
+    #: The offering's tags as given (a rule tag compares them case-sensitively, as JS does).
+    offering_tags: tuple[str, ...] = ()
+    #: ``storage.tag.rule.execution.timeout``: the bound on one rule's evaluation.
+    rule_timeout_ms: int = keys.STORAGE_TAG_RULE_EXECUTION_TIMEOUT.default
 
     @classmethod
-    def of(cls, request: requests.VolumeRequest, template_size: int) -> Ask:
-        tags = frozenset(tag.strip().casefold() for tag in request.tags if tag.strip())
-        return cls(request, max(request.size, 0), template_size, tags)
+    def of(
+        cls,
+        request: requests.VolumeRequest,
+        template_size: int,
+        rule_timeout_ms: int = keys.STORAGE_TAG_RULE_EXECUTION_TIMEOUT.default,
+    ) -> Ask:
+        given = tuple(tag.strip() for tag in request.tags if tag.strip())
+        tags = frozenset(tag.casefold() for tag in given)
+        return cls(request, max(request.size, 0), template_size, tags, given, rule_timeout_ms)
 
     def asking(self, pool: Candidate) -> int:
         return self.size + (0 if pool.template_here else self.template_size)
@@ -144,14 +155,36 @@ def pool_format(pool: Candidate, ask: Ask) -> Reason | None:
 def tags(pool: Candidate, ask: Ask) -> Reason | None:
     """CloudStack's rule (#4194): every offering tag must be on the pool (compared without
     case, as MySQL's collation does); an untagged offering matches every pool without a rule
-    tag. Rule tags (JavaScript expressions) are not evaluated: such pools match nothing."""
+    tag. A pool with a rule tag matches when its rule (``tag_rules``) answers true for the
+    offering's tags; a rule outside the subset cirrostack evaluates, or one that runs past
+    ``storage.tag.rule.execution.timeout``, matches nothing and says so ("tag rule")."""
     if pool.rule_tags:
-        return Reason("tags", f"pool has rule tags {list(pool.rule_tags)}, not evaluated")
+        return _rules(pool.rule_tags, ask)
     missing = ask.tags - pool.tags
     if missing:
         have = sorted(pool.tags)
         return Reason("tags", f"pool tags {have} lack {sorted(missing)}")
     return None
+
+
+def _rules(rules: tuple[str, ...], ask: Ask) -> Reason | None:
+    for text in rules:
+        try:
+            matched = tag_rules.parse(text).matches(ask.offering_tags, ask.rule_timeout_ms)
+        except tag_rules.NotEvaluated as exc:
+            return Reason("tag rule", f"rule tag {text!r} not evaluated: {exc} {_SUBSET}")
+        except tag_rules.RuleTimeout:
+            return Reason(
+                "tag rule",
+                f"rule tag {text!r} ran past {ask.rule_timeout_ms} ms "
+                "(storage.tag.rule.execution.timeout)",
+            )
+        if not matched:
+            return Reason("tags", f"rule tag {text!r} is not true for {list(ask.offering_tags)}")
+    return None
+
+
+_SUBSET = "(cirrostack evaluates a subset of JavaScript: docs/allocators.md)"
 
 
 def iops(pool: Candidate, ask: Ask) -> Reason | None:

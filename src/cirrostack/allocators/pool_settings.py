@@ -1,36 +1,61 @@
-"""The three settings the space filter needs, for every pool of a zone, in ONE query.
+"""Every setting one decision needs, for every candidate pool, in ONE prebuilt query.
 
-``pool.storage.capacity.disablethreshold`` and ``pool.storage.allocated.capacity
-.disablethreshold`` are scoped pool → zone → global; ``storage.overprovisioning.factor`` pool →
-global (``config.keys``). ``config.settings`` reads such values with one query per scope; a
-decision over thousands of pools wants one round trip, so this module reads the pool, cluster
-and zone overrides and the global values with a UNION ALL over the details tables, restricted
-by the candidate pools (their ids, or a subquery for thousands), and resolves each pool's
-chain in Python with the same rule as ``config.settings`` (the nearest scope the key supports,
-then the global value, then the default). A stored text that does not parse raises
-``config.errors.BadStoredValue``.
+Per pool (``PoolSettings``): ``pool.storage.capacity.disablethreshold`` and
+``pool.storage.allocated.capacity.disablethreshold``, scoped pool → zone → global, and
+``storage.overprovisioning.factor``, pool → global (``config.keys``). Per decision
+(``DecisionSettings``, the decision is in one zone): ``volume.allocation.algorithm``,
+``storage.pool.allocators.order``, the weighers' multipliers (zone → global) and
+``storage.tag.rule.execution.timeout``.
+
+``config.settings`` reads such values with one query per scope; a decision over thousands of
+pools wants one round trip, so this module reads the pool, cluster and zone overrides and the
+global values with a UNION ALL over the details tables, restricted by the same narrowing as
+the candidates (``allocators.narrowing``: the statement is built once per narrowing and only
+its parameters change), and resolves each pool's chain in Python with the rule of
+``config.settings`` (the nearest scope the key supports, then the global value, then the
+default; the lowest row id wins a duplicate, as in ``config.store``). A stored text that does
+not parse raises ``config.errors.BadStoredValue``. Pools without an override of their own (or
+of their cluster) share one resolved ``PoolSettings``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cirrostack.allocators import narrowing as narrowing_module
 from cirrostack.config import definitions, keys, settings, store
 from cirrostack.db.models import configuration, infrastructure, storage
 
 Scope = definitions.Scope
+Key = definitions.ConfigKey[Any]
 
-#: The keys read, in the order of ``PoolSettings``' fields.
-KEYS: tuple[definitions.ConfigKey[float], ...] = (
+#: The keys read per pool, in the order of ``PoolSettings``' fields.
+POOL_KEYS: tuple[definitions.ConfigKey[float], ...] = (
     keys.STORAGE_CAPACITY_DISABLE_THRESHOLD,
     keys.STORAGE_ALLOCATED_CAPACITY_DISABLE_THRESHOLD,
     keys.STORAGE_OVERPROVISIONING_FACTOR,
 )
+#: The keys read once per decision (at the zone), in the order of ``DecisionSettings``' fields.
+DECISION_KEYS: tuple[Key, ...] = (
+    keys.VOLUME_ALLOCATION_ALGORITHM,
+    keys.STORAGE_POOL_ALLOCATORS_ORDER,
+    keys.VOLUME_ALLOCATION_CAPACITY_MULTIPLIER,
+    keys.VOLUME_ALLOCATION_DISPERSION_MULTIPLIER,
+    keys.STORAGE_TAG_RULE_EXECUTION_TIMEOUT,
+)
+_NAMES = tuple(key.name for key in (*POOL_KEYS, *DECISION_KEYS))
+_BY_NAME = {name.casefold(): name for name in _NAMES}
+
+_POOL_FIELDS = ("used_threshold", "allocated_threshold", "overprovisioning_factor")
+#: (scope value or "global", owner id or None, key name) → (row id, text).
+Texts = dict[tuple[str, int | None, str], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -42,18 +67,70 @@ class PoolSettings:
     overprovisioning_factor: float
 
 
-def _statement(
-    zone_id: int, pool_ids: Any, pools: list[tuple[int, int | None]] | None = None
-) -> sa.CompoundSelect[Any]:
-    names = [key.name for key in KEYS]
+@dataclass(frozen=True)
+class DecisionSettings:
+    """The settings in force for one decision in one zone."""
+
+    algorithm: str
+    allocators_order: str
+    capacity_multiplier: float
+    dispersion_multiplier: float
+    rule_timeout_ms: int
+
+
+class Found:
+    """The texts one query read, resolved on demand (``decision``, ``pool``)."""
+
+    def __init__(self, zone_id: int, texts: Texts) -> None:
+        self._zone = zone_id
+        self._texts = texts
+        owners = {(scope, owner) for scope, owner, _ in texts}
+        self._pools = {owner for scope, owner in owners if scope == Scope.STORAGE_POOL.value}
+        self._clusters = {owner for scope, owner in owners if scope == Scope.CLUSTER.value}
+        self._shared: dict[int | None, PoolSettings] = {}
+
+    @functools.cached_property
+    def decision(self) -> DecisionSettings:
+        chain = [(Scope.ZONE, self._zone)]
+        values = [_value(key, chain, self._texts) for key in DECISION_KEYS]
+        return DecisionSettings(*values)
+
+    def pool(self, pool_id: int, cluster_id: int | None) -> PoolSettings:
+        """The settings at ``pool_id`` (in ``cluster_id``); raises BadStoredValue.
+
+        The cluster → zone → global values are resolved once per cluster with overrides
+        (once for all others); a pool's own texts then replace the fields they set."""
+        cluster = cluster_id if cluster_id in self._clusters else None
+        base = self._shared.get(cluster)
+        if base is None:
+            chain = [(Scope.CLUSTER, cluster), (Scope.ZONE, self._zone)]
+            base = PoolSettings(*(_value(key, chain, self._texts) for key in POOL_KEYS))
+            self._shared[cluster] = base
+        if pool_id not in self._pools:
+            return base
+        own = {}
+        for field, key in zip(_POOL_FIELDS, POOL_KEYS, strict=True):
+            hit = self._texts.get((Scope.STORAGE_POOL.value, pool_id, key.name))
+            if hit is not None and key.supports(Scope.STORAGE_POOL):
+                place = store.Place(Scope.STORAGE_POOL, pool_id)
+                own[field] = settings.parsed(key, settings.Resolved(hit[1], place))
+        return dataclasses.replace(base, **own) if own else base
+
+
+@functools.cache
+def statement(narrowing: str) -> sa.CompoundSelect[Any]:
+    """The settings' UNION ALL for one narrowing (``allocators.narrowing``), built once;
+    parameters ``zone`` and the narrowing's ``cluster``, ``pod`` or ``pool``."""
+    # Constant lists as one bound literal each: the SQL text is then fixed (no expanding IN
+    # rendered again at every execution).
+    names = [sa.literal(name) for name in _NAMES]
+    pool_names = [sa.literal(key.name) for key in POOL_KEYS]
     pool_detail, cluster_detail = storage.StoragePoolDetail, infrastructure.ClusterDetail
     zone_detail, config = infrastructure.DataCenterDetail, configuration.Configuration
-    pools_of_zone = pool_ids
-    clusters_of_zone = (
-        sorted({cluster for _, cluster in pools if cluster is not None})
-        if pools is not None
-        else sa.select(storage.StoragePool.cluster_id).where(storage.StoragePool.id.in_(pool_ids))
-    )
+    # The details are reached from the narrowed pool ids (a join, not IN): index lookups per
+    # candidate pool, whatever the planner knows about the details table.
+    pools = narrowing_module.pool_ids(narrowing).subquery("scoped")
+    clusters = narrowing_module.cluster_ids(narrowing)
     return sa.union_all(
         sa.select(
             sa.literal(Scope.STORAGE_POOL.value),
@@ -61,71 +138,60 @@ def _statement(
             pool_detail.name,
             pool_detail.value,
             pool_detail.id,
-        ).where(pool_detail.pool_id.in_(pools_of_zone), pool_detail.name.in_(names)),
+        )
+        .select_from(pools)
+        .join(pool_detail, pool_detail.pool_id == pools.c.id)
+        .where(pool_detail.name.in_(pool_names)),
         sa.select(
             sa.literal(Scope.CLUSTER.value),
             cluster_detail.cluster_id,
             cluster_detail.name,
             cluster_detail.value,
             cluster_detail.id,
-        ).where(cluster_detail.cluster_id.in_(clusters_of_zone), cluster_detail.name.in_(names)),
+        ).where(cluster_detail.cluster_id.in_(clusters), cluster_detail.name.in_(pool_names)),
         sa.select(
             sa.literal(Scope.ZONE.value),
             zone_detail.dc_id,
             zone_detail.name,
             zone_detail.value,
             zone_detail.id,
-        ).where(zone_detail.dc_id == zone_id, zone_detail.name.in_(names)),
+        ).where(zone_detail.dc_id == sa.bindparam("zone"), zone_detail.name.in_(names)),
         sa.select(sa.literal("global"), sa.null(), config.name, config.value, sa.literal(0)).where(
             config.name.in_(names)
         ),
     )
 
 
-def read(
-    session: Session,
-    zone_id: int,
-    pools: Iterable[tuple[int, int | None]],
-    pool_ids: Any = None,
-) -> dict[int, PoolSettings]:
-    """The settings of each (pool id, cluster id) of ``zone_id``: one query. ``pool_ids`` (a
-    subquery or list of ids) limits the details read; None reads those of the given pools."""
-    pools = list(pools)
-    if pool_ids is None:
-        pool_ids = [pool_id for pool_id, _ in pools]
-    by_name = {key.name.casefold(): key.name for key in KEYS}
-    texts: dict[tuple[str, int | None, str], tuple[int, str]] = {}
-    for scope, owner, name, value, row_id in session.execute(_statement(zone_id, pool_ids, pools)):
-        key_name = by_name.get(str(name).casefold())
+def read(session: Session, narrowing: str, values: dict[str, int]) -> Found:
+    """The settings of a decision: ``narrowing`` and ``values`` as ``statement`` takes them
+    (``values["zone"]`` always). One query, through the session (it flushes what is
+    pending, so the candidates read after it on the bare connection see it too)."""
+    texts: Texts = {}
+    for scope, owner, name, value, row_id in session.execute(statement(narrowing), values):
+        key_name = _BY_NAME.get(str(name).casefold())
         if key_name is None or value is None:
             continue
         slot = (str(scope), None if owner is None else int(owner), key_name)
-        if slot not in texts or int(row_id) < texts[slot][0]:  # the lowest id wins, as in store
+        if slot not in texts or int(row_id) < texts[slot][0]:
             texts[slot] = (int(row_id), str(value))
-    found: dict[int, PoolSettings] = {}
-    for pool_id, cluster_id in pools:
-        chain = [(Scope.STORAGE_POOL, pool_id), (Scope.CLUSTER, cluster_id), (Scope.ZONE, zone_id)]
-        values = [_value(key, chain, texts) for key in KEYS]
-        found[pool_id] = PoolSettings(*values)
-    return found
+    return Found(values["zone"], texts)
 
 
-def _value(
-    key: definitions.ConfigKey[float],
-    chain: list[tuple[Scope, int | None]],
-    texts: dict[tuple[str, int | None, str], tuple[int, str]],
-) -> float:
+def of_pool(session: Session, zone_id: int, pool_id: int, cluster_id: int | None) -> PoolSettings:
+    """The settings at one pool (a claim on a pool the caller chose): one query."""
+    return read(session, "one", {"zone": zone_id, "pool": pool_id}).pool(pool_id, cluster_id)
+
+
+def _value(key: Key, chain: Sequence[tuple[Scope, int | None]], texts: Texts) -> Any:
+    """The parsed text nearest along ``chain`` (scopes the key has), then the global value,
+    then the default."""
     for scope, owner in chain:
         if owner is None or not key.supports(scope):
             continue
         hit = texts.get((scope.value, owner, key.name))
         if hit is not None:
-            return _parsed(key, hit[1], store.Place(scope, owner))
+            return settings.parsed(key, settings.Resolved(hit[1], store.Place(scope, owner)))
     stored = texts.get(("global", None, key.name))
     if stored is not None:
-        return _parsed(key, stored[1], None)
+        return settings.parsed(key, settings.Resolved(stored[1]))
     return settings.parsed(key, settings.Resolved(key.default_text, is_default=True))
-
-
-def _parsed(key: definitions.ConfigKey[float], text: str, place: Any) -> float:
-    return settings.parsed(key, settings.Resolved(text, place))

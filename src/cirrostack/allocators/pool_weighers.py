@@ -4,9 +4,14 @@
 (more free first); ``userdispersing`` the owner's volume count on the pool (fewer first);
 ``firstfit`` keeps the database order (pool id); ``random`` (and the ``userconcentratedpod_*``
 variants, and any algorithm when the request names no owner, as CloudStack does) shuffles with
-a secure generator, or with ``random.Random(seed)`` when the caller gives a seed (tests). The
-multipliers are constants: 1.0 for the algorithm's weigher; the other weigher is still computed
-(multiplier 0) so the explanation shows both figures.
+a secure generator, or with ``random.Random(seed)`` when the caller gives a seed (tests).
+
+The algorithm's weigher is multiplied by its setting (cirrostack's own, zone-scoped):
+``volume.allocation.capacity.multiplier`` for ``free``, ``volume.allocation.dispersion
+.multiplier`` for ``dispersion``, 1.0 by default (CloudStack's order); 0 turns the ordering
+off (the input order stays), a negative value reverses it (fullest first: stacking instead of
+spreading). The other weigher is still computed with multiplier 0, so the explanation shows
+both figures.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import enum
 import random
 
-from cirrostack.allocators import candidates, pipeline, pool_filters
+from cirrostack.allocators import candidates, pipeline, pool_filters, pool_settings
 
 Candidate = candidates.Candidate
 Ask = pool_filters.Ask
@@ -42,13 +47,22 @@ def dispersion(pool: Candidate, ask: Ask) -> float:
     return -float(pool.owner_volumes)
 
 
-def weighers(algorithm: Algorithm) -> tuple[Weigher, ...]:
-    """The weighers for ``algorithm``, with its multipliers."""
+def weighers(
+    algorithm: Algorithm, multipliers: pool_settings.DecisionSettings | None = None
+) -> tuple[Weigher, ...]:
+    """The weighers for ``algorithm``: its own with the multiplier in force (``multipliers``;
+    None: 1.0), the other with 0."""
+    free = 1.0 if multipliers is None else multipliers.capacity_multiplier
+    dispersed = 1.0 if multipliers is None else multipliers.dispersion_multiplier
     return (
         Weigher(
-            "free", free_fraction, 1.0 if algorithm is Algorithm.FIRSTFITLEASTCONSUMED else 0.0
+            "free", free_fraction, free if algorithm is Algorithm.FIRSTFITLEASTCONSUMED else 0.0
         ),
-        Weigher("dispersion", dispersion, 1.0 if algorithm is Algorithm.USERDISPERSING else 0.0),
+        Weigher(
+            "dispersion",
+            dispersion,
+            dispersed if algorithm is Algorithm.USERDISPERSING else 0.0,
+        ),
     )
 
 

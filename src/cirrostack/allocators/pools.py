@@ -26,13 +26,14 @@ from cirrostack import errors
 from cirrostack.allocators import (
     candidates,
     claims,
+    narrowing,
     pipeline,
     pool_filters,
+    pool_settings,
     pool_weighers,
     requests,
     verdicts,
 )
-from cirrostack.config import keys, settings
 from cirrostack.db.models import storage as models
 
 VolumeRequest = requests.VolumeRequest
@@ -72,30 +73,35 @@ def decide(
 def _decide(
     session: Session, request: VolumeRequest, seed: int | None, every_pool: bool
 ) -> tuple[Decision, dict[int, candidates.Candidate]]:
-    found = settings.Settings(session)
+    found = pool_settings.read(session, *narrowing.of(request, every_pool))
     algorithm = pool_weighers.effective(
-        pool_weighers.Algorithm(found.get(keys.VOLUME_ALLOCATION_ALGORITHM)), request.account_id
+        pool_weighers.Algorithm(found.decision.algorithm), request.account_id
     )
-    order = _order(found.get(keys.STORAGE_POOL_ALLOCATORS_ORDER))
-    pools = candidates.load(
+    order = _order(found.decision.allocators_order)
+    pools, template_size = candidates.load(
         session,
         request,
+        found,
         every_pool=every_pool,
         owner_counts=algorithm is pool_weighers.Algorithm.USERDISPERSING,
     )
-    ask = pool_filters.Ask.of(request, candidates.template_size(session, request))
-    weighers = pool_weighers.weighers(algorithm)
+    ask = pool_filters.Ask.of(request, template_size, found.decision.rule_timeout_ms)
+    weighers = pool_weighers.weighers(algorithm, found.decision)
     accepted: list[Verdict] = []
     rejected: list[Verdict] = []
-    shuffled = pool_weighers.ordered(pools, algorithm, seed)
+    by_allocator: dict[str, list[candidates.Candidate]] = {}
+    for pool in pool_weighers.ordered(pools, algorithm, seed):
+        by_allocator.setdefault(allocator_of(pool), []).append(pool)
     for allocator in order:
-        mine = [pool for pool in shuffled if allocator_of(pool) == allocator]
+        mine = by_allocator.get(allocator, [])
         good, bad = pipeline.judge(mine, ask, pool_filters.ORDER, weighers)
         accepted.extend(_verdict(allocator, judged) for judged in good)
         rejected.extend(_verdict(allocator, judged) for judged in bad)
     rejected.extend(_unasked(pools, order))
     rejected.sort(key=lambda verdict: verdict.pool_id)
-    return Decision(tuple(accepted), tuple(rejected)), {pool.id: pool for pool in pools}
+    multipliers = {weigher.name: weigher.multiplier for weigher in weighers}
+    decision = Decision(tuple(accepted), tuple(rejected), algorithm.value, multipliers)
+    return decision, {pool.id: pool for pool in pools}
 
 
 def _order(text: str) -> tuple[str, ...]:

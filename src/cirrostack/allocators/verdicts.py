@@ -36,10 +36,16 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Decision:
-    """The accepted pools, best first (in allocator order), and the rejected ones."""
+    """The accepted pools, best first (in allocator order), and the rejected ones.
+
+    ``algorithm`` is the ordering in effect and ``multipliers`` each weigher's multiplier
+    (a score is the sum of multiplier x normalised factor), so an explanation shows both.
+    """
 
     accepted: tuple[Verdict, ...]
     rejected: tuple[Verdict, ...]
+    algorithm: str = ""
+    multipliers: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:

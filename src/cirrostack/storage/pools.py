@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
+from cirrostack.allocators import tag_rules
 from cirrostack.db import query
 from cirrostack.db.models import infrastructure as infra
 from cirrostack.db.models import storage as models
@@ -88,6 +89,8 @@ class NewPool:
     scope: str | None = None
     hypervisor: str | None = None
     tags: Sequence[str] = ()
+    #: ``tags`` is one rule tag (``parse_tags(..., rule=True)``), not plain tags.
+    tag_is_rule: bool = False
     capacity_bytes: int | None = None
     capacity_iops: int | None = None
     provider: str | None = None
@@ -152,7 +155,7 @@ def insert(session: Session, new: NewPool) -> models.StoragePool:
     )
     session.add(pool)
     session.flush()
-    set_tags(session, pool, new.tags)
+    set_tags(session, pool, new.tags, rule=new.tag_is_rule)
     if new.capacity_bytes:
         _set_detail(session, pool, ADMIN_CAPACITY_DETAIL, "true")
     for key, value in (new.details or {}).items():
@@ -161,8 +164,11 @@ def insert(session: Session, new: NewPool) -> models.StoragePool:
     return pool
 
 
-def set_tags(session: Session, pool: models.StoragePool, tags: Sequence[str]) -> None:
-    """Replace the pool's tags (blank ones dropped, duplicates once)."""
+def set_tags(
+    session: Session, pool: models.StoragePool, tags: Sequence[str], *, rule: bool = False
+) -> None:
+    """Replace the pool's tags (blank ones dropped, duplicates once); with ``rule`` each is
+    stored as a rule tag (``is_tag_a_rule``)."""
     session.execute(
         sa.delete(models.StoragePoolTag).where(models.StoragePoolTag.pool_id == pool.id)
     )
@@ -170,14 +176,30 @@ def set_tags(session: Session, pool: models.StoragePool, tags: Sequence[str]) ->
     for tag in (t.strip() for t in tags):
         if tag and tag not in seen:
             seen.append(tag)
-            session.add(models.StoragePoolTag(pool_id=pool.id, tag=tag))
+            session.add(models.StoragePoolTag(pool_id=pool.id, tag=tag, is_tag_a_rule=rule))
     session.flush()
 
 
-def parse_tags(text: str | Sequence[str] | None) -> list[str]:
-    """A comma list (or a list) of tags as given."""
+def parse_tags(text: str | Sequence[str] | None, *, rule: bool = False) -> list[str]:
+    """A comma list (or a list) of tags as given; with ``rule`` the whole text is ONE rule
+    tag (CloudStack's ``istagarule``: a JavaScript expression, commas and all), checked to
+    be in the subset the allocator evaluates (``allocators.tag_rules``): InvalidParameterValue
+    otherwise, so a rule that would never match is refused when it is set."""
     if text is None:
         return []
+    if rule:
+        whole = text if isinstance(text, str) else ",".join(text)
+        if not whole.strip():
+            return []
+        try:
+            tag_rules.parse(whole.strip())
+        except tag_rules.NotEvaluated as exc:
+            raise errors.InvalidParameterValue(
+                f"The storage tag rule {whole.strip()!r} cannot be evaluated: {exc}; "
+                "cirrostack evaluates a subset of JavaScript (comparisons, &&, ||, !, "
+                "tags.length, tags[i], tags.includes, tags.indexOf)"
+            ) from exc
+        return [whole.strip()]
     items = text.split(",") if isinstance(text, str) else list(text)
     return [item.strip() for item in items if item.strip()]
 
@@ -255,6 +277,7 @@ class PoolChanges:
 
     name: str | None = None
     tags: Sequence[str] | None = None
+    tag_is_rule: bool = False
     capacity_bytes: int | None = None
     capacity_iops: int | None = None
     enabled: bool | None = None
@@ -275,7 +298,7 @@ def update(session: Session, pool: models.StoragePool, changes: PoolChanges) -> 
             raise errors.InvalidParameterValue("capacityiops cannot be negative")
         pool.capacity_iops = changes.capacity_iops
     if changes.tags is not None:
-        set_tags(session, pool, changes.tags)
+        set_tags(session, pool, changes.tags, rule=changes.tag_is_rule)
     for key, value in (changes.details or {}).items():
         _set_detail(session, pool, key, str(value))
     if changes.enabled is not None:
@@ -359,9 +382,25 @@ def remove(session: Session, pool: models.StoragePool, *, forced: bool = False) 
 
 def tags_of(session: Session, pool_ids: Sequence[int]) -> dict[int, list[str]]:
     """Each pool's tags (one query)."""
-    found: dict[int, list[str]] = {}
+    return {
+        pool_id: [tag for tag, _ in found]
+        for pool_id, found in tags_with_rule(session, pool_ids).items()
+    }
+
+
+def tags_with_rule(session: Session, pool_ids: Sequence[int]) -> dict[int, list[tuple[str, bool]]]:
+    """Each pool's tags with their ``is_tag_a_rule`` flag, in row order (one query)."""
+    found: dict[int, list[tuple[str, bool]]] = {}
     if not pool_ids:
         return found
+    tag = models.StoragePoolTag
+    for pool_id, text, rule in session.execute(
+        sa.select(tag.pool_id, tag.tag, tag.is_tag_a_rule)
+        .where(tag.pool_id.in_(pool_ids))
+        .order_by(tag.id)
+    ):
+        found.setdefault(pool_id, []).append((text, bool(rule)))
+    return found
     for pool_id, tag in session.execute(
         sa.select(models.StoragePoolTag.pool_id, models.StoragePoolTag.tag)
         .where(models.StoragePoolTag.pool_id.in_(pool_ids))

@@ -66,7 +66,8 @@ def _new_pool(session: Session, args: dict[str, Any]) -> pools.NewPool:
         cluster=cluster,
         scope=args.get("scope"),
         hypervisor=args.get("hypervisor"),
-        tags=pools.parse_tags(args.get("tags")),
+        tags=pools.parse_tags(args.get("tags"), rule=bool(args.get("istagarule"))),
+        tag_is_rule=bool(args.get("istagarule")),
         capacity_bytes=args.get("capacitybytes"),
         capacity_iops=args.get("capacityiops"),
         provider=args.get("provider"),
@@ -114,10 +115,11 @@ def list_pools(call: registry.Call) -> responses.Reply:
 
 def update_pool(call: registry.Call) -> responses.Reply:
     pool = _acted_on(call, pools.by_uuid(call.session, call.get("id")))
-    tags = call.get("tags")
+    tags, rule = call.get("tags"), bool(call.get("istagarule"))
     changes = pools.PoolChanges(
         name=call.get("name"),
-        tags=None if tags is None else pools.parse_tags(tags),
+        tags=None if tags is None else pools.parse_tags(tags, rule=rule),
+        tag_is_rule=rule,
         capacity_bytes=call.get("capacitybytes"),
         capacity_iops=call.get("capacityiops"),
         enabled=call.get("enabled"),
@@ -270,6 +272,13 @@ _ID = P("id", T.UUID, "the primary storage ID", required=True, related=("listSto
 
 _PAGING = paging.PARAMS
 
+_RULE = P(
+    "istagarule",
+    T.BOOLEAN,
+    "whether tags is one rule (a JavaScript expression over the offering's tags; cirrostack "
+    "evaluates a subset and refuses a rule outside it)",
+)
+
 COMMANDS = (
     registry.Command(
         "createStoragePool",
@@ -300,7 +309,7 @@ COMMANDS = (
             P("provider", T.STRING, "the storage provider name (DefaultPrimary)"),
             P("managed", T.BOOLEAN, "whether the storage should be managed by CloudStack"),
             P("details", T.MAP, "the details for the storage pool"),
-            P("istagarule", T.BOOLEAN, "whether the tag is a rule (not supported; ignored)"),
+            _RULE,
         ),
         views.STORAGE_POOL,
         authorized=registry.ADMINS,
@@ -334,6 +343,7 @@ COMMANDS = (
             _ID,
             P("name", T.STRING, "Change the name of the storage pool"),
             P("tags", T.STRING, "comma-separated list of tags for the storage pool"),
+            _RULE,
             P("capacitybytes", T.LONG, "bytes CloudStack can provision from this storage pool"),
             P("capacityiops", T.LONG, "IOPS CloudStack can provision from this storage pool"),
             P("enabled", T.BOOLEAN, "false to disable the pool for allocation, true to enable"),

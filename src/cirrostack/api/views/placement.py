@@ -13,6 +13,11 @@ REASON = (
     Field("text", "string", "the detail"),
 )
 
+WEIGHER = (
+    Field("name", "string", "the weigher: free (allocated capacity) or dispersion"),
+    Field("multiplier", "double", "its multiplier (volume.allocation.*.multiplier)"),
+)
+
 VERDICT = (
     Field("id", "string", "the ID of the storage pool"),
     Field("name", "string", "the name of the storage pool"),
@@ -28,6 +33,13 @@ PLACEMENT = ObjectSpec(
     "storageplacement",
     (
         Field("summary", "string", "the decision in one line, as a failed placement reports it"),
+        Field("algorithm", "string", "the ordering in effect (volume.allocation.algorithm)"),
+        Field(
+            "weighers",
+            "list",
+            "each weigher's multiplier: a score is the sum of multiplier x factor",
+            WEIGHER,
+        ),
         Field("storagepool", "list", "every candidate pool with its verdict", VERDICT),
     ),
 )
@@ -66,7 +78,16 @@ def verdict_item(verdict: verdicts.Verdict, rank: int | None) -> dict[str, Any]:
 def placement_item(decision: verdicts.Decision) -> dict[str, Any]:
     pools = [verdict_item(v, rank) for rank, v in enumerate(decision.accepted, start=1)]
     pools += [verdict_item(v, None) for v in decision.rejected]
-    return {"summary": decision.summary(), "storagepool": pools}
+    weighers = [
+        {"name": name, "multiplier": multiplier}
+        for name, multiplier in decision.multipliers.items()
+    ]
+    return {
+        "summary": decision.summary(),
+        "algorithm": decision.algorithm,
+        "weighers": weighers,
+        "storagepool": pools,
+    }
 
 
 def migration_item(

@@ -94,7 +94,7 @@ def pool_items(session: Session, found: Sequence[models.StoragePool]) -> list[di
     zones = batch.by_id(session, infra.DataCenter, [pool.data_center_id for pool in found])
     pods = batch.by_id(session, infra.HostPod, [pool.pod_id for pool in found])
     clusters = batch.by_id(session, infra.Cluster, [pool.cluster_id for pool in found])
-    tags = pools.tags_of(session, ids)
+    tags = pools.tags_with_rule(session, ids)
     rows = capacity.rows_of(session, ids)
     factors = settings.Settings(session).get_each(
         keys.STORAGE_OVERPROVISIONING_FACTOR, Scope.STORAGE_POOL, ids
@@ -124,8 +124,8 @@ def pool_items(session: Session, found: Sequence[models.StoragePool]) -> list[di
                     "hypervisor": pool.hypervisor,
                     "state": pool.status,
                     "provider": pool.storage_provider_name,
-                    "tags": ",".join(tags.get(pool.id, [])) or None,
-                    "istagarule": False,
+                    "tags": ",".join(text for text, _ in tags.get(pool.id, [])) or None,
+                    "istagarule": any(rule for _, rule in tags.get(pool.id, [])),
                     "disksizetotal": pool.capacity_bytes or 0,
                     "disksizeused": pool.used_bytes or 0,
                     "disksizeallocated": allocated.used_capacity if allocated else 0,

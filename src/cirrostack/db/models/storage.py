@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -20,6 +20,11 @@ class StoragePool(base.Base, base.IdMixin, base.CreatedMixin, base.RemovedMixin)
     """A primary storage pool. ``scope`` is HOST, CLUSTER or ZONE; sizes are in bytes."""
 
     __tablename__ = "storage_pool"
+    # The allocator's narrowing (``allocators.narrowing``, migration 0011).
+    __table_args__ = (
+        Index("ix_storage_pool_data_center_id_cluster_id", "data_center_id", "cluster_id"),
+        Index("ix_storage_pool_data_center_id_pod_id", "data_center_id", "pod_id"),
+    )
 
     uuid: Mapped[str | None] = mapped_column(
         String(255), unique=True, default=base.new_uuid, sort_order=-19
