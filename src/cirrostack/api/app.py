@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
-from cirrostack.api import auth, dispatch, edge, errors, origin
+from cirrostack.api import auth, dispatch, edge, errors, extract_route, origin
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class Api:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+        elif scope["type"] == "http" and extract_route.is_extract(scope["path"]):
+            await extract_route.serve(self.dispatcher, scope, send)
         elif scope["type"] == "http":
             try:
                 answer = await self._answer(scope, receive)
