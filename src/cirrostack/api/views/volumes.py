@@ -170,11 +170,11 @@ def _upload_state(volume: models.Volume, upload: templates.VolumeStoreRef) -> tu
             pct = upload.download_pct or 0
             return "Uploading", "Checking Volume" if pct >= 100 else f"{pct}% Uploaded"
         return "UploadNotStarted", upload.error_str or "Processing"
-    if progress == "DOWNLOAD_ERROR":
-        return "UploadError", upload.error_str or "Upload failed"
-    if volume.state == "Uploaded":
+    if volume.state == "Uploaded" or progress == "DOWNLOADED":
         return volume.state, "Upload Complete"
-    return volume.state, "Successfully Installed"
+    # Back to Allocated: the agent refused (DOWNLOAD_ERROR), or the reaper recovered the
+    # volume of a job that died mid-download.
+    return "UploadError", upload.error_str or "Upload failed: the upload's job ended"
 
 
 def _extractable(volume: models.Volume, template: templates.VmTemplate | None) -> bool:
