@@ -284,7 +284,9 @@ def _ready_volume(world: World) -> tuple[str, Path]:
     wrapper.resize(pool_dir / uuid, "qcow2", 1024**3)  # the volume's 1 GB, 1 MiB of it data
     raw.unlink()
     with world.database.sessions() as session:
-        row = session.scalars(sa.select(models.StoragePool).where(models.StoragePool.uuid == pool["id"])).one()
+        row = session.scalars(
+            sa.select(models.StoragePool).where(models.StoragePool.uuid == pool["id"])
+        ).one()
         session.execute(
             sa.update(models.Volume)
             .where(models.Volume.uuid == uuid)
