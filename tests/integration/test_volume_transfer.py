@@ -342,3 +342,28 @@ def test_extract_refusals(world: World) -> None:
     answer = world.cloud.call(world.user.keys, "extractVolume", mode="HTTP_DOWNLOAD", **base)
     assert answer.status == 531, answer.body
     assert world.refs() == []
+
+
+def test_deleting_a_volume_removes_its_extract_copies_and_a_store_keeps_its_volumes(
+    world: World, served: Any
+) -> None:
+    uuid, file = _ready_volume(world)
+    job = world.cloud.job(
+        world.user.keys,
+        world.cloud.call(
+            world.user.keys, "extractVolume", id=uuid, zoneid=world.zone_id, mode="HTTP_DOWNLOAD"
+        ),
+    )
+    assert job["jobstatus"] == 1, job
+    [copy] = [f for f in world.files() if f.startswith("volumes/")]
+    assert world.cloud.ok(world.user.keys, "deleteVolume", id=uuid) == {"success": True}
+    assert copy not in world.files() and not file.exists()
+    [ref] = world.refs()
+    assert (ref.state, ref.destroyed) == ("Destroyed", True)
+
+    uploaded = world.upload(f"{served.base}/good.qcow2")["jobresult"]["volume"]
+    [store] = world.ok("listImageStores")["imagestore"]
+    code, text = world.error("deleteImageStore", id=store["id"])
+    assert code == 536 and "volume copies remain" in text, (code, text)
+    world.cloud.ok(world.user.keys, "deleteVolume", id=uploaded["id"])
+    assert world.ok("deleteImageStore", id=store["id"]) == {"success": True}

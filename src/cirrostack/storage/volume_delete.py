@@ -84,10 +84,10 @@ def remove_file(
         volume = volumes.by_uuid(session, caller, uuid)
         volumes.check_deletable(volume)
         volume_id = volume.id
-    volume_store.remove_copies(sessions, services.need_agents(), volume_id)
-    with sessions() as session:
-        work = _destroy(session, caller, uuid)
+        work = _destroy(session, volume, caller)
         session.commit()
+    # After Destroy: no extract starts on it now (an extract locks the volume, wants Ready).
+    volume_store.remove_copies(sessions, services.need_agents(), volume_id)
     if work is None:
         return None
     try:
@@ -97,16 +97,15 @@ def remove_file(
     return Removed(work.volume_id)
 
 
-def _destroy(session: Session, caller: access.Caller, uuid: str) -> _Work | None:
-    volume = volumes.by_uuid(session, caller, uuid)
+def _destroy(session: Session, volume: models.Volume, caller: access.Caller) -> _Work | None:
     if volume.pool_id is None:
         return None
-    volumes.check_deletable(volume)
     if State(volume.state) is State.Ready:
         gate.transition(session, volume, volumes.Event.DestroyRequested, actor=caller)
     elif State(volume.state) is not State.Destroy:
         raise errors.ResourceUnavailable(
-            f"Volume {uuid} is {volume.state}: only Ready or destroyed volumes can be deleted"
+            f"Volume {volume.uuid} is {volume.state}: only Ready or destroyed volumes can be "
+            "deleted"
         )
     pool = session.get_one(models.StoragePool, volume.pool_id)
     target = pool_targets.target_for(session, pool)

@@ -175,7 +175,14 @@ def _physical(session: Session, ref: template_models.VolumeStoreRef, made: proto
 
 
 def _plan(session: Session, volume: models.Volume, now: datetime.datetime) -> _Planned:
-    found = session.get_one(models.Volume, volume.id)
+    # The volume row locked: deleteVolume's move to Destroy waits for this copy's row (and
+    # then refuses while it is being written), or this finds the volume gone from Ready.
+    found = session.scalars(
+        sa.select(models.Volume)
+        .where(models.Volume.id == volume.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if found.state != volumes.State.Ready.value or found.pool_id is None:
         raise errors.ResourceUnavailable(f"Volume {volume.uuid} is no longer Ready on a pool")
     store = image_stores.lock(
