@@ -171,13 +171,15 @@ def delete(session: Session, store: models.ImageStore) -> None:
             f"Cannot delete image store {locked.name} with active templates backup: "
             f"{remaining} template copies remain"
         )
-    volumes = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(template_models.VolumeStoreRef)
-        .where(
-            template_models.VolumeStoreRef.store_id == locked.id,
-            template_models.VolumeStoreRef.destroyed.is_(False),
-        )
+    volumes = len(
+        session.scalars(
+            sa.select(template_models.VolumeStoreRef.id)
+            .where(
+                template_models.VolumeStoreRef.store_id == locked.id,
+                template_models.VolumeStoreRef.destroyed.is_(False),
+            )
+            .with_for_update()
+        ).all()
     )
     if volumes:
         raise errors.ResourceInUse(
