@@ -37,6 +37,7 @@ from cirrostack.db.models import storage as models
 from cirrostack.db.models import templates as template_models
 from cirrostack.infrastructure import agents
 from cirrostack.storage import extract_cleanup
+from tests import s3_server
 from tests.cloud import content
 from tests.conftest import Database
 from tests.integration.test_infra_commands import Infra
@@ -260,9 +261,9 @@ class _Server:
             self.thread.join(10)
 
 
-def _ready_volume(world: World) -> tuple[str, Path]:
-    """An uploaded raw-data volume placed on a pool by hand (attach comes with VMs): a Ready
-    volume whose file holds data."""
+def _ready_volume(world: World, data: int = MIB) -> tuple[str, Path]:
+    """A volume placed on a pool by hand (attach comes with VMs): Ready, its qcow2 file
+    holding ``data`` bytes of data."""
     cluster = world.cluster_row
     pool = world.ok(
         "createStoragePool", name="ps1", url=POOL_URL, zoneid=cluster["zoneid"],
@@ -278,10 +279,10 @@ def _ready_volume(world: World) -> tuple[str, Path]:
         world.cloud.agents.fleet.common() / simulator.EXPORTS_DIRECTORY  # type: ignore[attr-defined]
     ).directory(mounts.parse_url(POOL_URL))
     raw = pool_dir / "source.raw"
-    raw.write_bytes(hashlib.sha256(b"seed").digest() * 32768)  # 1 MiB of data
+    raw.write_bytes(hashlib.sha256(b"seed").digest() * (data // 32))
     wrapper = qemu_img.QemuImg()
     wrapper.convert(raw, "raw", pool_dir / uuid, "qcow2")
-    wrapper.resize(pool_dir / uuid, "qcow2", 1024**3)  # the volume's 1 GB, 1 MiB of it data
+    wrapper.resize(pool_dir / uuid, "qcow2", 1024**3)  # the volume's 1 GB
     raw.unlink()
     with world.database.sessions() as session:
         row = session.scalars(
@@ -367,3 +368,47 @@ def test_deleting_a_volume_removes_its_extract_copies_and_a_store_keeps_its_volu
     assert code == 536 and "volume copies remain" in text, (code, text)
     world.cloud.ok(world.user.keys, "deleteVolume", id=uploaded["id"])
     assert world.ok("deleteImageStore", id=store["id"]) == {"success": True}
+
+
+@pytest.fixture
+def s3() -> Iterator[s3_server.Endpoint]:
+    endpoint = s3_server.start()
+    yield endpoint
+    endpoint.stop()
+
+
+def test_upload_and_extract_through_an_s3_store(
+    sqlite_database: Database, tmp_path: Path, served: Any, s3: s3_server.Endpoint
+) -> None:
+    world = World(sqlite_database, tmp_path / "agents")
+    [nfs] = world.ok("listImageStores")["imagestore"]
+    world.ok("deleteImageStore", id=nfs["id"])
+    bucket = s3.bucket()
+    world.ok(
+        "addImageStoreS3", accesskey=s3_server.ACCESS_KEY, secretkey=s3_server.SECRET_KEY,
+        endpoint=s3.end_point, bucket=bucket, usehttps="false", zoneid=world.zone_id,
+    )  # fmt: skip
+    uploaded = world.upload(f"{served.base}/good.qcow2")["jobresult"]["volume"]
+    assert uploaded["state"] == "Uploaded"
+    [ref] = world.refs()
+    keys = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == [ref.install_path]
+
+    uuid, file = _ready_volume(world, data=6 * MIB)  # more than one 4 MiB read
+    server = _Server(world)
+    with server.running() as base:
+        world.ok("updateConfiguration", name="extract.url.base", value=base)
+        job = world.cloud.job(
+            world.user.keys,
+            world.cloud.call(
+                world.user.keys, "extractVolume", id=uuid, zoneid=world.zone_id,
+                mode="HTTP_DOWNLOAD",
+            ),
+        )  # fmt: skip
+        assert job["jobstatus"] == 1, job
+        got = httpx.get(job["jobresult"]["volume"]["url"], timeout=60)
+    assert got.status_code == 200 and len(got.content) == file.stat().st_size > 4 * MIB
+    assert hashlib.sha256(got.content).digest() == hashlib.sha256(file.read_bytes()).digest()
+    world.cloud.ok(world.user.keys, "deleteVolume", id=uploaded["id"])
+    world.cloud.ok(world.user.keys, "deleteVolume", id=uuid)
+    assert s3.client().list_objects_v2(Bucket=bucket).get("Contents", []) == []
