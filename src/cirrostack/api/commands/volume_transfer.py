@@ -29,7 +29,7 @@ from cirrostack.offerings import disk_offerings
 from cirrostack.offerings import scope as offering_scope
 from cirrostack.storage import image_stores, volume_extract, volume_upload, volumes
 
-_VOLUME = volume_commands._VOLUME
+_VOLUME = volume_commands.RESOURCE_TYPE
 
 
 def _zone(call: registry.Call) -> infrastructure.DataCenter:
@@ -90,9 +90,9 @@ def begin_upload(call: registry.Call) -> jobs.Instance:
         checksum=call.get("checksum"),
         store=image_stores.by_uuid(call.session, store, "imagestoreuuid") if store else None,
     )
-    owner: account_models.Account = volume_commands._owner(call)
+    owner: account_models.Account = volume_commands.owner(call)
     volume = volume_upload.begin(call.session, call.who, owner, new, call.now)
-    volume_commands._acted_on(call, volume)
+    volume_commands.acted_on(call, volume)
     return jobs.Instance(_VOLUME, volume.id, volume.uuid)
 
 
@@ -103,7 +103,7 @@ def upload_volume(call: registry.Call) -> responses.Reply:
     volume = volume_upload.download(
         call.session, call.services.need_agents(), call.job, call.instance_id
     )
-    volume_commands._acted_on(call, volume)
+    volume_commands.acted_on(call, volume)
     return responses.Single("volume", views.volume_item(call.session, call.who, volume))
 
 
@@ -112,7 +112,7 @@ def begin_extract(call: registry.Call) -> jobs.Instance:
     the zone and the volume's state."""
     volume = volumes.by_uuid(call.session, call.who, call.get("id"))
     volume_extract.check(call.session, volume, _zone(call), call.get("mode"))
-    volume_commands._acted_on(call, volume)
+    volume_commands.acted_on(call, volume)
     return jobs.Instance(_VOLUME, volume.id, volume.uuid)
 
 
@@ -121,7 +121,7 @@ def extract_volume(call: registry.Call) -> responses.Reply:
     if call.job is None:
         raise RuntimeError("extractVolume runs as a job")
     volume = volumes.by_uuid(call.session, call.who, call.get("id"))
-    volume_commands._acted_on(call, volume)
+    volume_commands.acted_on(call, volume)
     done = volume_extract.extract(
         call.session, call.services.need_agents(), call.job, volume, call.now
     )
