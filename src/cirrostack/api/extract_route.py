@@ -53,7 +53,11 @@ async def serve(dispatcher: dispatch.Dispatcher, scope: Scope, send: Send) -> No
     if scope["method"] != "GET":
         await _plain(send, 405, b"Only GET is served here", [(b"allow", b"GET")])
         return
-    found = await anyio.to_thread.run_sync(_find, dispatcher, _token(scope["path"]))
+    try:
+        found = await anyio.to_thread.run_sync(_find, dispatcher, _token(scope["path"]))
+    except errors.ResourceUnavailable:
+        await _plain(send, 503, b"No Up host can read the extracted volume now")
+        return
     if found is None:
         await _plain(send, 404, b"No such extract link (unknown or expired)")
         return
@@ -97,10 +101,7 @@ def _find(dispatcher: dispatch.Dispatcher, token: str) -> volume_store.StoreFile
     if not token:
         return None
     with engine.reading(dispatcher.sessions) as session:
-        try:
-            return volume_extract.live_link(session, token, base.utcnow())
-        except errors.ResourceUnavailable:
-            return None
+        return volume_extract.live_link(session, token, base.utcnow())
 
 
 def _read(dispatcher: dispatch.Dispatcher, found: volume_store.StoreFile, offset: int) -> _Chunk:

@@ -42,7 +42,7 @@ from cirrostack.infrastructure import agents
 from cirrostack.jobs import context
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
-from cirrostack.storage import image_stores, pool_targets, templates, volume_delete, volumes
+from cirrostack.storage import image_stores, pool_targets, volume_delete, volumes
 from cirrostack.storage import volume_store as copies
 from cirrostack.transport import errors as transport_errors
 
@@ -158,7 +158,7 @@ def extract(
         values={
             "install_path": made.path,
             "size": getattr(made, "size", None),
-            "physical_size": _physical(session, ref, made),
+            "physical_size": _physical(made),
             "download_state": copies.DownloadState.DOWNLOADED.value,
             "download_pct": 100,
             "download_url": token_hash(token),
@@ -168,7 +168,7 @@ def extract(
     return Extracted(ref, token)
 
 
-def _physical(session: Session, ref: template_models.VolumeStoreRef, made: protocol.DataTO) -> int:
+def _physical(made: protocol.DataTO) -> int:
     """The bytes on the store; the virtual size when the answer does not say (a volume TO
     carries none)."""
     return int(getattr(made, "physical_size", None) or getattr(made, "size", 0) or 0)
@@ -185,9 +185,7 @@ def _plan(session: Session, volume: models.Volume, now: datetime.datetime) -> _P
     ).one()
     if found.state != volumes.State.Ready.value or found.pool_id is None:
         raise errors.ResourceUnavailable(f"Volume {volume.uuid} is no longer Ready on a pool")
-    store = image_stores.lock(
-        session, templates.stores_for(session, found.data_center_id, public=False)[0].id
-    )
+    store = image_stores.lock(session, copies.roomiest(session, found.data_center_id).id)
     ref = copies.Ref(
         store_id=store.id,
         volume_id=found.id,

@@ -29,7 +29,7 @@ from cirrostack.infrastructure import agents
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate, machines
-from cirrostack.storage import image_stores, pool_targets
+from cirrostack.storage import image_stores, pool_targets, templates
 from cirrostack.transport import endpoint
 from cirrostack.transport import errors as transport_errors
 
@@ -80,6 +80,18 @@ def uploads_of(session: Session, volume_ids: Sequence[int]) -> dict[int, models.
         .order_by(Ref.id)
     )
     return {ref.volume_id: ref for ref in found}
+
+
+def roomiest(session: Session, zone_id: int) -> storage_models.ImageStore:
+    """The store a volume's copy goes to: the zone's roomiest under
+    ``secondary.storage.capacity.threshold``, as for a private template; InvalidParameterValue
+    when the zone has none."""
+    try:
+        return templates.stores_for(session, zone_id, public=False)[0]
+    except errors.InvalidParameterValue:
+        raise errors.InvalidParameterValue(
+            "Unable to find an image store with room for the volume in its zone"
+        ) from None
 
 
 def zone_target(session: Session, zone_id: int, what: str) -> agents.Target:

@@ -92,7 +92,7 @@ def check_url(sessions: sessionmaker[Session], url: str) -> str:
 
 def _store(session: Session, new: NewUpload) -> models.ImageStore:
     if new.store is None:
-        return templates.stores_for(session, new.zone.id, public=False)[0]
+        return volume_store.roomiest(session, new.zone.id)
     serving = {store.id for store in image_stores.in_zone(session, new.zone.id)}
     if new.store.id not in serving:
         raise errors.InvalidParameterValue(
