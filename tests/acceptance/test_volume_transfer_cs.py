@@ -11,6 +11,7 @@ returns exactly the file's bytes; FTP_UPLOAD is a 431.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def served(tmp_path: Path) -> Iterator[ingest_server.Server]:
     with ingest_server.serving() as running:
         running.routes["/good.qcow2"] = ingest_server.Route(good.read_bytes())
         running.routes["/hostile.qcow2"] = ingest_server.Route(hostile.read_bytes())
+        body = good.read_bytes()
+        running.routes["/slow.qcow2"] = ingest_server.Route(
+            body, stall_after=len(body) // 2, stall=4.0
+        )
         yield running
 
 
@@ -93,6 +98,8 @@ def test_upload_and_extract_with_cs(server: Server, served: ingest_server.Server
     assert api.deleteVolume(id=uploaded["id"]) == {"success": True}
     assert _files(store) == []
 
+    _progress_is_shown(server, zone, offering_id, f"{served.base}/slow.qcow2")
+
     pool = api.createStoragePool(
         name="pri", url=POOL_URL, zoneid=zone, podid=pod, clusterid=cluster
     )["storagepool"]
@@ -111,3 +118,25 @@ def test_upload_and_extract_with_cs(server: Server, served: ingest_server.Server
     got = httpx.get(extracted["url"], timeout=30)
     assert got.status_code == 200
     assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(disk.read_bytes()).hexdigest()
+
+
+def _progress_is_shown(server: Server, zone: str, offering: str, url: str) -> None:
+    """A download that stalls half-way is listed Uploading with "<n>% Uploaded", then Uploaded."""
+    api = CloudStack(endpoint=server.url, key=server.api_key, secret=server.secret_key)
+    job = api.uploadVolume(
+        name="slow", zoneid=zone, format="QCOW2", url=url, diskofferingid=offering
+    )
+    seen: set[tuple[str, str]] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        [listed] = api.listVolumes(name="slow")["volume"]
+        seen.add((listed["state"], listed.get("status", "")))
+        if listed["state"] == "Uploaded":
+            break
+        time.sleep(0.2)
+    assert ("Uploaded", "Upload Complete") in seen, seen
+    shown = [status for state, status in seen if state == "Uploading"]
+    assert any(status.endswith("% Uploaded") and status != "0% Uploaded" for status in shown), seen
+    done = api.queryAsyncJobResult(jobid=job["jobid"])
+    assert done["jobstatus"] == 1 and done["jobprocstatus"] > 0, done
+    api.deleteVolume(id=listed["id"])
