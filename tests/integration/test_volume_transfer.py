@@ -191,6 +191,8 @@ def test_a_refused_upload_leaves_nothing_and_is_deletable(
     listed = world.cloud.ok(world.user.keys, "listVolumes", id=uuid)["volume"][0]
     assert listed["state"] == "UploadError" and reason in listed["status"]
     assert world.count(ResourceType.SECONDARY_STORAGE) == 0
+    resized = world.cloud.call(world.user.keys, "resizeVolume", id=uuid, size="2")
+    assert resized.status == 431 and "upload that failed" in str(resized.body)
     assert world.cloud.ok(world.user.keys, "deleteVolume", id=uuid) == {"success": True}
     assert world.cloud.ok(world.user.keys, "listVolumes") == {}
     assert world.count(ResourceType.VOLUME) == 0
