@@ -13,6 +13,7 @@ expires, then the cleanup deletes the copy; another account's volume is answered
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import socket
 import threading
@@ -36,9 +37,11 @@ from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import storage as models
 from cirrostack.db.models import templates as template_models
 from cirrostack.infrastructure import agents
+from cirrostack.jobs import queue, reaper
+from cirrostack.states import bindings
 from cirrostack.storage import extract_cleanup
 from tests import s3_server
-from tests.cloud import content
+from tests.cloud import content, signed_request
 from tests.conftest import Database
 from tests.integration.test_infra_commands import Infra
 from tests.security import ingest_server
@@ -414,3 +417,40 @@ def test_upload_and_extract_through_an_s3_store(
     world.cloud.ok(world.user.keys, "deleteVolume", id=uploaded["id"])
     world.cloud.ok(world.user.keys, "deleteVolume", id=uuid)
     assert s3.client().list_objects_v2(Bucket=bucket).get("Contents", []) == []
+
+
+def test_an_upload_whose_job_died_is_recovered_and_deletable(world: World, served: Any) -> None:
+    """The job is queued but its worker dies before the download: the reaper moves the volume
+    UploadOp → Allocated, it is listed UploadError, and it is deleted."""
+    cloud = world.cloud
+    queued = dispatch.Dispatcher(
+        cloud.registry, cloud.sessions, services=registry.Services(agents=cloud.agents),
+        handoff=lambda: None,
+    )  # fmt: skip
+    answer = queued.handle(
+        signed_request(
+            world.user.keys, "uploadVolume",
+            [("name", "up"), ("url", f"{served.base}/good.qcow2"), ("zoneid", world.zone_id),
+             ("format", "QCOW2"), ("diskofferingid", world.offering)],
+        )
+    )  # fmt: skip
+    assert answer.status == 200, answer.body
+    with world.database.sessions() as session:
+        [run] = queue.claim(session, 99, datetime.timedelta(seconds=60))
+        session.commit()
+    with world.database.sessions() as session:
+        volume = session.scalars(sa.select(models.Volume)).one()
+    assert volume.state == "UploadOp"
+    assert reaper.sweep(world.database.sessions, max_attempts=3).recovered == []  # held
+    with world.database.sessions() as session:
+        queue.finish(session, run, queue.Status.FAILED, 530, {"errorcode": 530})
+        session.commit()
+    swept = reaper.sweep(world.database.sessions, max_attempts=3)
+    assert bindings.VOLUME.label(volume) in swept.recovered
+    listed = cloud.ok(world.user.keys, "listVolumes", id=volume.uuid)["volume"][0]
+    assert listed["state"] == "UploadError", listed
+    assert served.seen == []
+    assert cloud.ok(world.user.keys, "deleteVolume", id=volume.uuid) == {"success": True}
+    assert world.count(ResourceType.VOLUME) == 0
+    [ref] = world.refs()
+    assert ref.destroyed
