@@ -454,3 +454,14 @@ def test_an_upload_whose_job_died_is_recovered_and_deletable(world: World, serve
     assert world.count(ResourceType.VOLUME) == 0
     [ref] = world.refs()
     assert ref.destroyed
+
+
+def test_the_volume_limit_is_reserved_at_the_request(world: World, served: Any) -> None:
+    world.ok("updateResourceLimit", resourcetype="2", max="1", account="u", domainid=world.domain)
+    assert world.upload(f"{served.base}/good.qcow2")["jobstatus"] == 1
+    answer = world.cloud.call(
+        world.user.keys, "uploadVolume", name="two", url=f"{served.base}/good.qcow2",
+        zoneid=world.zone_id, format="QCOW2", diskofferingid=world.offering,
+    )  # fmt: skip
+    assert answer.status == 535 and "volume" in content(answer)["errortext"], answer.body
+    assert len(world.refs()) == 1 and world.count(ResourceType.VOLUME) == 1

@@ -116,9 +116,11 @@ def begin(
     checksum = templates.parse_checksum(new.checksum)
     if not new.name.strip():
         raise errors.InvalidParameterValue("Specify a name that is not blank")
-    store = image_stores.lock(session, _store(session, new).id)
+    chosen = _store(session, new)
+    # As a template registration: the reservation first, the store's lock last.
     owner = locks.account(session, owner.id)
     limits.reserve(session, owner, resources.ResourceType.VOLUME, 1)
+    store = image_stores.lock(session, chosen.id)
     volume = models.Volume(
         name=new.name,
         account_id=owner.id,
