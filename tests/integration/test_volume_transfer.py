@@ -465,3 +465,14 @@ def test_the_volume_limit_is_reserved_at_the_request(world: World, served: Any) 
     )  # fmt: skip
     assert answer.status == 535 and "volume" in content(answer)["errortext"], answer.body
     assert len(world.refs()) == 1 and world.count(ResourceType.VOLUME) == 1
+
+
+def test_an_upload_over_the_secondary_storage_limit_is_removed(world: World, served: Any) -> None:
+    world.ok("updateResourceLimit", resourcetype="11", max="0", account="u", domainid=world.domain)
+    job = world.upload(f"{served.base}/good.qcow2")
+    assert job["jobstatus"] == 2 and "secondary_storage" in job["jobresult"]["errortext"], job
+    assert world.files() == []
+    [ref] = world.refs()
+    assert ref.state == "Failed" and "secondary_storage" in (ref.error_str or "")
+    assert world.count(ResourceType.SECONDARY_STORAGE) == 0
+    assert world.cloud.ok(world.user.keys, "deleteVolume", id=job["jobinstanceid"])

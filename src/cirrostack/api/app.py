@@ -7,7 +7,8 @@ carries ``edge.SECURITY_HEADERS``.
 
 Only GET and POST run commands (405 otherwise, HEAD included: it changes nothing). The API is
 /client/api and anything below it, as CloudStack's servlet mapping ``/api/*``; no path is ever
-redirected (a Location built from the Host header would point anywhere), others answer 404. A
+redirected (a Location built from the Host header would point anywhere), others answer 404,
+except the extract links under /client/extract/ (``api.extract_route``: a volume's bytes). A
 body is counted while it is read, chunked or not, and refused with 413 the moment it passes
 ``MAX_BODY`` (or at once when its Content-Length says so): it is never buffered whole first.
 A browser's request from another site that would use a session is refused (``api.origin``).
