@@ -42,6 +42,7 @@ from cirrostack.api.commands import (
     storage_pools,
     templates,
     users,
+    volume_transfer,
     volumes,
     zones,
 )
@@ -53,7 +54,7 @@ from cirrostack.infrastructure import agents, monitor
 from cirrostack.jobs import lease as job_lease
 from cirrostack.jobs import reaper as job_reaper
 from cirrostack.jobs import worker as job_worker
-from cirrostack.storage import host_pools, pool_stats
+from cirrostack.storage import extract_cleanup, host_pools, pool_stats
 
 FAMILIES = (
     accounts.COMMANDS,
@@ -75,6 +76,7 @@ FAMILIES = (
     users.COMMANDS,
     zones.COMMANDS,
     volumes.COMMANDS,
+    volume_transfer.COMMANDS,
     image_stores.COMMANDS,
     templates.COMMANDS,
     placement.COMMANDS,
@@ -132,6 +134,7 @@ def background_services(sessions: sessionmaker[Session], fleet: agents.Agents) -
     return [
         monitor.HostMonitor(sessions, fleet, on_round=connect_pools),
         pool_stats.StorageStatsCollector(sessions, fleet),
+        extract_cleanup.ExtractCleaner(sessions, fleet),
     ]
 
 

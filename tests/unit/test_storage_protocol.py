@@ -65,6 +65,8 @@ EXAMPLES: list[messages.Message] = [
     s.DeleteStoragePoolCommand(pool=POOL),
     s.GetStorageStatsCommand(store=S3),
     s.DownloadCommand(template=TEMPLATE, url="http://h/x.qcow2", allowed_internal=("10.0.0.0/8",)),
+    s.DownloadVolumeCommand(volume=VOLUME, url="http://h/v.qcow2", checksum="{MD5}00"),
+    s.ReadObjectCommand(store=S3, path="volumes/2/7/x.qcow2", offset=4, length=8),
     s.ResizeVolumeCommand(volume=VOLUME, new_size=2**31),
     s.CreateObjectAnswer(data=VOLUME),
     s.CopyCmdAnswer(new_data=TEMPLATE),
@@ -79,6 +81,8 @@ EXAMPLES: list[messages.Message] = [
     ),
     s.GetStorageStatsAnswer(capacity_bytes=10, used_bytes=3),
     s.DownloadAnswer(template=TEMPLATE, checksum="{MD5}00"),
+    s.DownloadVolumeAnswer(volume=VOLUME, physical_size=3, checksum="{MD5}00"),
+    s.ReadObjectAnswer(data="AAEC", size=3),
     s.ResizeVolumeAnswer(new_size=2**31),
 ]
 

@@ -7,7 +7,8 @@ carries ``edge.SECURITY_HEADERS``.
 
 Only GET and POST run commands (405 otherwise, HEAD included: it changes nothing). The API is
 /client/api and anything below it, as CloudStack's servlet mapping ``/api/*``; no path is ever
-redirected (a Location built from the Host header would point anywhere), others answer 404. A
+redirected (a Location built from the Host header would point anywhere), others answer 404,
+except the extract links under /client/extract/ (``api.extract_route``: a volume's bytes). A
 body is counted while it is read, chunked or not, and refused with 413 the moment it passes
 ``MAX_BODY`` (or at once when its Content-Length says so): it is never buffered whole first.
 A browser's request from another site that would use a session is refused (``api.origin``).
@@ -32,7 +33,7 @@ from urllib.parse import parse_qsl
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
-from cirrostack.api import auth, dispatch, edge, errors, origin
+from cirrostack.api import auth, dispatch, edge, errors, extract_route, origin
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class Api:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+        elif scope["type"] == "http" and extract_route.is_extract(scope["path"]):
+            await extract_route.serve(self.dispatcher, scope, send)
         elif scope["type"] == "http":
             try:
                 answer = await self._answer(scope, receive)

@@ -330,6 +330,34 @@ class DownloadCommand(messages.Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DownloadVolumeCommand(messages.Command):
+    """uploadVolume's download: ``url`` into ``volume`` on its image store, with the checks of
+    DownloadCommand (no redirects, ``allowed_internal``, ``max_size``, ``checksum``, the format
+    validated by qemu-img). CloudStack sends its DownloadCommand with resourceType VOLUME; a
+    command of its own keeps both typed without optional fields. ``volume.path`` None: the
+    agent names the file ``volumes/<account>/<volume id>/<uuid>.<ext>``.
+
+    A long command: Progress in phase ``downloading``, then ``verifying``."""
+
+    volume: VolumeObjectTO
+    url: str
+    checksum: str | None = None
+    allowed_internal: tuple[str, ...] = ()
+    max_size: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadObjectCommand(messages.Command):
+    """Up to ``length`` bytes of the object at ``path`` on the image store ``store`` from
+    ``offset``: how the management server streams an extracted volume to a client."""
+
+    store: DataStoreTO
+    path: str
+    offset: int = 0
+    length: int = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResizeVolumeCommand(messages.Command):
     """Grow (or, with ``shrink_ok``, shrink a raw) ``volume`` to ``new_size`` bytes."""
 
@@ -399,6 +427,24 @@ class DownloadAnswer(messages.Answer):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DownloadVolumeAnswer(messages.Answer):
+    """The uploaded volume as stored: ``volume`` with its path, virtual size and format, the
+    bytes on the store and the checksum computed (``{ALGO}hex``)."""
+
+    volume: VolumeObjectTO
+    physical_size: int
+    checksum: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadObjectAnswer(messages.Answer):
+    """``data`` (base64) read from the object, whose whole size is ``size``; empty at the end."""
+
+    data: str
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResizeVolumeAnswer(messages.Answer):
     """The volume's virtual size after the resize, as qemu-img reports it."""
 
@@ -415,6 +461,8 @@ COMMANDS: tuple[type[messages.Command], ...] = (
     DeleteStoragePoolCommand,
     GetStorageStatsCommand,
     DownloadCommand,
+    DownloadVolumeCommand,
+    ReadObjectCommand,
     ResizeVolumeCommand,
 )
 ANSWERS: tuple[type[messages.Answer], ...] = (
@@ -425,5 +473,7 @@ ANSWERS: tuple[type[messages.Answer], ...] = (
     ModifyStoragePoolAnswer,
     GetStorageStatsAnswer,
     DownloadAnswer,
+    DownloadVolumeAnswer,
+    ReadObjectAnswer,
     ResizeVolumeAnswer,
 )

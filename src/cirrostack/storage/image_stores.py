@@ -147,10 +147,11 @@ def add_s3(session: Session, new: NewS3Store) -> models.ImageStore:
 
 
 def delete(session: Session, store: models.ImageStore) -> None:
-    """Remove a store without template copies; ResourceInUse naming how many remain.
+    """Remove a store without template or volume copies; ResourceInUse naming how many remain.
 
-    The store row is locked first: a registration that chose this store locks it too before
-    inserting its copy, so the count cannot miss a copy being added at the same moment.
+    The store row is locked first: a registration, an upload or an extract that chose this
+    store locks it too before inserting its copy, so the count cannot miss a copy being added
+    at the same moment.
     """
     locked = lock(session, store.id)
     # A locking read: on MariaDB a plain one answers from the snapshot this transaction took
@@ -169,6 +170,21 @@ def delete(session: Session, store: models.ImageStore) -> None:
         raise errors.ResourceInUse(
             f"Cannot delete image store {locked.name} with active templates backup: "
             f"{remaining} template copies remain"
+        )
+    volumes = len(
+        session.scalars(
+            sa.select(template_models.VolumeStoreRef.id)
+            .where(
+                template_models.VolumeStoreRef.store_id == locked.id,
+                template_models.VolumeStoreRef.destroyed.is_(False),
+            )
+            .with_for_update()
+        ).all()
+    )
+    if volumes:
+        raise errors.ResourceInUse(
+            f"Cannot delete image store {locked.name} with active volumes backup: "
+            f"{volumes} volume copies remain"
         )
     locked.removed = base.utcnow()
     capacity.delete_secondary(session, locked.id)

@@ -159,7 +159,7 @@ def register(
     session.flush()
     template.unique_name = template_paths.unique_name(owner.id, template.id)
     for zone_id in new.zone_ids:
-        for store in _stores_for(session, zone_id, public=new.public):
+        for store in stores_for(session, zone_id, public=new.public):
             add_copy(session, template, store.id)
     session.flush()
     return template
@@ -207,7 +207,7 @@ def _check(
         raise errors.InvalidParameterValue("Please specify a valid zone")
 
 
-def _stores_for(session: Session, zone_id: int, *, public: bool) -> list[storage_models.ImageStore]:
+def stores_for(session: Session, zone_id: int, *, public: bool) -> list[storage_models.ImageStore]:
     """The stores a new template goes to in ``zone_id``: all (public) or the roomiest one."""
     threshold = settings.Settings(session).get(keys.SECONDARY_STORAGE_CAPACITY_THRESHOLD)
     usable = [store for store in image_stores.in_zone(session, zone_id) if _room(store, threshold)]

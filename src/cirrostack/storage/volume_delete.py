@@ -1,7 +1,9 @@
 """deleteVolume: a volume on no pool leaves at once; one on a pool is deleted there first.
 
 deleteVolume is sync (as in CloudStack), so the storage work runs in the command's ``before``
-step, which has no transaction open:
+step, which has no transaction open. First the volume's copies on image stores go (an
+uploaded volume's file, extract copies: ``volume_store.remove_copies``); then, for a volume on
+a pool:
 
 1. a short transaction checks the volume (in reach, detached, Ready or already Destroy) and
    moves it Ready → Destroy, and reads the pool's endpoint and transfer object;
@@ -30,7 +32,7 @@ from cirrostack.infrastructure import agents
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
-from cirrostack.storage import pool_targets, volumes
+from cirrostack.storage import pool_targets, volume_store, volume_upload, volumes
 from cirrostack.transport import errors as transport_errors
 
 State = volumes.State
@@ -79,8 +81,13 @@ def remove_file(
 ) -> Removed | None:
     """Steps 1 and 2 (deleteVolume's ``before`` step); None for a volume on no pool."""
     with sessions() as session:
-        work = _destroy(session, caller, uuid)
+        volume = volumes.by_uuid(session, caller, uuid)
+        volumes.check_deletable(volume)
+        volume_id = volume.id
+        work = _destroy(session, volume, caller)
         session.commit()
+    # After Destroy: no extract starts on it now (an extract locks the volume, wants Ready).
+    volume_store.remove_copies(sessions, services.need_agents(), volume_id)
     if work is None:
         return None
     try:
@@ -90,16 +97,15 @@ def remove_file(
     return Removed(work.volume_id)
 
 
-def _destroy(session: Session, caller: access.Caller, uuid: str) -> _Work | None:
-    volume = volumes.by_uuid(session, caller, uuid)
+def _destroy(session: Session, volume: models.Volume, caller: access.Caller) -> _Work | None:
     if volume.pool_id is None:
         return None
-    volumes.check_deletable(volume)
     if State(volume.state) is State.Ready:
         gate.transition(session, volume, volumes.Event.DestroyRequested, actor=caller)
     elif State(volume.state) is not State.Destroy:
         raise errors.ResourceUnavailable(
-            f"Volume {uuid} is {volume.state}: only Ready or destroyed volumes can be deleted"
+            f"Volume {volume.uuid} is {volume.state}: only Ready or destroyed volumes can be "
+            "deleted"
         )
     pool = session.get_one(models.StoragePool, volume.pool_id)
     target = pool_targets.target_for(session, pool)
@@ -115,7 +121,13 @@ def delete(
 ) -> None:
     """deleteVolume's transaction (step 3, or the whole of it for a volume on no pool)."""
     if volume.pool_id is None:
-        volumes.delete_record(session, caller, volume, now)
+        upload = volume_store.upload_ever(session, volume.id)
+        if upload is None:
+            volumes.delete_record(session, caller, volume, now)
+            return
+        volumes.check_deletable(volume)
+        volumes.expunge_record(session, volume, now, caller, release=False)
+        volume_upload.release(session, volume, upload)
         return
     if removed is None or removed.volume_id != volume.id:
         raise errors.ResourceUnavailable(

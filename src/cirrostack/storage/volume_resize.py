@@ -31,7 +31,7 @@ from cirrostack.db.models import storage as models
 from cirrostack.jobs import context
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate
-from cirrostack.storage import pool_targets, volume_delete, volumes
+from cirrostack.storage import pool_targets, volume_delete, volume_store, volumes
 from cirrostack.transport import errors as transport_errors
 
 State = volumes.State
@@ -91,6 +91,11 @@ def begin(session: Session, caller: access.Caller, volume: models.Volume, wanted
     size = new_size(session, volume, wanted)
     delta = size - (volume.size or 0)
     state = State(volume.state)
+    if state is State.Allocated and volume_store.upload_ever(session, volume.id) is not None:
+        # A failed upload: it counts no primary storage, and it is only ever deleted.
+        raise errors.InvalidParameterValue(
+            f"Volume {volume.uuid} is an upload that failed: delete it and upload again"
+        )
     if state is State.Allocated:
         _count(session, volume, delta)
         volume.size = size

@@ -312,15 +312,22 @@ def release_limits(session: Session, volume: models.Volume) -> None:
 
 
 def expunge_record(
-    session: Session, volume: models.Volume, now: datetime.datetime, actor: gate.ActorLike
+    session: Session,
+    volume: models.Volume,
+    now: datetime.datetime,
+    actor: gate.ActorLike,
+    *,
+    release: bool = True,
 ) -> None:
     """A volume with nothing on any pool leaves: Destroy, Expunging, Expunged, removed; its
-    limits are released in the same transaction."""
+    limits are released in the same transaction (``release`` False: the caller releases
+    them, as an uploaded volume counts secondary storage instead of primary)."""
     if State(volume.state) is not State.Destroy:
         gate.transition(session, volume, Event.DestroyRequested, actor=actor)
     gate.transition(session, volume, Event.ExpungingRequested, actor=actor)
     gate.transition(session, volume, Event.OperationSucceeded, actor=actor, values={"removed": now})
-    release_limits(session, volume)
+    if release:
+        release_limits(session, volume)
 
 
 def delete_record(

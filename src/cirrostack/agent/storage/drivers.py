@@ -174,6 +174,10 @@ class ObjectStore(Store, Protocol):
         """Store the file ``source`` under ``key`` (multipart when it is large); its size."""
         ...
 
+    def read(self, key: str, offset: int, length: int) -> tuple[bytes, int]:
+        """Up to ``length`` bytes of ``key`` from ``offset`` and the object's size; Missing."""
+        ...
+
 
 class Driver(Protocol):
     """A kind of store: how this host connects to, opens and leaves one."""

@@ -13,6 +13,7 @@ commands that change one object in place or ask about a store.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import logging
 import os
@@ -27,6 +28,8 @@ from cirrostack.protocol import messages, storage
 _log = logging.getLogger(__name__)
 _C = TypeVar("_C", bound=messages.Command)
 Handler = Callable[[messages.Command, work.Work], messages.Answer]
+#: The most bytes one ReadObjectCommand returns (they cross the wire in base64 JSON).
+READ_LIMIT = 4 * 1024 * 1024
 
 
 class Attacher(Protocol):
@@ -73,6 +76,10 @@ class Processor:
             storage.DownloadCommand: lambda c, w: fetch.download(
                 self, _is(c, storage.DownloadCommand), w
             ),
+            storage.DownloadVolumeCommand: lambda c, w: fetch.download_volume(
+                self, _is(c, storage.DownloadVolumeCommand), w
+            ),
+            storage.ReadObjectCommand: self._read,
         }
 
     def handles(self, command: messages.Command) -> bool:
@@ -271,6 +278,21 @@ class Processor:
                 preallocation=mode,
             )
         return storage.ResizeVolumeAnswer(new_size=self.info(file, qemu_format).virtual_size)
+
+    def _read(self, command: messages.Command, job: work.Work) -> messages.Answer:
+        command = _is(command, storage.ReadObjectCommand)
+        if command.offset < 0 or not 0 < command.length <= READ_LIMIT:
+            raise errors.Unsupported(f"a read is 1 to {READ_LIMIT} bytes from offset 0 or more")
+        store = self.drivers.open(command.store, self.site)
+        if isinstance(store, drivers.FileStore):
+            with store.file(command.path).open("rb") as stream:
+                size = os.fstat(stream.fileno()).st_size
+                stream.seek(command.offset)
+                data = stream.read(command.length)
+        else:
+            assert isinstance(store, drivers.ObjectStore)
+            data, size = store.read(command.path, command.offset, command.length)
+        return storage.ReadObjectAnswer(data=base64.b64encode(data).decode("ascii"), size=size)
 
     def _attach(self, command: messages.Command, job: work.Work) -> messages.Answer:
         command = _is(command, storage.AttachCommand)

@@ -120,6 +120,22 @@ class S3Store:
             body.close()
         return done
 
+    def read(self, key: str, offset: int, length: int) -> tuple[bytes, int]:
+        size = self.size(key)
+        if size is None:
+            raise errors.Missing(f"{key} is not on S3 store {self.uuid}")
+        if offset >= size:
+            return b"", size
+        wanted = f"bytes={offset}-{min(size, offset + length) - 1}"
+        found = self._call(
+            self._client.get_object, Bucket=self.bucket, Key=self.key(key), Range=wanted
+        )
+        body = found["Body"]
+        try:
+            return bytes(body.read()), size
+        finally:
+            body.close()
+
     def upload(self, source: Path, key: str, job: work.Work) -> int:
         name = self.key(key)
         size = source.stat().st_size

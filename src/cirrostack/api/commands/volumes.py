@@ -29,10 +29,10 @@ from cirrostack.states import bindings
 from cirrostack.storage import volume_create, volume_delete, volume_resize, volumes
 
 #: The jobs' instance type: the volume binding's resource type, which the reaper matches.
-_VOLUME = bindings.VOLUME.resource_type
+RESOURCE_TYPE = bindings.VOLUME.resource_type
 
 
-def _acted_on(call: registry.Call, volume: models.Volume) -> models.Volume:
+def acted_on(call: registry.Call, volume: models.Volume) -> models.Volume:
     call.acted_on = ("Volume", volume.id, volume.name or volume.uuid)
     return volume
 
@@ -41,7 +41,7 @@ def _answer(call: registry.Call, volume: models.Volume) -> responses.Reply:
     return responses.Single("volume", views.volume_item(call.session, call.who, volume))
 
 
-def _owner(call: registry.Call) -> account_models.Account:
+def owner(call: registry.Call) -> account_models.Account:
     """The account the volume is for: ``account`` (+ ``domainid``) if the caller reaches it,
     else the caller's own; an account out of reach is answered like an unknown one."""
     name = call.get("account")
@@ -104,11 +104,11 @@ def allocate(call: registry.Call) -> jobs.Instance:
         display=call.get("displayvolume", True),
     )
     pool = _target_pool(call)
-    volume = volumes.create(call.session, call.who, _owner(call), new, call.now)
+    volume = volumes.create(call.session, call.who, owner(call), new, call.now)
     if pool is not None:
         volume_create.check_pool(call.session, volume, pool)
-    _acted_on(call, volume)
-    return jobs.Instance(_VOLUME, volume.id, volume.uuid)
+    acted_on(call, volume)
+    return jobs.Instance(RESOURCE_TYPE, volume.id, volume.uuid)
 
 
 def _target_pool(call: registry.Call) -> models.StoragePool | None:
@@ -123,7 +123,7 @@ def create_volume(call: registry.Call) -> responses.Reply:
     it, as in CloudStack), or, with ``storageid``, created on that pool and Ready."""
     if call.instance_id is None:
         raise RuntimeError("createVolume's job runs without the volume it created")
-    volume = _acted_on(call, call.session.get_one(models.Volume, call.instance_id))
+    volume = acted_on(call, call.session.get_one(models.Volume, call.instance_id))
     pool = _target_pool(call)
     if pool is not None:
         job = call.job
@@ -171,8 +171,8 @@ def list_volumes(call: registry.Call) -> responses.Reply:
 
 def find_volume(call: registry.Call) -> jobs.Instance:
     """At submit: the volume must exist within the caller's reach (431 before any job)."""
-    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
-    return jobs.Instance(_VOLUME, volume.id, volume.uuid)
+    volume = acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    return jobs.Instance(RESOURCE_TYPE, volume.id, volume.uuid)
 
 
 def _pool(call: registry.Call) -> models.StoragePool | None:
@@ -190,7 +190,7 @@ def _pool(call: registry.Call) -> models.StoragePool | None:
 
 
 def update_volume(call: registry.Call) -> responses.Reply:
-    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    volume = acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
     changes = volumes.VolumeChanges(
         name=call.get("name"),
         display=call.get("displayvolume"),
@@ -212,7 +212,7 @@ def remove_file(before: registry.Before) -> volume_delete.Removed | None:
 
 
 def delete_volume(call: registry.Call) -> responses.Reply:
-    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    volume = acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
     volume_delete.delete(call.session, call.who, volume, call.prepared, call.now)
     return responses.Success()
 
@@ -232,13 +232,13 @@ def _resize(call: registry.Call) -> volume_resize.Resize:
 def ask_resize(call: registry.Call) -> jobs.Instance:
     """At submit: the checks, the reservation and claim, Resizing (or the whole resize of an
     Allocated volume)."""
-    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    volume = acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
     volume_resize.begin(call.session, call.who, volume, _resize(call))
-    return jobs.Instance(_VOLUME, volume.id, volume.uuid)
+    return jobs.Instance(RESOURCE_TYPE, volume.id, volume.uuid)
 
 
 def resize_volume(call: registry.Call) -> responses.Reply:
-    volume = _acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
+    volume = acted_on(call, volumes.by_uuid(call.session, call.who, call.get("id")))
     done = volume_resize.finish(
         call.session, call.services, call.job, volume, _resize(call), call.now
     )
@@ -283,7 +283,7 @@ COMMANDS = (
         views.VOLUME,
         is_async=True,
         creates=True,
-        instance_type=_VOLUME,
+        instance_type=RESOURCE_TYPE,
         event="VOLUME.CREATE",
         prepare=allocate,
     ),
@@ -324,7 +324,7 @@ COMMANDS = (
         ),
         views.VOLUME,
         is_async=True,
-        instance_type=_VOLUME,
+        instance_type=RESOURCE_TYPE,
         event="VOLUME.UPDATE",
         prepare=find_volume,
     ),
@@ -340,7 +340,7 @@ COMMANDS = (
         ),
         views.VOLUME,
         is_async=True,
-        instance_type=_VOLUME,
+        instance_type=RESOURCE_TYPE,
         event="VOLUME.RESIZE",
         prepare=ask_resize,
     ),

@@ -21,6 +21,7 @@ from cirrostack.api.views import batch
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import compute, infrastructure, offerings, templates
 from cirrostack.db.models import storage as models
+from cirrostack.storage import volume_store
 
 _S, _B, _L, _D = "string", "boolean", "long", "date"
 
@@ -45,6 +46,7 @@ VOLUME = ObjectSpec(
         Field("created", _D, "the date the disk volume was created"),
         Field("attached", _D, "the date the volume was attached to a VM instance"),
         Field("state", _S, "the state of the disk volume"),
+        Field("status", _S, "the status of the volume (an upload's progress or error)"),
         Field("account", _S, "the account associated with the disk volume"),
         Field("domainid", _S, "the ID of the domain associated with the disk volume"),
         Field("domain", _S, "the domain associated with the disk volume"),
@@ -79,6 +81,7 @@ class _Related:
     accounts: dict[int, account_models.Account]
     domains: dict[int, account_models.Domain]
     templates: dict[int, templates.VmTemplate]
+    uploads: dict[int, volume_store.Ref]
 
 
 def volume_item(session: Session, caller: access.Caller, volume: models.Volume) -> dict[str, Any]:
@@ -98,6 +101,7 @@ def volume_items(
         accounts=batch.by_id(session, account_models.Account, [v.account_id for v in found]),
         domains=batch.by_id(session, account_models.Domain, [v.domain_id for v in found]),
         templates=batch.by_id(session, templates.VmTemplate, [v.template_id for v in found]),
+        uploads=volume_store.uploads_of(session, [v.id for v in found]),
     )
     admin = caller.is_root_admin
     return [_volume(volume, related, admin) for volume in found]
@@ -148,11 +152,29 @@ def _volume(volume: models.Volume, related: _Related, admin: bool) -> dict[str, 
         "supportsstoragesnapshot": False,
         "tags": [],
     }
+    upload = related.uploads.get(volume.id)
+    if upload is not None:
+        item["state"], item["status"] = _upload_state(volume, upload)
     if admin:
         item["storage"] = pool.name if pool else None
         item["storageid"] = pool.uuid if pool else None
         item["path"] = volume.path
     return responses.compact(item)
+
+
+def _upload_state(volume: models.Volume, upload: templates.VolumeStoreRef) -> tuple[str, str]:
+    """An uploaded volume's state and status as CloudStack's listVolumes shows them."""
+    progress = upload.download_state
+    if volume.state == "UploadOp":
+        if progress == "DOWNLOAD_IN_PROGRESS":
+            pct = upload.download_pct or 0
+            return "Uploading", "Checking Volume" if pct >= 100 else f"{pct}% Uploaded"
+        return "UploadNotStarted", upload.error_str or "Processing"
+    if volume.state == "Uploaded" or progress == "DOWNLOADED":
+        return volume.state, "Upload Complete"
+    # Back to Allocated: the agent refused (DOWNLOAD_ERROR), or the reaper recovered the
+    # volume of a job that died mid-download.
+    return "UploadError", upload.error_str or "Upload failed: the upload's job ended"
 
 
 def _extractable(volume: models.Volume, template: templates.VmTemplate | None) -> bool:
