@@ -40,6 +40,7 @@ from cirrostack.api.commands import (
     roles,
     session,
     storage_pools,
+    template_jobs,
     templates,
     users,
     volume_transfer,
@@ -79,6 +80,7 @@ FAMILIES = (
     volume_transfer.COMMANDS,
     image_stores.COMMANDS,
     templates.COMMANDS,
+    template_jobs.COMMANDS,
     placement.COMMANDS,
 )
 

@@ -23,6 +23,8 @@ class Route:
     length: int | None = None
     stall_after: int | None = None
     stall: float = 0.0
+    #: The rest after ``stall_after`` comes in this many parts, each after a ``stall``.
+    pieces: int = 1
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -51,8 +53,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
             self.wfile.write(route.body[: route.stall_after])
             self.wfile.flush()
-            time.sleep(route.stall)
-            self.wfile.write(route.body[route.stall_after :])
+            rest = route.body[route.stall_after :]
+            size = -(-len(rest) // max(1, route.pieces))
+            for start in range(0, len(rest), size or 1):
+                time.sleep(route.stall)
+                self.wfile.write(rest[start : start + size])
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
 

@@ -66,7 +66,9 @@ class Dispatcher:
         self.commands = commands
         self.sessions = sessions
         self.clock = clock
-        self.services = dataclasses.replace(services or registry.Services(), registry=commands)
+        self.services = dataclasses.replace(
+            services or registry.Services(), registry=commands, sessions=sessions
+        )
         inline = runner.Inline(sessions, jobs.command_runner(commands, sessions, self.services))
         self.handoff = handoff or inline.submitted
         self.outage = outage.Watch(log, "API")
@@ -121,7 +123,7 @@ class Dispatcher:
             request=request,
         )
         done = self._transaction(self._before(template))
-        if command.is_async:
+        if command.is_async or command.starts_jobs:
             self.handoff()
         headers = [("Set-Cookie", cookie) for cookie in done.cookies]
         return Answer(200, responses.envelope(command.key, done.answer), headers)

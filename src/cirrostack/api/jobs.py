@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,38 @@ def submit(session: Session, call: registry.Call) -> dict[str, Any]:
     return body
 
 
+def start(
+    session: Session,
+    call: registry.Call,
+    command: registry.Command,
+    pairs: Sequence[tuple[str, str]],
+    instance: Instance,
+) -> queue.Job:
+    """Queue a job of the internal ``command`` (a job body no role may call from the API) for
+    ``call``'s caller, in ``call``'s transaction, so the job exists exactly when what it works
+    on does; ``pairs`` are its parameters. The job owns ``instance`` (the reaper leaves it
+    alone while the job is unfinished) and locks its key and ``instance.also``'s.
+
+    Called by the handler of a synchronous command that declares ``starts_jobs`` (the
+    dispatcher hands the jobs to the workers once the transaction commits) or by a job."""
+    if not command.internal or not command.is_async:
+        raise ValueError(f"{command.name} is not an internal job command")
+    return queue.submit(
+        session,
+        queue.Submission(
+            user_id=call.who.user_id,
+            account_id=call.who.account_id,
+            command=command.name,
+            parameters={"params": [list(pair) for pair in pairs], "instance": instance.uuid},
+            instance_type=instance.type,
+            instance_id=instance.id,
+            queue_key=queue.key(instance.type, instance.id),
+            more_keys=tuple(queue.key(*other) for other in instance.also),
+            on_lost=command.on_lost,
+        ),
+    )
+
+
 def _queue(session: Session, call: registry.Call, instance: Instance | None) -> queue.Job:
     command = call.command
     scheduled = audit.record(call, None, state=events.State.SCHEDULED)
@@ -115,9 +148,16 @@ class CommandBody:
     """An API command as a job's body (``jobs.runner.Body``): the handler runs with the
     stored parameters and the submitter as caller; its answer is the job's result."""
 
-    def __init__(self, commands: registry.Registry, services: registry.Services) -> None:
+    def __init__(
+        self,
+        commands: registry.Registry,
+        services: registry.Services,
+        sessions: sessionmaker[Session] | None = None,
+    ) -> None:
         self.commands = commands
-        self.services = dataclasses.replace(services, registry=commands)
+        self.services = dataclasses.replace(
+            services, registry=commands, sessions=sessions or services.sessions
+        )
 
     def run(self, session: Session, claim: queue.Claim, job: context.JobContext) -> Any:
         call = self._call(session, claim, job)
@@ -173,7 +213,7 @@ def command_runner(
     commands: registry.Registry, sessions: sessionmaker[Session], services: registry.Services
 ) -> runner.Runner:
     """The worker pool's ``execute`` for API-command jobs (wired by the composition root)."""
-    return runner.Runner(sessions, CommandBody(commands, services))
+    return runner.Runner(sessions, CommandBody(commands, services, sessions))
 
 
 def fields(job: queue.Job, user_uuid: str, account_uuid: str) -> dict[str, Any]:

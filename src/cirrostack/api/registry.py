@@ -34,6 +34,10 @@ class Services:
     registry: Registry | None = None
     #: The agent connections commands and jobs share (hosts); None in a server built without.
     agents: fleet.Agents | None = None
+    #: The server's session factory, for the short transactions of a job's slow work (an
+    #: agent's progress written while no transaction of the job is open); the dispatcher and
+    #: the job runner set it.
+    sessions: sessionmaker[Session] | None = None
 
     def need_registry(self) -> Registry:
         if self.registry is None:
@@ -44,6 +48,11 @@ class Services:
         if self.agents is None:
             raise RuntimeError("this server was built without agents (Services.agents)")
         return self.agents
+
+    def need_sessions(self) -> sessionmaker[Session]:
+        if self.sessions is None:
+            raise RuntimeError("this server was built without a session factory")
+        return self.sessions
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,9 @@ class Before:
 
 ALL_ROLES = frozenset(roles.RoleType)
 ADMINS = frozenset({roles.RoleType.ADMIN})
+#: The roles of an internal command (a job body another command queues, ``api.jobs.start``):
+#: none, so the dispatcher answers it like an unknown command and listApis never shows it.
+NOBODY: frozenset[roles.RoleType] = frozenset()
 DOMAIN_ADMINS = frozenset({roles.RoleType.ADMIN, roles.RoleType.DOMAIN_ADMIN})
 
 
@@ -169,12 +181,23 @@ class Command:
     #: Whether the handler writes; None derives it: a command that records no event, is not
     #: async and not public (login) only reads.
     writes: bool | None = None
+    #: A synchronous command whose handler queues jobs of internal commands in its
+    #: transaction (``api.jobs.start``; registerTemplate's downloads): the dispatcher hands
+    #: them to the job workers once that transaction has committed.
+    starts_jobs: bool = False
+
+    @property
+    def internal(self) -> bool:
+        """A job body only (``NOBODY`` may call it): never reached from the API."""
+        return not self.authorized
 
     @property
     def read_only(self) -> bool:
         """Its transaction only reads: on SQLite it takes no write lock."""
         if self.writes is not None:
             return not self.writes
+        if self.starts_jobs:
+            return False
         return self.event is None and not self.is_async and not self.public
 
     @property

@@ -160,7 +160,12 @@ TEMPLATE_STORE_REF = _bind(
     event_type="TEMPLATE.STORE.STATE",
     resource_type="TemplateStoreRef",
     label=_store_ref("TemplateStoreRef", "template", "store_id", "image store"),
-    on_enter={_ODS.Destroyed: {"destroyed": True}},
+    on_enter={
+        _ODS.Destroyed: {"destroyed": True},
+        # Failed is always a download or copy that did not make it (also when the reaper
+        # fails a copy whose job was lost): the legacy status says so.
+        _ODS.Failed: {"download_state": "DOWNLOAD_ERROR"},
+    },
 )
 VOLUME_STORE_REF = _bind(
     templates.VolumeStoreRef,

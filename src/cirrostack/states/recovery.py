@@ -56,8 +56,20 @@ _STORE_COPY_RULES: Mapping[enum.StrEnum, enum.StrEnum] = {
     _O.Migrating: _OE.OperationFailed,
 }
 _STORE_COPY_LEFT: Mapping[enum.StrEnum, str] = {
-    _O.Destroying: "the storage collector retries the deletion; failing it changes nothing",
+    _O.Destroying: (
+        "a deletion whose agent did not confirm stays Destroying with its reason; deleting "
+        "again sends the DeleteCommand again (Destroying -[DestroyRequested]-> Destroying)"
+    ),
     _O.Creating2: "set directly from download reports, never by a job",
+}
+#: A template's copy on an image store is Allocated only while the job that downloads or
+#: copies it is unfinished (registerTemplate and copyTemplate queue it in the transaction that
+#: inserts the copy, naming it as the job's instance or holding it); one with no unfinished job
+#: left (the job was given up, cancelled, or the server lost it) would wait forever: Failed,
+#: so listTemplates says so and deleteTemplate can remove it.
+_TEMPLATE_COPY_RULES: Mapping[enum.StrEnum, enum.StrEnum] = {
+    **_STORE_COPY_RULES,
+    _O.Allocated: _OE.OperationFailed,
 }
 
 RECOVERIES = (
@@ -120,10 +132,10 @@ RECOVERIES = (
             ),
         },
     ),
+    Recovery(bindings.TEMPLATE_STORE_REF, _TEMPLATE_COPY_RULES, _STORE_COPY_LEFT),
     *(
         Recovery(binding, _STORE_COPY_RULES, _STORE_COPY_LEFT)
         for binding in (
-            bindings.TEMPLATE_STORE_REF,
             bindings.VOLUME_STORE_REF,
             bindings.SNAPSHOT_STORE_REF,
         )

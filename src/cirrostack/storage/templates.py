@@ -23,16 +23,13 @@ from sqlalchemy.orm import Session
 from cirrostack import errors
 from cirrostack.accounts import access, limits, resources
 from cirrostack.config import keys, settings
-from cirrostack.db import base
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import guest_os as guest_os_models
 from cirrostack.db.models import storage as storage_models
 from cirrostack.db.models import templates as models
-from cirrostack.states import gate, machines
 from cirrostack.storage import image_stores, template_paths, url_policy
 
 ALL_ZONES = "-1"
-ods = machines.ObjectInDataStoreEvent
 
 
 class DownloadState(enum.StrEnum):
@@ -123,14 +120,24 @@ def parse_checksum(text: str | None) -> str | None:
     return value if algorithm == "MD5" and not value.startswith("{") else f"{{{algorithm}}}{digest}"
 
 
+@dataclass(frozen=True)
+class Registered:
+    """A new template and its Allocated copies, each with the zone it was registered for
+    (whose hosts download it: a region-wide store has no zone of its own)."""
+
+    template: models.VmTemplate
+    copies: tuple[tuple[models.TemplateStoreRef, int], ...]
+
+
 def register(
     session: Session,
     caller: access.Caller,
     owner: account_models.Account,
     new: NewTemplate,
     addresses: Sequence[str],
-) -> models.VmTemplate:
-    """Insert the template and its Allocated store copies; raise before writing if refused."""
+) -> Registered:
+    """Insert the template and its Allocated store copies; raise before writing if refused.
+    The caller queues each copy's download job in the same transaction."""
     _check(session, caller, owner, new, addresses)
     limits.reserve(session, owner, resources.ResourceType.TEMPLATE)
     template = models.VmTemplate(
@@ -158,11 +165,13 @@ def register(
     session.add(template)
     session.flush()
     template.unique_name = template_paths.unique_name(owner.id, template.id)
+    copies: dict[int, tuple[models.TemplateStoreRef, int]] = {}
     for zone_id in new.zone_ids:
         for store in stores_for(session, zone_id, public=new.public):
-            add_copy(session, template, store.id)
+            if store.id not in copies:  # a region-wide store serves every zone: one copy
+                copies[store.id] = (add_copy(session, template, store.id), zone_id)
     session.flush()
-    return template
+    return Registered(template, tuple(copies.values()))
 
 
 def add_copy(
@@ -208,7 +217,8 @@ def _check(
 
 
 def stores_for(session: Session, zone_id: int, *, public: bool) -> list[storage_models.ImageStore]:
-    """The stores a new template goes to in ``zone_id``: all (public) or the roomiest one."""
+    """The stores a new template (or a copy to another zone) goes to in ``zone_id``: all
+    (public) or the roomiest one; InvalidParameterValue when the zone has none with room."""
     threshold = settings.Settings(session).get(keys.SECONDARY_STORAGE_CAPACITY_THRESHOLD)
     usable = [store for store in image_stores.in_zone(session, zone_id) if _room(store, threshold)]
     if not usable:
@@ -268,54 +278,6 @@ def update(
             setattr(template, column, value)
     session.flush()
     return template
-
-
-def delete(session: Session, template: models.VmTemplate, zone_id: int | None) -> None:
-    """Mark the template's copies (in ``zone_id``, or everywhere) destroyed; once none is left
-    the template is removed and its ``template`` count released.
-
-    Refused with ResourceInUse while a live volume was made from it, as CloudStack does.
-    """
-    in_use = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(storage_models.Volume)
-        .where(
-            storage_models.Volume.template_id == template.id,
-            storage_models.Volume.removed.is_(None),
-        )
-    )
-    if in_use:
-        raise errors.ResourceInUse(
-            f"Unable to delete template {template.name}: {in_use} volumes were created from it"
-        )
-    copies = session.execute(
-        sa.select(models.TemplateStoreRef, storage_models.ImageStore.data_center_id)
-        .join(storage_models.ImageStore)
-        .where(models.TemplateStoreRef.template_id == template.id)
-        .where(models.TemplateStoreRef.destroyed.is_(False))
-    ).all()
-    left = 0
-    for copy, store_zone in copies:
-        if zone_id is None or store_zone in (zone_id, None):
-            _destroy(session, copy)
-        else:
-            left += 1
-    if not left:
-        # vm_template.state stays Active: Inactive has no transition yet (states/machines).
-        template.removed = base.utcnow()
-        owner = session.get_one(account_models.Account, template.account_id)
-        limits.release(session, owner, resources.ResourceType.TEMPLATE)
-    session.flush()
-
-
-def _destroy(session: Session, copy: models.TemplateStoreRef) -> None:
-    """Destroying, then Destroyed (the binding sets ``destroyed``). A copy still downloading
-    (Creating) cannot be destroyed: the gate refuses with NoTransition.
-
-    The file of a Ready copy is not yet removed from the store (DeleteCommand is not sent)."""
-    gate.transition(session, copy, ods.DestroyRequested)
-    gate.transition(session, copy, ods.OperationSuccessed)
-    copy.download_state = DownloadState.ABANDONED.value
 
 
 class Operation(enum.StrEnum):

@@ -1,5 +1,9 @@
 """registerTemplate, registerIso, listTemplates, listIsos, updateTemplate, updateIso,
-deleteTemplate, deleteIso, updateTemplatePermissions, listTemplatePermissions.
+updateTemplatePermissions, listTemplatePermissions (the work that runs as jobs, deletes and
+copies included, is in ``template_jobs``).
+
+Registration answers the template at once (isready false, as CloudStack) and queues one
+download job per copy in the same transaction (``starts_jobs``).
 
 The URL's host is resolved in the ``before`` step, with no transaction open (DNS may be slow);
 the handler judges the addresses against ``secstorage.allowed.internal.sites``.
@@ -17,6 +21,7 @@ from cirrostack import errors
 from cirrostack.accounts import accounts as account_service
 from cirrostack.accounts import reach
 from cirrostack.api import paging, registry, responses
+from cirrostack.api.commands import template_jobs
 from cirrostack.api.commands.common import LISTALL, P, T, domain_arg
 from cirrostack.api.views import templates as views
 from cirrostack.compute import guest_os
@@ -57,7 +62,9 @@ def _register(iso: bool) -> Callable[[registry.Call], responses.Reply]:
             bootable=bool(call.get("bootable", True)),
             template_tag=call.get("templatetag"),
         )
-        template = templates.register(call.session, call.who, owner, new, call.prepared or [])
+        registered = templates.register(call.session, call.who, owner, new, call.prepared or [])
+        template_jobs.queue_downloads(call, registered)
+        template = registered.template
         call.acted_on = ("Iso" if iso else "Template", template.id, template.name)
         key = "iso" if iso else "template"
         items = views.item(call.session, template)
@@ -154,20 +161,6 @@ def _updater(iso: bool) -> Callable[[registry.Call], responses.Reply]:
         return responses.Single("iso" if iso else "template", items[0])
 
     return update
-
-
-def _deleter(iso: bool) -> Callable[[registry.Call], responses.Reply]:
-    def delete(call: registry.Call) -> responses.Reply:
-        template = _mine(call, iso)
-        zone = (
-            zones.by_uuid(call.session, call.get("zoneid"), "zoneid")
-            if call.get("zoneid")
-            else None
-        )
-        templates.delete(call.session, template, zone.id if zone else None)
-        return responses.Success()
-
-    return delete
 
 
 def _mine(call: registry.Call, iso: bool) -> models.VmTemplate:
@@ -284,11 +277,6 @@ _UPDATE = (
         "true if the template type is routing i.e., if template is used to deploy router (ignored)",
     ),
 )
-_DELETE = (
-    P("id", T.UUID, "the ID of the template", required=True),
-    P("zoneid", T.UUID, "the ID of zone of the template", related=("listZones",)),
-    P("forced", T.BOOLEAN, "Force delete a template (ignored)"),
-)
 _PERMISSIONS = (
     P("id", T.UUID, "the template ID", required=True),
     P("ispublic", T.BOOLEAN, "true for a public template/iso"),
@@ -347,6 +335,7 @@ def _family(iso: bool) -> tuple[registry.Command, ...]:
             spec,
             event=f"{event}.CREATE",
             before=resolve_url,
+            starts_jobs=True,
         ),
         registry.Command(
             f"list{word}s",
@@ -362,13 +351,6 @@ def _family(iso: bool) -> tuple[registry.Command, ...]:
             _UPDATE,
             spec,
             event=f"{event}.UPDATE",
-        ),
-        registry.Command(
-            f"delete{word}",
-            _deleter(iso),
-            f"Deletes a {word.lower()} from the system.",
-            _DELETE,
-            event=f"{event}.DELETE",
         ),
     )
 

@@ -167,6 +167,8 @@ def status(copy: models.TemplateStoreRef | None) -> str:
         return "Installing Template" if pct == 100 else f"{pct}% Downloaded"
     if copy.error_str:
         return copy.error_str
+    if state == templates.DownloadState.DOWNLOAD_ERROR.value:
+        return "Download Failed"
     return (
         "Download in progress"
         if state == templates.DownloadState.NOT_DOWNLOADED.value
