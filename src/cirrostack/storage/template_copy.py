@@ -177,8 +177,8 @@ def copy(
 def _held(
     session: Session, template: models.VmTemplate, zone_ids: Sequence[int]
 ) -> list[models.TemplateStoreRef]:
-    """The template's Creating copies on the destination zones' stores (this job's: jobs on
-    one copy run one at a time, by its queue key)."""
+    """The template's Creating copies on the destination zones' stores and region-wide ones
+    (this job's: jobs on one copy run one at a time, by its queue key)."""
     ref, store = models.TemplateStoreRef, storage_models.ImageStore
     return list(
         session.scalars(
@@ -188,7 +188,7 @@ def _held(
                 ref.template_id == template.id,
                 ref.state == _O.Creating.value,
                 ref.is_copy.is_(True),
-                store.data_center_id.in_(list(zone_ids)),
+                sa.or_(store.data_center_id.in_(list(zone_ids)), store.data_center_id.is_(None)),
             )
             .order_by(ref.id)
         )
