@@ -195,6 +195,19 @@ def test_copy_to_a_second_zones_store(
         assert objects() == []
 
 
+def test_delete_in_one_zone_keeps_the_others(copies: Copies, served: Any) -> None:
+    template = copies.ready(f"{served.base}/good.qcow2")
+    copies.ok("addImageStore", provider="NFS", url=SECOND_NFS, zoneid=copies.zone2)
+    assert copies.job("copyTemplate", id=template["id"], destzoneid=copies.zone2)["jobstatus"] == 1
+    done = copies.job("deleteTemplate", id=template["id"], zoneid=copies.zone2)
+    assert done["jobstatus"] == 1, done
+    assert _files(copies.export(SECOND_NFS)) == [] and copies.files() != []
+    listed = copies.ok("listTemplates", templatefilter="all")["template"]
+    assert [(t["zoneid"], t["isready"]) for t in listed] == [(copies.zone_id, True)]
+    with copies.database.sessions() as session:
+        assert session.scalars(sa.select(models.VmTemplate.removed)).one() is None
+
+
 def test_a_copy_that_fails_ends_failed_and_can_be_asked_again(copies: Copies, served: Any) -> None:
     template = copies.ready(f"{served.base}/good.qcow2")
     copies.ok("addImageStore", provider="NFS", url=SECOND_NFS, zoneid=copies.zone2)
