@@ -281,3 +281,29 @@ def _inline(cloud: Cloud) -> Any:
         cloud.database.sessions,
         jobs.command_runner(cloud.cloud.registry, cloud.database.sessions, services),
     ).submitted
+
+
+def test_an_iso_downloads_through_the_same_job(cloud: Cloud, served: Any) -> None:
+    image = bytearray(64 * 1024)
+    image[0x8001:0x8006] = b"CD001"  # the ISO 9660 signature of the first volume descriptor
+    served.routes["/boot.iso"] = ingest_server.Route(bytes(image))
+    answer = cloud.ok(
+        "registerIso", name="boot", displaytext="boot", url=f"{served.base}/boot.iso",
+        zoneid=cloud.zone_id, ostypeid=cloud.os_type,
+    )  # fmt: skip
+    iso = answer["iso"][0]
+    ref = cloud.ref()
+    assert (ref.state, ref.size) == ("Ready", len(image))
+    assert ref.install_path == f"template/tmpl/2/{ref.template_id}/{ref.template_id}.iso"
+    [listed] = cloud.ok("listIsos", isofilter="self", id=iso["id"])["iso"]
+    assert (listed["isready"], listed["status"]) == (True, "Download Complete")
+    assert cloud.event_types() == ["TEMPLATE.DOWNLOAD.START", "TEMPLATE.DOWNLOAD.SUCCESS"]
+
+
+def test_the_internal_job_commands_are_not_reachable_from_the_api(cloud: Cloud) -> None:
+    for name in ("downloadTemplate", "copyTemplateToPool"):
+        status, text = cloud.error(name, zoneid=cloud.zone_id)
+        assert (status, "does not exist" in text) == (401, True)
+    names = {api["name"] for api in cloud.ok("listApis")["api"]}
+    assert {"copyTemplate", "prepareTemplate", "deleteTemplate"} <= names
+    assert not {"downloadTemplate", "copyTemplateToPool"} & names
