@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
-from cirrostack.db import base
 from cirrostack.db.models import infrastructure
 from cirrostack.db.models import storage as storage_models
 from cirrostack.db.models import templates as models
@@ -256,26 +255,11 @@ def _run(
             reason = str(exc)
     with sessions() as session:
         ref = session.get_one(models.TemplateStoreRef, each.ref_id)
-        if made is not None and isinstance(made, protocol.TemplateObjectTO):
-            gate.transition(
-                session,
-                ref,
-                _OE.OperationSuccessed,
-                fence=job.fence(),
-                values={
-                    "download_state": templates.DownloadState.DOWNLOADED.value,
-                    "download_pct": 100,
-                    "install_path": made.path,
-                    "size": made.size,
-                    "physical_size": made.physical_size or 0,
-                    "error_str": None,
-                    "last_updated": base.utcnow(),
-                },
-            )
+        if isinstance(made, protocol.TemplateObjectTO):
+            template_download.ready(session, ref, made, fence=job.fence())
         else:
-            template_download.fail(
-                session, ref, reason or "the agent answered no template", fence=job.fence()
-            )
+            reason = reason or "the agent answered no template"
+            template_download.fail(session, ref, reason, fence=job.fence())
         session.commit()
     return reason
 

@@ -196,21 +196,7 @@ def finish(
     ref = session.get_one(models.TemplateStoreRef, ref_id)
     if answer is not None:
         made = answer.template
-        gate.transition(
-            session,
-            ref,
-            _OE.OperationSuccessed,
-            fence=fence,
-            values={
-                "download_state": DownloadState.DOWNLOADED.value,
-                "download_pct": 100,
-                "install_path": made.path,
-                "size": made.size,
-                "physical_size": made.physical_size or 0,
-                "error_str": None,
-                "last_updated": base.utcnow(),
-            },
-        )
+        ready(session, ref, made, fence=fence)
         template = session.get_one(models.VmTemplate, ref.template_id)
         template.size = made.size
         if template.checksum is None:
@@ -218,6 +204,32 @@ def finish(
         return True
     fail(session, ref, failure or "download failed", fence=fence)
     return False
+
+
+def ready(
+    session: Session,
+    ref: models.TemplateStoreRef,
+    made: protocol.TemplateObjectTO,
+    *,
+    fence: sa.ColumnElement[bool] | None = None,
+) -> None:
+    """Creating → Ready, DOWNLOADED, with the path and sizes the agent's answer carries (a
+    download's or a copy's between stores)."""
+    gate.transition(
+        session,
+        ref,
+        _OE.OperationSuccessed,
+        fence=fence,
+        values={
+            "download_state": DownloadState.DOWNLOADED.value,
+            "download_pct": 100,
+            "install_path": made.path,
+            "size": made.size,
+            "physical_size": made.physical_size or 0,
+            "error_str": None,
+            "last_updated": base.utcnow(),
+        },
+    )
 
 
 def fail(
