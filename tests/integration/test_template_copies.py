@@ -266,3 +266,22 @@ def test_prepare_refuses_a_template_not_ready_in_the_zone(copies: Copies, served
     status, text = copies.error("prepareTemplate", templateid=template["id"], zoneid=copies.zone_id)
     assert status == 431 and "not ready" in text
     assert MIB
+
+
+def test_a_public_template_downloads_to_every_store_of_the_zone(
+    copies: Copies, served: Any
+) -> None:
+    other = "nfs://nfs-b.test/export/more"
+    copies.ok("addImageStore", provider="NFS", url=other, zoneid=copies.zone_id)
+    template = copies.register(f"{served.base}/good.qcow2", ispublic="true")
+    first, second = copies.refs()
+    assert (first.state, second.state) == ("Ready", "Ready")
+    assert first.store_id != second.store_id
+    assert first.install_path in copies.files()
+    assert second.install_path in _files(copies.export(other))
+    with copies.database.sessions() as session:
+        jobs = session.scalars(
+            sa.select(queue.Job.job_status).where(queue.Job.job_cmd == "downloadTemplate")
+        ).all()
+    assert jobs == [queue.Status.SUCCEEDED, queue.Status.SUCCEEDED]
+    assert copies.listed(template)["isready"] is True
