@@ -173,11 +173,6 @@ def test_cs_template_registers_once_and_is_removed(
     assert api.listTemplates(templatefilter="self", name="ansible-tiny").get("template") is None
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="on main registerTemplate queues no download (the template stays Allocated, never "
-    "isready): the download job is branch i8-tmpl3's",
-)
 def test_cs_template_download_becomes_ready_and_its_file_goes_with_it(
     demo: Server, api: CloudStack, image: dict[str, Any], tmp_path: Path
 ) -> None:
