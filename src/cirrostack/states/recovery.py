@@ -7,8 +7,9 @@ unfinished job and applies the rule below through the gate: roll back to the las
 (the event CloudStack's code fires on failure), or roll forward when a probe shows the work was
 in fact done. An ``undo`` hook gives back what the job took with the transitional state besides
 the state (a pool's claimed capacity), in the same savepoint. Rules are data; a test checks
-that every rule is a transition of its machine that ends in a stable state, and that every
-transitional state has a rule or a stated reason not to.
+that every rule is a transition of its machine that ends in a stable state (or in one left to
+another owner for a stated reason), and that every transitional state has a rule or a stated
+reason not to (tests/unit/test_recovery_rules.py).
 """
 
 from __future__ import annotations
