@@ -285,3 +285,37 @@ def test_a_public_template_downloads_to_every_store_of_the_zone(
         ).all()
     assert jobs == [queue.Status.SUCCEEDED, queue.Status.SUCCEEDED]
     assert copies.listed(template)["isready"] is True
+
+
+def test_a_template_only_on_an_s3_store_reaches_a_pool(
+    copies: Copies, served: Any, s3: s3_server.Endpoint
+) -> None:
+    """Zone 2 has only an S3 image store: prepareTemplate there copies the object to the pool
+    (the agent reads it with the store's credentials), and the copy on the pool is whole."""
+    template = copies.ready(f"{served.base}/good.qcow2")
+    copies.ok(
+        "addImageStoreS3", accesskey=s3_server.ACCESS_KEY, secretkey=s3_server.SECRET_KEY,
+        endpoint=s3.end_point, bucket=s3.bucket(), usehttps="false", zoneid=copies.zone2,
+    )  # fmt: skip
+    assert copies.job("copyTemplate", id=template["id"], destzoneid=copies.zone2)["jobstatus"] == 1
+    [cluster] = copies.ok("listClusters", zoneid=copies.zone2)["cluster"]
+    copies.ok(
+        "createStoragePool", name="p2", url="nfs://pri.test/export/p2", zoneid=copies.zone2,
+        podid=cluster["podid"], clusterid=cluster["id"],
+    )  # fmt: skip
+    copies.ok("prepareTemplate", templateid=template["id"], zoneid=copies.zone2)
+    with copies.database.sessions() as session:
+        [spool] = session.scalars(sa.select(models.TemplateSpoolRef)).all()
+        outcome = session.scalars(
+            sa.select(queue.Job.job_status).where(queue.Job.job_cmd == "copyTemplateToPool")
+        ).all()
+    assert outcome == [queue.Status.SUCCEEDED], outcome
+    assert (spool.state, spool.install_path) == ("Ready", template["id"])
+    on_pool = copies.export("nfs://pri.test/export/p2") / template["id"]
+    [source] = [ref for ref in copies.refs() if not ref.is_copy]
+    nfs_file = next(
+        p
+        for p in Path(copies.workdir).rglob("*.qcow2")
+        if source.install_path and str(p).endswith(source.install_path)
+    )
+    assert on_pool.read_bytes() == nfs_file.read_bytes()

@@ -36,7 +36,7 @@ from cirrostack.protocol import storage as protocol
 from cirrostack.states import errors as state_errors
 from cirrostack.states import gate, holds
 from cirrostack.states.machines import storage as machines
-from cirrostack.storage import pool_targets
+from cirrostack.storage import image_stores, pool_targets
 from cirrostack.transport import errors as transport_errors
 
 State = machines.ObjectInDataStoreState
@@ -199,7 +199,8 @@ def _source(
             store.removed.is_(None),
             sa.or_(store.data_center_id == zone_id, store.data_center_id.is_(None)),
         )
-        .order_by(store_ref.id)
+        # An NFS copy first (a mounted read), else an S3 one (the agent reads the object).
+        .order_by(sa.func.lower(store.protocol) != "nfs", store_ref.id)
         .limit(1)
     ).first()
     if row is None:
@@ -207,17 +208,12 @@ def _source(
             f"Template {template.uuid} is not ready on any image store of zone {zone_id}"
         )
     ref, image_store = row
-    if (image_store.protocol or "").lower() != "nfs":
-        raise errors.ResourceUnavailable(
-            f"Template {template.uuid} is on image store {image_store.name} "
-            f"({image_store.protocol}): only NFS image stores feed pools yet"
-        )
     return protocol.TemplateObjectTO(
         uuid=template.uuid,
         id=template.id,
         name=template.unique_name or template.name,
         format=protocol.ImageFormat(template.format.upper()),
-        image_data_store=protocol.NfsTO(uuid=image_store.uuid, url=image_store.url or ""),
+        image_data_store=image_stores.transfer_object(session, image_store),
         path=ref.install_path,
         size=ref.size or template.size,
         physical_size=ref.physical_size,
