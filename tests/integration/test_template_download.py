@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from cirrostack.accounts import limits, resources
 from cirrostack.agent import qemu_img
 from cirrostack.agent.backends import simulator
 from cirrostack.agent.storage import mounts
@@ -315,3 +316,44 @@ def test_the_internal_job_commands_are_not_reachable_from_the_api(cloud: Cloud) 
     names = {api["name"] for api in cloud.ok("listApis")["api"]}
     assert {"copyTemplate", "prepareTemplate", "deleteTemplate"} <= names
     assert not {"downloadTemplate", "copyTemplateToPool"} & names
+
+
+def _secondary_count(cloud: Cloud, account_id: int = 2) -> int:
+    with cloud.database.sessions() as session:
+        return limits.count_of(
+            session, resources.ResourceType.SECONDARY_STORAGE, account_id=account_id
+        )
+
+
+def test_a_ready_copy_counts_against_secondary_storage_until_it_is_deleted(
+    cloud: Cloud, served: Any
+) -> None:
+    template = cloud.register(f"{served.base}/good.qcow2")
+    ref = cloud.ref()
+    assert ref.state == "Ready" and ref.physical_size
+    assert _secondary_count(cloud) == ref.physical_size
+    answer = cloud.cloud.call(cloud.admin, "deleteTemplate", id=template["id"])
+    assert cloud.cloud.job(cloud.admin, answer)["jobstatus"] == 1
+    assert _secondary_count(cloud) == 0
+
+
+def test_a_copy_over_the_secondary_storage_limit_fails_and_its_file_goes(
+    cloud: Cloud, served: Any
+) -> None:
+    [root] = cloud.ok("listDomains", name="ROOT")["domain"]
+    user = cloud.cloud.member("u", root["id"])
+    cloud.ok("updateResourceLimit", resourcetype="11", max="0", account="u", domainid=root["id"])
+    answer = cloud.cloud.ok(
+        user.keys, "registerTemplate", name="t", url=f"{served.base}/good.qcow2",
+        zoneid=cloud.zone_id, format="QCOW2", hypervisor="Simulator", ostypeid=cloud.os_type,
+    )  # fmt: skip
+    template = answer["template"][0]
+    ref = cloud.ref()
+    assert (ref.state, ref.download_state) == ("Failed", "DOWNLOAD_ERROR")
+    assert ref.error_str and "secondary_storage" in ref.error_str
+    assert [f for f in cloud.files() if not f.endswith("template.properties")] == []
+    assert cloud.listed(template)["isready"] is False
+    assert cloud.event_types() == ["TEMPLATE.DOWNLOAD.START", "TEMPLATE.DOWNLOAD.FAILED"]
+    with cloud.database.sessions() as session:
+        owner = session.scalars(sa.select(models.VmTemplate.account_id)).one()
+    assert _secondary_count(cloud, owner) == 0

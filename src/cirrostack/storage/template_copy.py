@@ -255,12 +255,15 @@ def _run(
             reason = str(exc)
     with sessions() as session:
         ref = session.get_one(models.TemplateStoreRef, each.ref_id)
+        refused: str | None = None
         if isinstance(made, protocol.TemplateObjectTO):
-            template_download.ready(session, ref, made, fence=job.fence())
+            refused = reason = template_download.ready(session, ref, made, fence=job.fence())
         else:
             reason = reason or "the agent answered no template"
             template_download.fail(session, ref, reason, fence=job.fence())
         session.commit()
+    if refused is not None and isinstance(made, protocol.TemplateObjectTO):
+        template_download.remove_refused(fleet, each.target, made)
     return reason
 
 

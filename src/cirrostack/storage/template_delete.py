@@ -38,7 +38,7 @@ from cirrostack.jobs import context
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate, machines
-from cirrostack.storage import image_stores, pool_targets, store_targets
+from cirrostack.storage import image_stores, pool_targets, store_targets, template_counts
 from cirrostack.storage.templates import DownloadState
 from cirrostack.transport import errors as transport_errors
 
@@ -216,6 +216,7 @@ def _destroyed(session: Session, gone: _Gone, fence: sa.ColumnElement[bool]) -> 
         copy = session.get_one(models.TemplateStoreRef, gone.ref_id)
         values = {"download_state": DownloadState.ABANDONED.value, "error_str": None}
         gate.transition(session, copy, _OE.OperationSuccessed, fence=fence, values=values)
+        template_counts.uncount(session, copy)
         return
     ref = session.get_one(models.TemplateSpoolRef, gone.ref_id)
     gate.transition(session, ref, _OE.OperationSuccessed, fence=fence)

@@ -23,6 +23,7 @@ authoritative SSRF check.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -38,7 +39,14 @@ from cirrostack.jobs import context
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate, machines
-from cirrostack.storage import image_stores, pool_targets, store_targets, template_paths, url_policy
+from cirrostack.storage import (
+    image_stores,
+    pool_targets,
+    store_targets,
+    template_counts,
+    template_paths,
+    url_policy,
+)
 from cirrostack.storage.templates import DownloadState
 from cirrostack.transport import errors as transport_errors
 
@@ -84,9 +92,12 @@ def download(
     if finish(session, ref_id, answer, failure, fence=job.fence()):
         _event(session, actor, ref_id, SUCCESS, "downloaded")
         return True
-    reason = failure or "download failed"
+    reason = failure or session.get_one(models.TemplateStoreRef, ref_id).error_str
+    reason = reason or "download failed"
     _event(session, actor, ref_id, FAILED, f"failed: {reason}")
     job.checkpoint()
+    if answer is not None:  # made, but refused by the owner's limit
+        remove_refused(fleet, started.target, answer.template)
     raise errors.ResourceUnavailable(f"Failed to download the template: {reason}")
 
 
@@ -196,7 +207,8 @@ def finish(
     ref = session.get_one(models.TemplateStoreRef, ref_id)
     if answer is not None:
         made = answer.template
-        ready(session, ref, made, fence=fence)
+        if ready(session, ref, made, fence=fence) is not None:
+            return False
         template = session.get_one(models.VmTemplate, ref.template_id)
         template.size = made.size
         if template.checksum is None:
@@ -212,9 +224,17 @@ def ready(
     made: protocol.TemplateObjectTO,
     *,
     fence: sa.ColumnElement[bool] | None = None,
-) -> None:
+) -> str | None:
     """Creating → Ready, DOWNLOADED, with the path and sizes the agent's answer carries (a
-    download's or a copy's between stores)."""
+    download's or a copy's between stores), its bytes counted for the owner; or, when the
+    owner's ``secondary_storage`` limit refuses them, Failed with the limit's message, which
+    is returned (the caller deletes the file: ``remove_refused``)."""
+    template = session.get_one(models.VmTemplate, ref.template_id)
+    stored = template_counts.stored_bytes(made.physical_size, made.size)
+    refusal = template_counts.count(session, template, stored)
+    if refusal is not None:
+        fail(session, ref, refusal, fence=fence)
+        return refusal
     gate.transition(
         session,
         ref,
@@ -225,11 +245,23 @@ def ready(
             "download_pct": 100,
             "install_path": made.path,
             "size": made.size,
-            "physical_size": made.physical_size or 0,
+            "physical_size": stored,
             "error_str": None,
             "last_updated": base.utcnow(),
         },
     )
+    return None
+
+
+def remove_refused(
+    fleet: agents.Agents, target: agents.Target | None, made: protocol.TemplateObjectTO
+) -> None:
+    """Delete the file of a copy the limit refused (no transaction open); a failure to reach
+    the agent leaves it for the orphan scan."""
+    if target is None or not made.path:
+        return
+    with contextlib.suppress(transport_errors.TransportError):
+        pool_targets.exchange(fleet, target, protocol.DeleteCommand(data=made), messages.Answer)
 
 
 def fail(
