@@ -135,8 +135,8 @@ def background_services(sessions: sessionmaker[Session], fleet: agents.Agents) -
 
     return [
         monitor.HostMonitor(sessions, fleet, on_round=connect_pools),
-        pool_stats.StorageStatsCollector(sessions, fleet),
-        extract_cleanup.ExtractCleaner(sessions, fleet),
+        pool_stats.collector(sessions, fleet),
+        extract_cleanup.cleaner(sessions, fleet),
     ]
 
 

@@ -11,13 +11,12 @@ itself stops working at expiry, whether or not a round has run (``volume_extract
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack import errors
 from cirrostack.config import keys, settings
-from cirrostack.db import base, outage
+from cirrostack.db import base, periodic
 from cirrostack.db.models import storage as models
 from cirrostack.infrastructure import agents
 from cirrostack.storage import volume_extract, volume_store
@@ -52,39 +51,12 @@ def _delete(sessions: sessionmaker[Session], fleet: agents.Agents, ref_id: int) 
         session.commit()
 
 
-class ExtractCleaner:
-    """The cleanup as a server background service (``start``/``stop``)."""
-
-    def __init__(self, sessions: sessionmaker[Session], fleet: agents.Agents) -> None:
-        self.sessions = sessions
-        self.fleet = fleet
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._outage = outage.Watch(log, "extract cleanup")
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the extract cleanup is already running")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="extract-cleanup", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30.0)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            interval = float(keys.EXTRACT_URL_CLEANUP_INTERVAL.default)
-            try:
-                with self.sessions() as session:
-                    interval = float(
-                        settings.Settings(session).get(keys.EXTRACT_URL_CLEANUP_INTERVAL)
-                    )
-                sweep(self.sessions, self.fleet)
-            except Exception as exc:
-                if self._outage.failed(exc) is None:
-                    log.exception("extract cleanup round failed")
-            self._stopping.wait(interval)
+def cleaner(sessions: sessionmaker[Session], fleet: agents.Agents) -> periodic.Periodic:
+    """The cleanup as a server background service, every ``extract.url.cleanup.interval``."""
+    return periodic.Periodic(
+        "extract cleanup",
+        sessions,
+        lambda session: float(settings.Settings(session).get(keys.EXTRACT_URL_CLEANUP_INTERVAL)),
+        float(keys.EXTRACT_URL_CLEANUP_INTERVAL.default),
+        lambda: sweep(sessions, fleet),
+    )

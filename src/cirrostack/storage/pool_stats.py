@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from cirrostack.config import keys, settings
-from cirrostack.db import outage
+from cirrostack.db import periodic
 from cirrostack.db.models import storage as models
 from cirrostack.infrastructure import agents as agents_module
 from cirrostack.protocol import storage as st
@@ -94,40 +93,18 @@ def sweep(sessions: sessionmaker[Session], agents: agents_module.Agents) -> int:
     return stats_round.run(sessions, agents, _asked, record, "storage pool")
 
 
-class StorageStatsCollector:
-    """The collector as a server background service (``start``/``stop``)."""
+def collector(sessions: sessionmaker[Session], agents: agents_module.Agents) -> periodic.Periodic:
+    """The pools' and image stores' stats as a server background service, every
+    ``storage.stats.interval``."""
 
-    def __init__(self, sessions: sessionmaker[Session], agents: agents_module.Agents) -> None:
-        self.sessions = sessions
-        self.agents = agents
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._outage = outage.Watch(log, "storage stats collector")
+    def round_() -> None:
+        sweep(sessions, agents)
+        store_stats.sweep(sessions, agents)
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the storage stats collector is already running")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="storage-stats", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30.0)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            interval = DEFAULT_INTERVAL_MS / 1000.0
-            try:
-                with self.sessions() as session:
-                    interval = interval_of(
-                        settings.Settings(session).get(keys.STORAGE_STATS_INTERVAL)
-                    )
-                sweep(self.sessions, self.agents)
-                store_stats.sweep(self.sessions, self.agents)
-            except Exception as exc:
-                if self._outage.failed(exc) is None:
-                    log.exception("storage stats round failed")
-            self._stopping.wait(interval)
+    return periodic.Periodic(
+        "storage stats collector",
+        sessions,
+        lambda session: interval_of(settings.Settings(session).get(keys.STORAGE_STATS_INTERVAL)),
+        DEFAULT_INTERVAL_MS / 1000.0,
+        round_,
+    )
