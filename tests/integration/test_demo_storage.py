@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from cirrostack import demo, demo_storage
 from cirrostack.agent import qemu_img as qemu
@@ -29,31 +28,13 @@ from cirrostack.db.models import storage as models
 from cirrostack.db.models import templates
 from cirrostack.infrastructure import agents
 from cirrostack.storage import volume_create
+from tests import job_seam
 from tests.cloud import Cloud
 
 MIB = 1024**2
 
 
-class _Job:
-    """The job seam as a test drives it: a checkpoint commits the session, nothing fences."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def checkpoint(self) -> None:
-        self.session.commit()
-
-    def fence(self) -> sa.ColumnElement[bool]:
-        return sa.true()
-
-    def activity(self) -> None:
-        return None
-
-    def progress(self, percent: int) -> None:
-        return None
-
-    def cancelled(self) -> bool:
-        return False
+_Job = job_seam.TestJob
 
 
 class _Demo:

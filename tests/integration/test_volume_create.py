@@ -27,32 +27,14 @@ from cirrostack.db.models import storage as models
 from cirrostack.jobs import reaper
 from cirrostack.protocol import storage as protocol
 from cirrostack.storage import pool_targets, volume_create
+from tests import job_seam
 from tests.cloud import Cloud, content
 
 GIB = 1024**3
 MIB = 1024**2
 
 
-class _Job:
-    """The job seam as a test drives it: a checkpoint commits the session, nothing fences."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def checkpoint(self) -> None:
-        self.session.commit()
-
-    def fence(self) -> sa.ColumnElement[bool]:
-        return sa.true()
-
-    def activity(self) -> None:
-        return None
-
-    def progress(self, percent: int) -> None:
-        return None
-
-    def cancelled(self) -> bool:
-        return False
+_Job = job_seam.TestJob
 
 
 class _World:
