@@ -18,6 +18,7 @@ import hashlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,10 @@ def test_bad_requests_are_431_and_write_nothing(world: World, served: Any) -> No
         ({"url": f"{served.base}/good.raw", "format": "QCOW2"}, "invalid for the format"),
         ({"url": "file:///etc/passwd.qcow2", "format": "QCOW2"}, "scheme"),
         ({"url": f"{served.base}/good.qcow2", "format": "QCOW2", "checksum": "{MD5}12"}, "hex"),
+        (
+            {"url": f"{served.base}/good.qcow2", "format": "QCOW2", "projectid": str(uuid.uuid4())},
+            "projectid",
+        ),
     ]
     for named, reason in cases:
         answer = world.cloud.call(world.user.keys, "uploadVolume", **(base | named))

@@ -79,6 +79,10 @@ def check_url(before: registry.Before) -> str | None:
 
 def begin_upload(call: registry.Call) -> jobs.Instance:
     """At submit: every check, then the volume UploadOp and its copy Allocated."""
+    if call.get("projectid") is not None:
+        raise errors.InvalidParameterValue(
+            "Projects are not supported yet: projectid cannot be used"
+        )
     zone = _zone(call)
     store = call.get("imagestoreuuid")
     new = volume_upload.NewUpload(
@@ -204,7 +208,11 @@ COMMANDS = (
             P("imagestoreuuid", T.STRING, "Image store uuid", related=("listImageStores",)),
             P("account", T.STRING, "an optional accountName (with domainid)"),
             P("domainid", T.UUID, "an optional domainId", related=("listDomains",)),
-            P("projectid", T.UUID, "Upload volume for the project (not supported yet: ignored)"),
+            P(
+                "projectid",
+                T.UUID,
+                "Upload volume for the project (projects are not supported yet: refused)",
+            ),
         ),
         views.VOLUME,
         is_async=True,
