@@ -38,7 +38,13 @@ from cirrostack.jobs import context
 from cirrostack.protocol import messages
 from cirrostack.protocol import storage as protocol
 from cirrostack.states import gate, machines
-from cirrostack.storage import image_stores, pool_targets, store_targets, template_counts
+from cirrostack.storage import (
+    image_stores,
+    pool_targets,
+    store_targets,
+    template_counts,
+    template_use,
+)
 from cirrostack.storage.templates import DownloadState
 from cirrostack.transport import errors as transport_errors
 
@@ -111,7 +117,9 @@ def delete(
 ) -> None:
     """Delete the template's copies (in ``zone_id``, or everywhere), then the template once
     no image-store copy is left. Raises ResourceUnavailable naming every copy whose agent
-    did not confirm (those stay Destroying, committed)."""
+    did not confirm (those stay Destroying, committed). The template's row is locked
+    first, so a volume being recorded from it is either seen or refused (``template_use``)."""
+    template = template_use.lock(session, template.id)
     check_in_use(session, template, forced=forced)
     gone = [*_store_plan(session, template, zone_id), *_pool_plan(session, template, zone_id)]
     template_id = template.id

@@ -33,6 +33,7 @@ from cirrostack.db.models import storage as models
 from cirrostack.offerings import storage as offering_storage
 from cirrostack.states import gate
 from cirrostack.states.machines import storage as machines
+from cirrostack.storage import template_use
 
 GIB = offering_storage.GIB
 State = machines.VolumeState
@@ -126,6 +127,8 @@ def create(
     # Creations for one account queue on its row: the two reservations (each may insert a
     # missing counter, then update it with the domains') otherwise deadlock on MariaDB.
     owner = locks.account(session, owner.id)
+    if new.template_id is not None:
+        template_use.hold_for_volume(session, new.template_id)
     limits.reserve(session, owner, resources.ResourceType.VOLUME, 1)
     limits.reserve(session, owner, resources.ResourceType.PRIMARY_STORAGE, size)
     volume = models.Volume(
