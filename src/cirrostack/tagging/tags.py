@@ -6,7 +6,7 @@ concurrent requests). A tag belongs to the resource's owner, so the owner's admi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,16 +105,28 @@ def tags_for(
 ) -> dict[int, list[dict[str, Any]]]:
     """The ``tags`` field of each resource of ``resource_type`` (CloudStack's name), by
     resource id, in one query; resources without tags are missing."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
+    found = tags_by_type(session, {resource_type: ids})
+    return {ident: shown for (_kind, ident), shown in found.items()}
+
+
+def tags_by_type(
+    session: Session, wanted: Mapping[str, Iterable[int]]
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """The tags of resources of several types (templates and ISOs on one page), by (type,
+    id), in one query whatever the mix, or none when there is no id at all."""
     tag = models.ResourceTag
-    rows = session.execute(
-        _with_owners(tag.resource_type == resource_type, tag.resource_id.in_(wanted))
-    )
-    found: dict[int, list[dict[str, Any]]] = {}
-    for row, account_name, domain in rows:
-        found.setdefault(row.resource_id, []).append(item(row, account_name, domain))
+    arms = [
+        sa.and_(tag.resource_type == kind, tag.resource_id.in_(sorted(set(ids))))
+        for kind, ids in ((kind, list(ids)) for kind, ids in wanted.items())
+        if ids
+    ]
+    if not arms:
+        return {}
+    found: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row, account_name, domain in session.execute(_with_owners(sa.or_(*arms))):
+        found.setdefault((str(row.resource_type), row.resource_id), []).append(
+            item(row, account_name, domain)
+        )
     return found
 
 

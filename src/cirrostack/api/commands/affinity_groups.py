@@ -100,9 +100,8 @@ COMMANDS = (
         "listAffinityGroupTypes",
         list_types,
         "Lists affinity group types available",
-        (P("keyword", T.STRING, "List by keyword"), *paging.PARAMS),
+        (*paging.PARAMS,),
         views.AFFINITY_GROUP_TYPE,
-        response_key="listaffinitygrouptypesresponse",
     ),
     registry.Command(
         "createAffinityGroup",
@@ -135,7 +134,6 @@ COMMANDS = (
             P("name", T.STRING, "lists affinity groups by name"),
             P("type", T.STRING, "lists affinity groups by type"),
             P("virtualmachineid", T.UUID, "lists affinity groups by virtual machine ID"),
-            P("keyword", T.STRING, "List by keyword"),
             *LIST_OWNER_PARAMS,
             *paging.PARAMS,
         ),

@@ -64,7 +64,6 @@ COMMANDS = (
         (
             P("id", T.UUID, "list instance groups by ID"),
             P("name", T.STRING, "list instance groups by name"),
-            P("keyword", T.STRING, "List by keyword"),
             *LIST_OWNER_PARAMS,
             *paging.PARAMS,
         ),

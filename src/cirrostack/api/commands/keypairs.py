@@ -78,7 +78,6 @@ COMMANDS = (
         (
             P("name", T.STRING, "A key pair name to look for"),
             P("fingerprint", T.STRING, "A public key fingerprint to look for"),
-            P("keyword", T.STRING, "List by keyword"),
             *LIST_OWNER_PARAMS,
             *paging.PARAMS,
         ),

@@ -180,7 +180,6 @@ COMMANDS = (
             P("id", T.UUID, "list the security group by the id provided"),
             P("securitygroupname", T.STRING, "lists security groups by name"),
             P("virtualmachineid", T.UUID, "lists security groups by virtual machine id"),
-            P("keyword", T.STRING, "List by keyword"),
             *LIST_OWNER_PARAMS,
             *paging.PARAMS,
         ),

@@ -9,6 +9,9 @@ from cirrostack.api.commands.owned import LIST_OWNER_PARAMS, wanted
 from cirrostack.api.registry import Field, ObjectSpec
 from cirrostack.tagging import taggable, tags
 
+#: The jobs' ``jobinstancetype``: CloudStack's ``None`` (a tag job names no one resource).
+NO_INSTANCE = "None"
+
 TAG = ObjectSpec(
     "tag",
     (
@@ -97,6 +100,7 @@ COMMANDS = (
             P("customer", T.STRING, "identifies client specific tag"),
         ),
         is_async=True,
+        instance_type=NO_INSTANCE,
         event="CREATE_TAGS",
         prepare=check_create,
     ),
@@ -106,6 +110,7 @@ COMMANDS = (
         "Deleting resource tag(s)",
         (_TYPE, _IDS, P("tags", T.MAP, "Delete tags matching key/value pairs")),
         is_async=True,
+        instance_type=NO_INSTANCE,
         event="DELETE_TAGS",
         prepare=check_delete,
     ),
@@ -119,7 +124,6 @@ COMMANDS = (
             P("key", T.STRING, "list by key"),
             P("value", T.STRING, "list by value"),
             P("customer", T.STRING, "list by customer name"),
-            P("keyword", T.STRING, "List by keyword"),
             *LIST_OWNER_PARAMS,
             *paging.PARAMS,
         ),
