@@ -91,10 +91,15 @@ def assign(session: Session, vm_id: int, account_id: int, group_name: str) -> mo
     group = by_name(session, account_id, group_name)
     if group is None:
         group = _create_or_join(session, account_id, group_name)
-    session.execute(
-        sa.delete(models.InstanceGroupVm).where(models.InstanceGroupVm.instance_id == vm_id)
-    )
-    session.add(models.InstanceGroupVm(group_id=group.id, instance_id=vm_id))
+    # Read, then change the one row by key or insert: a DELETE of a VM's absent row would
+    # take InnoDB gap locks that concurrent inserts of other VMs deadlock on.
+    member = session.scalars(
+        sa.select(models.InstanceGroupVm).where(models.InstanceGroupVm.instance_id == vm_id)
+    ).first()
+    if member is None:
+        session.add(models.InstanceGroupVm(group_id=group.id, instance_id=vm_id))
+    else:
+        member.group_id = group.id
     session.flush()
     return group
 
