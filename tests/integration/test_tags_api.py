@@ -130,3 +130,32 @@ def test_security_groups_show_their_tags(cloud: Cloud) -> None:
     )
     shown = cloud.ok(user.keys, "listSecurityGroups", id=group["id"])["securitygroup"][0]
     assert [(t["key"], t["value"]) for t in shown["tags"]] == [("role", "frontend")]
+
+
+def test_templates_and_isos_show_their_own_tags(cloud: Cloud) -> None:
+    admin = cloud.admin.keys
+    zone = cloud.ok(
+        admin, "createZone", name="z1", dns1="8.8.8.8", internaldns1="10.0.0.1",
+        networktype="Advanced",
+    )["zone"]["id"]  # fmt: skip
+    os_type = cloud.ok(admin, "listOsTypes")["ostype"][0]["id"]
+    cloud.ok(admin, "updateConfiguration", name="secstorage.allowed.internal.sites",
+             value="127.0.0.0/8")  # fmt: skip
+    cloud.ok(admin, "addImageStore", provider="NFS", url="nfs://10.0.0.9/sec", zoneid=zone)
+    template = cloud.ok(admin, "registerTemplate", name="t", zoneid=zone,
+                        url="http://127.0.0.1/t.qcow2", format="QCOW2", hypervisor="Simulator",
+                        ostypeid=os_type)["template"][0]["id"]  # fmt: skip
+    iso = cloud.ok(admin, "registerIso", name="i", zoneid=zone, ostypeid=os_type,
+                   url="http://127.0.0.1/i.iso")["iso"][0]["id"]  # fmt: skip
+    _job(
+        cloud, admin, "createTags", resourcetype="Template", resourceids=template, **_tags(os="deb")
+    )
+    _job(cloud, admin, "createTags", resourcetype="ISO", resourceids=iso, **_tags(boot="yes"))
+    wrong = cloud.call(
+        admin, "createTags", resourcetype="ISO", resourceids=template, **_tags(a="b")
+    )
+    assert wrong.status == 431  # a template is not an ISO
+    [listed] = cloud.ok(admin, "listTemplates", templatefilter="all", id=template)["template"]
+    assert [(t["key"], t["resourcetype"]) for t in listed["tags"]] == [("os", "Template")]
+    [listed_iso] = cloud.ok(admin, "listIsos", isofilter="all", id=iso)["iso"]
+    assert [(t["key"], t["resourcetype"]) for t in listed_iso["tags"]] == [("boot", "ISO")]
