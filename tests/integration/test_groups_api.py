@@ -128,3 +128,37 @@ def test_add_vm_to_a_missing_affinity_group_is_refused(cloud: Cloud) -> None:
     vm_id, _ = vm(cloud, "u")
     with cloud.sessions() as session, pytest.raises(errors.InvalidParameterValue):
         affinity_groups.add_vm(session, vm_id, [999999])
+
+
+def test_deleting_an_account_removes_what_nothing_else_holds(cloud: Cloud) -> None:
+    domain = cloud.domain("D")
+    user, other = cloud.member("gone", domain), cloud.member("stays", domain)
+    cloud.ok(user.keys, "createSSHKeyPair", name="k")
+    cloud.ok(user.keys, "createInstanceGroup", name="g")
+    _job(cloud, user.keys, "createAffinityGroup", name="a", type="host affinity")
+    _job(cloud, user.keys, "createAffinityGroup", name="busy", type="host affinity")
+    cloud.ok(user.keys, "createSecurityGroup", name="s")
+    source = {"usersecuritygrouplist[0].account": "gone", "usersecuritygrouplist[0].group": "s"}
+    _job(cloud, cloud.admin.keys, "authorizeSecurityGroupIngress", securitygroupname="default",
+         account="stays", domainid=domain, protocol="all", **source)  # fmt: skip
+    vm_id, _ = vm(cloud, "gone")
+    with cloud.sessions() as session:
+        busy = affinity_groups.by_name(session, _account_id(cloud, "gone"), "busy")
+        affinity_groups.add_vm(session, vm_id, [busy.id])
+        session.commit()
+    deleted = _job(cloud, cloud.admin.keys, "deleteAccount", id=user.account_id)
+    assert deleted["jobstatus"] == 1, deleted
+    with cloud.sessions() as session:
+        count = {
+            table: session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+            for table in ("ssh_keypairs", "affinity_group", "security_group_rule")
+        }
+        live_groups = session.scalar(
+            sa.text("SELECT count(*) FROM instance_group WHERE removed IS NULL")
+        )
+    # The VM's affinity group stays (the VM work removes VMs); the other account's rule that
+    # named the removed group went with it.
+    assert count == {"ssh_keypairs": 0, "affinity_group": 1, "security_group_rule": 0}
+    assert live_groups == 0
+    [default] = cloud.ok(other.keys, "listSecurityGroups")["securitygroup"]
+    assert default["ingressrule"] == []
