@@ -23,6 +23,7 @@ from cirrostack.api import app, dispatch, registry
 from cirrostack.api import jobs as api_jobs
 from cirrostack.api.commands import (
     accounts,
+    affinity_groups,
     capacity,
     clusters,
     configuration,
@@ -32,14 +33,18 @@ from cirrostack.api.commands import (
     guest_os,
     hosts,
     image_stores,
+    instance_groups,
     jobs,
+    keypairs,
     limits,
     offerings,
     placement,
     pods,
     roles,
+    security_groups,
     session,
     storage_pools,
+    tags,
     template_jobs,
     templates,
     users,
@@ -82,6 +87,11 @@ FAMILIES = (
     templates.COMMANDS,
     template_jobs.COMMANDS,
     placement.COMMANDS,
+    keypairs.COMMANDS,
+    instance_groups.COMMANDS,
+    affinity_groups.COMMANDS,
+    security_groups.COMMANDS,
+    tags.COMMANDS,
 )
 
 

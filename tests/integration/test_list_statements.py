@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from cirrostack import server
 from tests.cloud import Cloud, content
@@ -42,6 +44,7 @@ FIXED = frozenset(
         "listIsoPermissions",
         "listStorageProviders",
         "listCapacity",
+        "listAffinityGroupTypes",
     }
 )
 
@@ -92,6 +95,7 @@ class _World:
         self._offerings()
         self._volumes()
         self._templates()
+        self._attachments()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
                 self.admin,
@@ -258,6 +262,37 @@ class _World:
                           url=f"http://127.0.0.1/i{index}.iso")  # fmt: skip
         self.places["template"] = template["template"][0]["id"]
         self.places["iso"] = iso["iso"][0]["id"]
+
+    def _attachments(self) -> None:
+        """Key pairs, instance, affinity and security groups (each with a rule), and tags
+        on every volume and security group."""
+        for index in range(COUNT):
+            public = (
+                ed25519.Ed25519PrivateKey.generate()
+                .public_key()
+                .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+            )
+            self.ok("registerSSHKeyPair", name=f"k{index}", publickey=public.decode())
+            self.ok("createInstanceGroup", name=f"g{index}")
+            self.cloud.job(self.admin, self.cloud.call(
+                self.admin, "createAffinityGroup", name=f"a{index}", type="host affinity"
+            ))  # fmt: skip
+            group = self.ok("createSecurityGroup", name=f"s{index}")["securitygroup"]["id"]
+            self.cloud.job(self.admin, self.cloud.call(
+                self.admin, "authorizeSecurityGroupIngress", securitygroupid=group,
+                protocol="tcp", startport="22", cidrlist="10.0.0.0/8",
+                **{"usersecuritygrouplist[0].account": "admin",
+                   "usersecuritygrouplist[0].group": "default"},
+            ))  # fmt: skip
+        for kind, listing, key in (
+            ("Volume", "listVolumes", "volume"),
+            ("SecurityGroup", "listSecurityGroups", "securitygroup"),
+        ):
+            ids = ",".join(item["id"] for item in self.ok(listing, pagesize="-1")[key])
+            self.cloud.job(self.admin, self.cloud.call(
+                self.admin, "createTags", resourcetype=kind, resourceids=ids,
+                **{"tags[0].key": "env", "tags[0].value": "test"},
+            ))  # fmt: skip
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
         """The statements one list call ran, and the items it answered."""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import access, locks, passwords, roles, users
+from cirrostack.compute import attachment_cleanup
 from cirrostack.db import base, query, unique
 from cirrostack.db.models import accounts as models
 
@@ -215,7 +216,8 @@ def _check_not_self_or_system(caller: access.Caller, account: models.Account, wh
 
 def remove_all(session: Session, account_ids: Sequence[int], now: datetime.datetime) -> None:
     """Soft-delete the accounts and all their live users and end their sessions (no access
-    check). Callers hold the accounts' locks; the UPDATEs reach every committed user."""
+    check), and remove their key pairs and unused groups (``compute.attachment_cleanup``).
+    Callers hold the accounts' locks; the UPDATEs reach every committed user."""
     if not account_ids:
         return
     session.execute(
@@ -235,6 +237,7 @@ def remove_all(session: Session, account_ids: Sequence[int], now: datetime.datet
             )
         )
     )
+    attachment_cleanup.remove_for_accounts(session, account_ids, now)
 
 
 def _end_sessions(session: Session, account: models.Account) -> None:

@@ -19,6 +19,7 @@ from cirrostack.api.views import batch
 from cirrostack.db.models import accounts, guest_os, infrastructure
 from cirrostack.db.models import templates as models
 from cirrostack.storage import template_search, templates
+from cirrostack.tagging import tags
 
 _S, _B, _L, _D = "string", "boolean", "long", "date"
 
@@ -57,6 +58,7 @@ _FIELDS = (
     Field("url", _S, "the URL the template was registered from (owners and admins)"),
     Field("created", _D, "the date this template was created"),
     Field("removed", _D, "the date this template was removed"),
+    Field("tags", "set", "the list of resource tags associated"),
 )
 TEMPLATE = ObjectSpec("template", _FIELDS)
 ISO = ObjectSpec("iso", _FIELDS)
@@ -70,6 +72,7 @@ class _Related:
     domains: dict[int, accounts.Domain]
     os_types: dict[int, guest_os.GuestOs]
     zones: dict[int, infrastructure.DataCenter]
+    tags: dict[int, list[dict[str, Any]]]
 
 
 def items_of(session: Session, rows: Sequence[template_search.Row]) -> list[dict[str, Any]]:
@@ -100,7 +103,17 @@ def _related(session: Session, rows: Sequence[template_search.Row]) -> _Related:
         domains=batch.by_id(session, accounts.Domain, [a.domain_id for a in owners.values()]),
         os_types=batch.by_id(session, guest_os.GuestOs, [t.guest_os_id for t in found.values()]),
         zones=batch.by_id(session, infrastructure.DataCenter, [zone for _, zone in rows]),
+        tags=_tags(session, list(found.values())),
     )
+
+
+def _tags(session: Session, found: list[models.VmTemplate]) -> dict[int, list[dict[str, Any]]]:
+    """The tags of a page's templates and ISOs (two resource types), in one query."""
+    wanted = {
+        "Template": [t.id for t in found if t.format != "ISO"],
+        "ISO": [t.id for t in found if t.format == "ISO"],
+    }
+    return {ident: shown for (_kind, ident), shown in tags.tags_by_type(session, wanted).items()}
 
 
 def _item(related: _Related, template_id: int, zone_id: int | None) -> dict[str, Any]:
@@ -144,6 +157,7 @@ def _item(related: _Related, template_id: int, zone_id: int | None) -> dict[str,
         "deployasis": template.deploy_as_is,
         "created": responses.date(template.created),
         "removed": responses.date(template.removed),
+        "tags": related.tags.get(template_id, []),
     }
     return {key: value for key, value in shown.items() if value is not None}
 

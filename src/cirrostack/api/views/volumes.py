@@ -22,6 +22,7 @@ from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import compute, infrastructure, offerings, templates
 from cirrostack.db.models import storage as models
 from cirrostack.storage import volume_store
+from cirrostack.tagging import tags
 
 _S, _B, _L, _D = "string", "boolean", "long", "date"
 
@@ -82,6 +83,7 @@ class _Related:
     domains: dict[int, account_models.Domain]
     templates: dict[int, templates.VmTemplate]
     uploads: dict[int, volume_store.Ref]
+    tags: dict[int, list[dict[str, Any]]]
 
 
 def volume_item(session: Session, caller: access.Caller, volume: models.Volume) -> dict[str, Any]:
@@ -102,6 +104,7 @@ def volume_items(
         domains=batch.by_id(session, account_models.Domain, [v.domain_id for v in found]),
         templates=batch.by_id(session, templates.VmTemplate, [v.template_id for v in found]),
         uploads=volume_store.uploads_of(session, [v.id for v in found]),
+        tags=tags.tags_for(session, "Volume", [v.id for v in found]),
     )
     admin = caller.is_root_admin
     return [_volume(volume, related, admin) for volume in found]
@@ -150,7 +153,7 @@ def _volume(volume: models.Volume, related: _Related, admin: bool) -> dict[str, 
         "displayvolume": volume.display_volume,
         "quiescevm": False,
         "supportsstoragesnapshot": False,
-        "tags": [],
+        "tags": related.tags.get(volume.id, []),
     }
     upload = related.uploads.get(volume.id)
     if upload is not None:

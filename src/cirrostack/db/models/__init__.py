@@ -6,6 +6,7 @@ One module per area; the table and column names are CloudStack's.
 from cirrostack.db.base import Base
 from cirrostack.db.models import (
     accounts,
+    attachments,
     capacity,
     compute,
     configuration,
@@ -28,6 +29,7 @@ metadata = Base.metadata
 __all__ = [
     "Base",
     "accounts",
+    "attachments",
     "capacity",
     "compute",
     "configuration",
