@@ -41,7 +41,7 @@ def racing(database: Database) -> Iterator[tuple[sessionmaker[Session], planner.
         made = [
             host_rows.host(
                 session, place.cluster, name=f"h{n}", cpus=64, speed=3000, ram=PER_HOST * GIB
-            )  # fmt: skip
+            )
             for n in range(HOSTS)
         ]
         session.commit()

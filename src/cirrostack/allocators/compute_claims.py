@@ -3,7 +3,8 @@
 A routing host has three ``op_host_capacity`` rows (``infrastructure.capacity``): MEMORY
 (type 0, bytes), CPU (type 1, MHz = cores x speed) and CPU_CORE (type 90, cores), one per
 (host, type) (migration 0009). Their totals already carry the cluster's over-commit ratios
-(written at connect, rewritten by ``refresh_totals`` when a ratio changes), so a claim compares
+(written at connect, rewritten by ``infrastructure.capacity.refresh_totals`` when a ratio
+changes), so a claim compares
 ``used + reserved + ask`` with ``total`` and nothing else.
 
 A claim is ONE conditional UPDATE per row, checked by its row count, in the caller's
@@ -36,10 +37,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cirrostack.db import base
 from cirrostack.db.models import capacity as models
-from cirrostack.db.models import infrastructure
-from cirrostack.infrastructure import capacity, clusters
+from cirrostack.infrastructure import capacity
 
 _ROW = models.HostCapacity
 MEMORY, CPU, CPU_CORE = (
@@ -144,35 +143,6 @@ def release_reserved(session: Session, host_id: int, ask: Compute) -> None:
     for kind, amount in _ordered(ask):
         reserved = _ROW.reserved_capacity
         _update(session, _of(host_id, kind), {reserved: _less(reserved, amount)})
-
-
-def refresh_totals(session: Session, cluster_id: int | None = None) -> int:
-    """Rewrite the totals of the hosts of ``cluster_id`` (None: every host in a cluster) with
-    the ratios in force now: called when ``cpu/mem.overprovisioning.factor`` changes, so the
-    claims compare with the over-commit the operator set. Used and reserved are kept. Returns
-    the number of hosts rewritten."""
-    host = infrastructure.Host
-    found = session.scalars(
-        sa.select(host).where(
-            host.removed.is_(None),
-            host.type == "Routing",
-            host.cluster_id.is_not(None) if cluster_id is None else host.cluster_id == cluster_id,
-        )
-    ).all()
-    ratios = clusters.overcommit_of(session, list({row.cluster_id for row in found}))
-    counted = 0
-    for row in found:
-        if row.cpus is None or row.ram is None:
-            continue  # never connected: its rows are written at connect
-        for kind, total in capacity.totals(row, ratios[row.cluster_id]).items():
-            session.execute(
-                sa.update(_ROW)
-                .where(_ROW.host_id == row.id, _ROW.capacity_type == int(kind))
-                .values(total_capacity=total, update_time=base.utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        counted += 1
-    return counted
 
 
 def _ordered(ask: Compute) -> list[tuple[int, int]]:
