@@ -30,6 +30,7 @@ from cirrostack.api.commands import (
     domains,
     events,
     guest_os,
+    host_placement,
     hosts,
     image_stores,
     jobs,
@@ -82,6 +83,7 @@ FAMILIES = (
     templates.COMMANDS,
     template_jobs.COMMANDS,
     placement.COMMANDS,
+    host_placement.COMMANDS,
 )
 
 
