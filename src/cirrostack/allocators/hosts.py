@@ -94,8 +94,38 @@ def decide(
     """
     loaded = host_candidates.load(session, request, every_host=every_host)
     ask = host_filters.Ask(request, loaded.settings, loaded.clusters)
-    good, bad = pipeline.judge(host_order.ordered(loaded, seed), ask, host_filters.ORDER, ())
-    good = _last_host_first(good, request.last_host_id)
+    good: list[_Judged] = []
+    bad: list[_Judged] = []
+    for group in _groups(host_order.ordered(loaded, seed), request.last_host_id):
+        passed, failed = pipeline.judge(group, ask, host_filters.ORDER, ())
+        good.extend(passed)
+        bad.extend(failed)
+    return _decision(good, bad, ask, loaded)
+
+
+_Judged = pipeline.Judged[host_candidates.HostCandidate]
+
+
+def _groups(
+    ordered: list[host_candidates.HostCandidate], last_host_id: int | None
+) -> list[list[host_candidates.HostCandidate]]:
+    """The hosts in the order they are tried, in groups: the last host alone first, then one
+    group per cluster (``host_order`` keeps a cluster's hosts together)."""
+    groups = [[host for host in ordered if host.id == last_host_id]]
+    previous: object = object()
+    for host in ordered:
+        if host.id == last_host_id:
+            continue
+        if host.cluster_id != previous:
+            groups.append([])
+            previous = host.cluster_id
+        groups[-1].append(host)
+    return [group for group in groups if group]
+
+
+def _decision(
+    good: list[_Judged], bad: list[_Judged], ask: host_filters.Ask, loaded: host_candidates.Loaded
+) -> HostDecision:
     count = len(good)
     accepted = tuple(
         _verdict(judged, ask, loaded, 1.0 - index / count) for index, judged in enumerate(good)
@@ -105,15 +135,6 @@ def decide(
     )
     settings = loaded.settings
     return HostDecision(accepted, rejected, settings.algorithm, settings.order_clusters_by)
-
-
-def _last_host_first(
-    good: list[pipeline.Judged[host_candidates.HostCandidate]], last_host_id: int | None
-) -> list[pipeline.Judged[host_candidates.HostCandidate]]:
-    if last_host_id is None:
-        return good
-    first = [judged for judged in good if judged.item.id == last_host_id]
-    return first + [judged for judged in good if judged.item.id != last_host_id]
 
 
 def _verdict(
@@ -148,21 +169,31 @@ def place(session: Session, request: HostRequest, *, seed: int | None = None) ->
     it is the last host and the reservation covers it; a claim lost to a parallel request tries
     the next host. Inside the caller's transaction; a failed claim changes nothing.
 
-    Raises InsufficientCapacity ("Unable to create a deployment for VM[...]: <summary>") when
-    no host can be claimed; nothing is claimed then.
+    Hosts are judged a cluster at a time, in order, until a claim succeeds, so
+    ``Placement.decision`` holds the verdicts of the clusters judged so far (``decide`` judges
+    all). Raises InsufficientCapacity ("Unable to create a deployment for VM[...]: <summary>"
+    over every host) when no host can be claimed; nothing is claimed then.
     """
-    decision = decide(session, request, seed=seed)
-    ask = compute_claims.Compute.of(request.cpus, request.speed, request.memory)
+    loaded = host_candidates.load(session, request)
+    ask = host_filters.Ask(request, loaded.settings, loaded.clusters)
+    claimed = compute_claims.Compute.of(request.cpus, request.speed, request.memory)
+    good: list[_Judged] = []
+    bad: list[_Judged] = []
     lost = 0
-    for verdict in decision.accepted:
-        reserved = verdict.from_reservation and compute_claims.claim_reserved(
-            session, verdict.host_id, ask
-        )
-        if reserved or compute_claims.claim(session, verdict.host_id, ask):
-            host = session.get_one(infrastructure.Host, verdict.host_id)
-            return Placement(host, verdict.cluster_id, verdict.pod_id, reserved, decision)
-        lost += 1
-    text = decision.summary()
+    for group in _groups(host_order.ordered(loaded, seed), request.last_host_id):
+        passed, failed = pipeline.judge(group, ask, host_filters.ORDER, ())
+        bad.extend(failed)
+        for judged in passed:
+            good.append(judged)
+            reserved = ask.from_reservation(judged.item) and compute_claims.claim_reserved(
+                session, judged.item.id, claimed
+            )
+            if reserved or compute_claims.claim(session, judged.item.id, claimed):
+                host = session.get_one(infrastructure.Host, judged.item.id)
+                decision = _decision(good, bad, ask, loaded)
+                return Placement(host, host.cluster_id, host.pod_id, reserved, decision)
+            lost += 1
+    text = _decision(good, bad, ask, loaded).summary()
     if lost:
         text += f"; {lost} filled up by parallel requests while claiming"
     vm = f"VM[{request.vm_id}]" if request.vm_id is not None else "VM"
