@@ -7,8 +7,10 @@ each test names the rule it holds.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
@@ -142,3 +144,40 @@ def test_stop_keeps_a_reservation_the_restart_claims_from(database: Database) ->
             CPU: (0, 0, 4000),
             CORES: (0, 0, 4),
         }
+
+
+def _statements(database: Database, run: Callable[[Session], object]) -> int:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    with database.sessions() as session:
+        engine = session.get_bind()
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            run(session)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        session.rollback()
+    return len(seen)
+
+
+def test_a_decision_issues_the_same_statements_for_2_or_24_hosts(database: Database) -> None:
+    with database.sessions() as session:
+        place = world(session)
+        for n in range(2):
+            host_rows.host(session, place.cluster, name=f"a{n}", tags=["t"])
+        session.commit()
+        request = ask(place, host_tags="t")
+    few = _statements(database, lambda s: hosts.decide(s, request))
+    placed_few = _statements(database, lambda s: hosts.place(s, request))
+    with database.sessions() as session:
+        for n in range(22):
+            cluster = (
+                place.other if n % 2 else session.get_one(infrastructure.Cluster, place.cluster.id)
+            )
+            host_rows.host(session, cluster, name=f"b{n}", tags=["t"] if n % 3 else [])
+        session.commit()
+    assert _statements(database, lambda s: hosts.decide(s, request)) == few
+    assert _statements(database, lambda s: hosts.place(s, request)) == placed_few
