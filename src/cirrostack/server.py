@@ -31,6 +31,7 @@ from cirrostack.api.commands import (
     domains,
     events,
     guest_os,
+    host_placement,
     hosts,
     image_stores,
     instance_groups,
@@ -92,6 +93,7 @@ FAMILIES = (
     affinity_groups.COMMANDS,
     security_groups.COMMANDS,
     tags.COMMANDS,
+    host_placement.COMMANDS,
 )
 
 
