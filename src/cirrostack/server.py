@@ -34,7 +34,10 @@ from cirrostack.api.commands import (
     image_stores,
     jobs,
     limits,
+    network_offerings,
+    networks,
     offerings,
+    physical_networks,
     placement,
     pods,
     roles,
@@ -82,6 +85,9 @@ FAMILIES = (
     templates.COMMANDS,
     template_jobs.COMMANDS,
     placement.COMMANDS,
+    networks.COMMANDS,
+    network_offerings.COMMANDS,
+    physical_networks.COMMANDS,
 )
 
 

@@ -42,6 +42,8 @@ FIXED = frozenset(
         "listIsoPermissions",
         "listStorageProviders",
         "listCapacity",
+        "listTrafficTypes",
+        "listSupportedNetworkServices",
     }
 )
 
@@ -58,6 +60,8 @@ _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
     "listTemplatePermissions": ({"id": "<template>"},),
     "listIsoPermissions": ({"id": "<iso>"},),
     "listStorageProviders": ({"type": "primary"},),
+    "listTrafficTypes": ({"physicalnetworkid": "<physical>"},),
+    "listNetworks": ({"listall": "true"},),
 }
 
 
@@ -92,6 +96,7 @@ class _World:
         self._offerings()
         self._volumes()
         self._templates()
+        self._networks()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
                 self.admin,
@@ -258,6 +263,33 @@ class _World:
                           url=f"http://127.0.0.1/i{index}.iso")  # fmt: skip
         self.places["template"] = template["template"][0]["id"]
         self.places["iso"] = iso["iso"][0]["id"]
+
+    def _networks(self) -> None:
+        """Physical networks, offerings and shared networks with a range each."""
+        zone = self.ok("listZones")["zone"][0]["id"]
+        for index in range(COUNT):
+            physical = self.cloud.job(
+                self.admin,
+                self.cloud.call(self.admin, "createPhysicalNetwork", name=f"phy{index}",
+                                zoneid=zone),
+            )["jobresult"]["physicalnetwork"]["id"]  # fmt: skip
+            self.cloud.job(
+                self.admin,
+                self.cloud.call(self.admin, "addTrafficType", physicalnetworkid=physical,
+                                traffictype="Guest" if index == 0 else "Public"),
+            )  # fmt: skip
+            self.ok("createNetworkOffering", name=f"no{index}", displaytext="no",
+                    guestiptype="Shared", traffictype="GUEST", supportedservices="UserData",
+                    specifyvlan="true", enable="true",
+                    **{"serviceproviderlist[0].service": "UserData",
+                       "serviceproviderlist[0].provider": "ConfigDrive"})  # fmt: skip
+        self.places["physical"] = physical
+        offering = self.ok("listNetworkOfferings", name="DefaultSharedNetworkOffering")
+        for index in range(COUNT):
+            self.ok("createNetwork", name=f"n{index}", zoneid=zone,
+                    networkofferingid=offering["networkoffering"][0]["id"], vlan=str(index + 2),
+                    gateway=f"10.{index}.0.1", netmask="255.255.255.0",
+                    startip=f"10.{index}.0.10", endip=f"10.{index}.0.12")  # fmt: skip
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
         """The statements one list call ran, and the items it answered."""

@@ -88,7 +88,11 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
     job = content(cloud.call(cloud.admin.keys, "deleteDomain", id=doomed))["jobid"]
     template = _template(cloud, zone["id"])
     volume, offering = _ready_volume(cloud, zone["id"])
+    physical = cloud.job(
+        admin, cloud.call(admin, "createPhysicalNetwork", name="phy", zoneid=zone["id"])
+    )["jobresult"]["physicalnetwork"]["id"]
     return {
+        "listTrafficTypes": {"physicalnetworkid": physical},
         "explainStoragePlacement": {"zoneid": zone["id"], "diskofferingid": offering},
         "findStoragePoolsForMigration": {"id": volume},
         "listTemplates": {"templatefilter": "all"},
