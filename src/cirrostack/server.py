@@ -32,9 +32,11 @@ from cirrostack.api.commands import (
     guest_os,
     hosts,
     image_stores,
+    ip_ranges,
     jobs,
     limits,
     network_offerings,
+    network_rules,
     networks,
     offerings,
     physical_networks,
@@ -88,6 +90,8 @@ FAMILIES = (
     networks.COMMANDS,
     network_offerings.COMMANDS,
     physical_networks.COMMANDS,
+    ip_ranges.COMMANDS,
+    network_rules.COMMANDS,
 )
 
 

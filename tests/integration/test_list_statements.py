@@ -44,6 +44,12 @@ FIXED = frozenset(
         "listCapacity",
         "listTrafficTypes",
         "listSupportedNetworkServices",
+        "listPortForwardingRules",
+        "listIpForwardingRules",
+        "listFirewallRules",
+        "listEgressFirewallRules",
+        "listLoadBalancerRules",
+        "listRouters",
     }
 )
 
@@ -62,6 +68,7 @@ _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
     "listStorageProviders": ({"type": "primary"},),
     "listTrafficTypes": ({"physicalnetworkid": "<physical>"},),
     "listNetworks": ({"listall": "true"},),
+    "listPublicIpAddresses": ({"allocatedonly": "false"},),
 }
 
 
@@ -290,6 +297,9 @@ class _World:
                     networkofferingid=offering["networkoffering"][0]["id"], vlan=str(index + 2),
                     gateway=f"10.{index}.0.1", netmask="255.255.255.0",
                     startip=f"10.{index}.0.10", endip=f"10.{index}.0.12")  # fmt: skip
+        self.ok("createVlanIpRange", zoneid=zone, forvirtualnetwork="true", vlan="untagged",
+                gateway="192.0.2.1", netmask="255.255.255.0", startip="192.0.2.10",
+                endip="192.0.2.40")  # fmt: skip
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
         """The statements one list call ran, and the items it answered."""

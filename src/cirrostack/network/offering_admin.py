@@ -23,7 +23,8 @@ from cirrostack.network import services
 
 AVAILABILITIES = ("Required", "Optional", "Unavailable")
 STATES = ("Enabled", "Disabled")
-NAME_KEY = "uq_network_offerings_unique_name"
+#: A live offering's name, regardless of case, and the (case-sensitive) unique name.
+NAME_KEYS = ("uq_network_offerings_live_name", "uq_network_offerings_unique_name")
 
 
 def _choice(text: str, allowed: Sequence[str], parameter: str) -> str:
@@ -112,7 +113,7 @@ def create(session: Session, new: NewOffering) -> models.NetworkOffering:
         for_vpc=new.for_vpc,
     )
     refusal = errors.InvalidParameterValue(f"Network offering with name {name} already exists")
-    with unique.refusing(session, NAME_KEY, refusal):
+    with unique.refusing(session, NAME_KEYS, refusal):
         session.add(offering)
         session.flush()
     for service, provider in pairs:
@@ -140,7 +141,11 @@ class Changes:
 
 def update(session: Session, offering: models.NetworkOffering, changes: Changes) -> None:
     if changes.name is not None:
-        offering.name = rows.require_name(changes.name, "network offering")
+        name = rows.require_name(changes.name, "network offering")
+        refusal = errors.InvalidParameterValue(f"Network offering with name {name} already exists")
+        with unique.refusing(session, NAME_KEYS, refusal):
+            offering.name = offering.unique_name = name
+            session.flush()
     if changes.display_text is not None:
         offering.display_text = changes.display_text
     if changes.availability is not None:

@@ -47,10 +47,12 @@ def add(
     vlan_type: VlanType = VlanType.DirectAttached,
 ) -> models.Vlan:
     """Insert the range and a Free address row for each of its addresses; the first range
-    of a network without a CIDR gives it one."""
-    if network.cidr is None:
+    of a guest network without a CIDR gives it one (a public network's ranges each have
+    their own)."""
+    guest = vlan_type is VlanType.DirectAttached
+    if guest and network.cidr is None:
         network.cidr, network.gateway = found.cidr, str(found.gateway)
-    if str(found.network) != network.cidr or str(found.gateway) != network.gateway:
+    if guest and (str(found.network) != network.cidr or str(found.gateway) != network.gateway):
         raise errors.InvalidParameterValue(
             f"The range's gateway {found.gateway} and netmask {found.netmask} differ from "
             f"network {network.uuid}'s ({network.gateway}, {network.cidr})"

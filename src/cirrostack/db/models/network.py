@@ -29,6 +29,9 @@ class NetworkOffering(base.Base, base.Entity):
     """What a network provides; the services and providers live in a separate map."""
 
     __tablename__ = "network_offerings"
+    # cirrostack addition: names are unique among live offerings regardless of case, as
+    # CloudStack's MySQL collation makes them (``unique_name`` alone is case-sensitive).
+    __table_args__ = (Index("uq_network_offerings_live_name", "live_name", unique=True),)
 
     name: Mapped[str | None] = mapped_column(String(64))
     unique_name: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -67,6 +70,7 @@ class NetworkOffering(base.Base, base.Entity):
     supports_vm_autoscaling: Mapped[bool] = mapped_column(Boolean, default=False)
     service_package_id: Mapped[str | None] = mapped_column(String(255))
     sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class Network(base.Base, base.Entity):

@@ -274,6 +274,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_op_networks")),
     )
     stored = True if op.get_bind().dialect.name == "postgresql" else None
+    op.add_column(
+        "network_offerings",
+        sa.Column(
+            "live_name",
+            sa.String(length=255),
+            sa.Computed("CASE WHEN removed IS NULL THEN lower(name) END", persisted=stored),
+            nullable=True,
+        ),
+    )
+    op.create_index(
+        "uq_network_offerings_live_name", "network_offerings", ["live_name"], unique=True
+    )
     for column, source, length in (
         ("live_mac", "mac_address", 17),
         ("live_ip4", "ip4_address", 40),
@@ -297,6 +309,9 @@ def downgrade() -> None:
     with op.batch_alter_table("nics") as batch:
         batch.drop_column("live_ip4")
         batch.drop_column("live_mac")
+    op.drop_index("uq_network_offerings_live_name", "network_offerings")
+    with op.batch_alter_table("network_offerings") as batch:
+        batch.drop_column("live_name")
     # Tables alone: their indexes go with them (MariaDB keeps an index a foreign key needs).
     for table in (
         "op_networks",
