@@ -283,6 +283,21 @@ def add_traffic_type(
     return row
 
 
+def relabel(session: Session, row: models.PhysicalNetworkTrafficType, labels: Labels) -> None:
+    """updateTrafficType: the labels given replace the current ones; None keeps one."""
+    for name, column in (
+        ("kvm", "kvm_network_label"),
+        ("xenserver", "xenserver_network_label"),
+        ("vmware", "vmware_network_label"),
+        ("hyperv", "hyperv_network_label"),
+        ("ovm3", "ovm3_network_label"),
+    ):
+        value = getattr(labels, name)
+        if value is not None:
+            setattr(row, column, value or None)
+    session.flush()
+
+
 def traffic_type_by_uuid(
     session: Session, uuid: str, parameter: str = "id"
 ) -> models.PhysicalNetworkTrafficType:

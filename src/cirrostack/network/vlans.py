@@ -36,7 +36,7 @@ def checked_ranges(text: str) -> str:
         high = _tag(end, "vlan") if end else low
         if high < low:
             raise errors.InvalidParameterValue(f"Invalid vlan range {part}: start above end")
-        parts.append(f"{low}-{high}")
+        parts.append(f"{low}-{high}" if end else str(low))
     if not parts:
         raise errors.InvalidParameterValue(f"Invalid vlan range {text}")
     return ",".join(parts)

@@ -106,9 +106,8 @@ def _traffic_answer(call: registry.Call, row: models.PhysicalNetworkTrafficType)
     return responses.Single("traffictype", views.traffic_type_items(call.session, [row])[0])
 
 
-def record_traffic_type(call: registry.Call) -> jobs.Instance:
-    parent = physical.by_uuid(call.session, call.get("physicalnetworkid"), "physicalnetworkid")
-    labels = physical.Labels(
+def _labels(call: registry.Call) -> physical.Labels:
+    return physical.Labels(
         kvm=call.get("kvmnetworklabel"),
         xenserver=call.get("xennetworklabel"),
         vmware=call.get("vmwarenetworklabel"),
@@ -116,6 +115,11 @@ def record_traffic_type(call: registry.Call) -> jobs.Instance:
         hyperv=call.get("hypervnetworklabel"),
         ovm3=call.get("ovm3networklabel"),
     )
+
+
+def record_traffic_type(call: registry.Call) -> jobs.Instance:
+    parent = physical.by_uuid(call.session, call.get("physicalnetworkid"), "physicalnetworkid")
+    labels = _labels(call)
     kind = physical.traffic_type(call.get("traffictype"))
     row = physical.add_traffic_type(call.session, parent, kind, labels, call.get("vlan"))
     call.acted_on = (TRAFFIC, row.id, row.traffic_type)
@@ -133,6 +137,12 @@ def find_traffic_type(call: registry.Call) -> jobs.Instance:
     row = physical.traffic_type_by_uuid(call.session, call.get("id"))
     call.acted_on = (TRAFFIC, row.id, row.traffic_type)
     return jobs.Instance(TRAFFIC, row.id, row.uuid)
+
+
+def update_traffic_type(call: registry.Call) -> responses.Reply:
+    row = physical.traffic_type_by_uuid(call.session, call.get("id"))
+    physical.relabel(call.session, row, _labels(call))
+    return _traffic_answer(call, row)
 
 
 def delete_traffic_type(call: registry.Call) -> responses.Reply:
@@ -295,6 +305,21 @@ COMMANDS = (
         ),
         views.TRAFFIC_TYPE,
         authorized=registry.ADMINS,
+    ),
+    registry.Command(
+        "updateTrafficType",
+        update_traffic_type,
+        "Updates traffic type of a physical network",
+        (
+            P("id", T.UUID, "traffic type id", required=True, related=("listTrafficTypes",)),
+            *_LABELS,
+        ),
+        views.TRAFFIC_TYPE,
+        authorized=registry.ADMINS,
+        is_async=True,
+        instance_type=TRAFFIC,
+        event="TRAFFIC.TYPE.UPDATE",
+        prepare=find_traffic_type,
     ),
     registry.Command(
         "deleteTrafficType",
