@@ -32,7 +32,7 @@ from cirrostack.db.models import infrastructure
 from cirrostack.db.models import network as models
 from cirrostack.db.models import physical_network as physical_models
 from cirrostack.infrastructure import addresses, rows
-from cirrostack.network import ipv4, physical, ranges, vlans
+from cirrostack.network import implement, ipv4, physical, ranges, vlans
 from cirrostack.states import gate
 from cirrostack.states.machines import network as machine
 
@@ -432,9 +432,7 @@ def delete(session: Session, network: models.Network, actor: gate.ActorLike) -> 
         raise errors.ResourceInUse(
             f"Unable to delete network {network.uuid}: it has {nics} NIC(s); remove the VMs first"
         )
-    if network.state in (machine.NetworkState.Implemented.value,):
-        gate.transition(session, network, machine.NetworkEvent.DestroyNetwork, actor=actor)
-        gate.transition(session, network, machine.NetworkEvent.OperationSucceeded, actor=actor)
+    implement.shutdown(session, network, actor)
     if network.state != machine.NetworkState.Destroy.value:
         gate.transition(session, network, machine.NetworkEvent.DestroyNetwork, actor=actor)
     ranges.remove_all(session, network)
