@@ -427,7 +427,15 @@ def lock(session: Session, network: models.Network) -> models.Network:
 def delete(session: Session, network: models.Network, actor: gate.ActorLike) -> None:
     """Destroy a network without NICs: its ranges and addresses go, the row is removed."""
     network = lock(session, network)
-    nics = rows.count_live(session, models.Nic, models.Nic.network_id == network.id)
+    # A locking read: MariaDB's plain reads would see the transaction's first snapshot and
+    # miss a NIC committed while this waited for the lock.
+    nics = len(
+        session.scalars(
+            sa.select(models.Nic.id)
+            .where(models.Nic.network_id == network.id, models.Nic.removed.is_(None))
+            .with_for_update(read=True)
+        ).all()
+    )
     if nics:
         raise errors.ResourceInUse(
             f"Unable to delete network {network.uuid}: it has {nics} NIC(s); remove the VMs first"
