@@ -5,9 +5,10 @@ VLAN from the physical network's range (``op_dc_vnet_alloc``, event ZONE.VLAN.AS
 providers start their elements (the virtual router). cirrostack has no elements to start, so
 implementing is the VLAN alone. A network created in Setup (a given VLAN) needs nothing.
 
-The VLAN is claimed by inserting its ``op_dc_vnet_alloc`` row in a savepoint: the unique key
-(vnet, physical network, zone) decides between two networks reaching for the same one, and the
-loser tries the next. Shutting down releases it unless the offering gave the VLAN.
+The VLAN is claimed under the physical network row's lock by inserting its
+``op_dc_vnet_alloc`` row in a savepoint; the unique key (vnet, physical network, zone) stands
+behind the lock (a row taken meanwhile makes the claim try the next). Shutting down releases
+it unless the offering gave the VLAN.
 """
 
 from __future__ import annotations
@@ -32,10 +33,14 @@ def implement(session: Session, network: models.Network, actor: gate.ActorLike) 
     none) and become Implemented; Setup and Implemented ones are left as they are."""
     if network.state != machine.NetworkState.Allocated.value:
         return
+    # The physical network first, before any row of ``networks``: implements on one physical
+    # network then take turns from their start (on MariaDB two state updates of ``networks``
+    # can otherwise deadlock on the state index's gaps while one waits for the other).
+    carrier = _locked_carrier(session, network) if network.broadcast_uri is None else None
     gate.transition(session, network, machine.NetworkEvent.ImplementNetwork, actor=actor)
     values: dict[str, object] = {}
-    if network.broadcast_uri is None:
-        values["broadcast_uri"] = f"vlan://{_claim_vnet(session, network)}"
+    if carrier is not None:
+        values["broadcast_uri"] = f"vlan://{_claim_vnet(session, network, carrier)}"
     gate.transition(
         session, network, machine.NetworkEvent.OperationSucceeded, actor=actor, values=values
     )
@@ -64,11 +69,26 @@ def _vnets(ranges: str | None) -> Iterator[int]:
         yield from range(int(low), int(high or low) + 1)
 
 
-def _claim_vnet(session: Session, network: models.Network) -> str:
-    carrier = session.get_one(physical_models.PhysicalNetwork, network.physical_network_id)
+def _locked_carrier(session: Session, network: models.Network) -> physical_models.PhysicalNetwork:
+    return session.scalars(
+        sa.select(physical_models.PhysicalNetwork)
+        .where(physical_models.PhysicalNetwork.id == network.physical_network_id)
+        .with_for_update()
+    ).one()
+
+
+def _claim_vnet(
+    session: Session, network: models.Network, carrier: physical_models.PhysicalNetwork
+) -> str:
+    # Under the physical network's lock; the taken VLANs come from a locking read (the latest
+    # committed rows, not MariaDB's snapshot).
     alloc = physical_models.VnetAllocation
     taken = set(
-        session.scalars(sa.select(alloc.vnet).where(alloc.physical_network_id == carrier.id))
+        session.scalars(
+            sa.select(alloc.vnet)
+            .where(alloc.physical_network_id == carrier.id)
+            .with_for_update(read=True)
+        )
     )
     for vnet in (str(v) for v in _vnets(carrier.vnet)):
         if vnet in taken:
