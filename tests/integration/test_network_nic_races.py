@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cirrostack import errors
 from cirrostack.db import engine as db_engine
 from cirrostack.db.models import network as models
-from cirrostack.network import implement, nics
+from cirrostack.network import implement, networks, nics
 from cirrostack.states import gate
 from tests import network_world as world
 from tests.cloud import Cloud
@@ -188,3 +188,52 @@ def test_parallel_implements_take_distinct_vlans(database: Database) -> None:
             sa.select(models.Network.broadcast_uri).where(models.Network.state == "Implemented")
         ).all()
         assert sorted(uris) == [f"vlan://{n}" for n in range(800, 804)]
+
+
+def test_delete_racing_allocations_leaves_no_nic_on_a_removed_network(
+    database: Database,
+) -> None:
+    if database.backend == "sqlite":
+        pytest.skip("the race needs concurrent writers: PostgreSQL and MariaDB")
+    cloud = Cloud(database.sessions)
+    zone = world.zone(cloud)
+    world.guest_physical_network(cloud, zone)
+    world.service_offering(cloud)
+    created = world.shared_network(cloud, zone)
+    threads = 10
+    with database.sessions() as session:
+        network_id = session.scalars(
+            sa.select(models.Network.id).where(models.Network.uuid == created["id"])
+        ).one()
+        vms = world.vm_rows(session, zone, 2, threads)
+        session.commit()
+    engine = db_engine.make_engine(database.url, pool_size=threads + 2, max_overflow=0)
+    sessions = db_engine.make_sessionmaker(engine)
+
+    def act(index: int) -> None:
+        with sessions() as session:
+            network = session.get_one(models.Network, network_id)
+            if index == 0:
+                networks.delete(session, network, gate.SYSTEM)
+            else:
+                nics.allocate(session, vm_id=vms[index], vm_type="User", network=network,
+                              device_id=0, default=True)  # fmt: skip
+            session.commit()
+
+    try:
+        outcomes = _in_threads(threads, act)
+    finally:
+        engine.dispose()
+    allowed = (errors.ResourceInUse, errors.InvalidParameterValue)
+    assert all(e is None or isinstance(e, allowed) for e in outcomes), outcomes
+    with database.sessions() as session:
+        network = session.get_one(models.Network, network_id)
+        live = session.scalars(
+            sa.select(models.Nic.id).where(
+                models.Nic.network_id == network_id, models.Nic.removed.is_(None)
+            )
+        ).all()
+        if network.removed is not None:
+            assert live == [] and outcomes[0] is None
+        else:
+            assert isinstance(outcomes[0], errors.ResourceInUse) and live

@@ -15,7 +15,9 @@ from cirrostack.api.views import batch
 from cirrostack.api.views import networks as network_views
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import network as models
-from cirrostack.network import nics
+from cirrostack.db.models import physical_network
+from cirrostack.network import implement, nics
+from cirrostack.states import gate
 from tests import network_world as world
 from tests.cloud import Cloud
 
@@ -189,10 +191,6 @@ def test_default_network_is_the_domain_shared_one_for_an_account_without_network
 def test_implement_gives_an_isolated_network_a_vlan_and_delete_releases_it(
     cloud: Cloud,
 ) -> None:
-    from cirrostack.db.models import physical_network
-    from cirrostack.network import implement
-    from cirrostack.states import gate
-
     zone = world.zone(cloud)
     world.guest_physical_network(cloud, zone, vlan="700-701")
     made = [

@@ -198,7 +198,9 @@ def _free_cidr_address(session: Session, network: models.Network, requested: str
 
 
 def release(session: Session, nic: models.Nic) -> None:
-    """Free the NIC's address (a Shared network's row goes back to Free) and remove the NIC."""
+    """Free the NIC's address (a Shared network's row goes back to Free) and remove the NIC,
+    under the network row's lock as allocations are."""
+    networks.lock(session, session.get_one(models.Network, nic.network_id))
     addr = models.UserIpAddress
     if nic.ip4_address is not None:
         session.execute(
