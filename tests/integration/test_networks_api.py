@@ -1,5 +1,6 @@
-"""The network commands through the dispatcher: physical networks, traffic types, providers,
-network offerings, networks, IP ranges, public addresses and the empty rule listings."""
+"""The network commands through the dispatcher on every backend: physical networks, traffic
+types, providers, network offerings, networks, IP ranges, public addresses and the empty rule
+listings."""
 
 from __future__ import annotations
 
@@ -12,11 +13,6 @@ from cirrostack.db.models import network as models
 from cirrostack.network import nics
 from tests import network_world as world
 from tests.cloud import Cloud, content
-
-
-@pytest.fixture
-def cloud(sqlite_cloud: Cloud) -> Cloud:
-    return sqlite_cloud
 
 
 def _error(cloud: Cloud, keys: Any, command: str, **named: str) -> tuple[int, str]:

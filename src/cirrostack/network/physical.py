@@ -252,7 +252,7 @@ def traffic_type(text: str) -> TrafficType:
 
 
 #: The unique key of a traffic type per physical network.
-TRAFFIC_KEY = "uq_physical_network_traffic_types_physical_network_id_traffic_type"
+TRAFFIC_KEY = "uq_physical_network_traffic_types"
 
 
 def add_traffic_type(

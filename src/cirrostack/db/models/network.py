@@ -249,7 +249,11 @@ class NetworkOfferingService(base.Base, base.IdMixin, base.CreatedMixin):
     """A service a network offering provides and the provider giving it."""
 
     __tablename__ = "ntwk_offering_service_map"
-    __table_args__ = (UniqueConstraint("network_offering_id", "service", "provider"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "network_offering_id", "service", "provider", name="uq_ntwk_offering_service_map"
+        ),
+    )
 
     network_offering_id: Mapped[int] = mapped_column(
         base.BigId, ForeignKey("network_offerings.id", ondelete="CASCADE")

@@ -14,6 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
 
+# Unique keys spelled out where the naming convention's name would pass the 63/64 characters
+# PostgreSQL and MariaDB allow (they would then be cut with a hash, differently per backend).
+
 
 class PhysicalNetwork(base.Base, base.Entity):
     """A physical network: ``vnet`` is its guest VLAN range (``100-200,300-310``)."""
@@ -47,7 +50,11 @@ class PhysicalNetworkIsolationMethod(base.Base, base.IdMixin):
     """One isolation method of a physical network (VLAN, VXLAN, ...)."""
 
     __tablename__ = "physical_network_isolation_methods"
-    __table_args__ = (UniqueConstraint("physical_network_id", "isolation_method"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "physical_network_id", "isolation_method", name="uq_physical_network_isolation_methods"
+        ),
+    )
 
     physical_network_id: Mapped[int] = mapped_column(
         base.BigId, ForeignKey("physical_network.id", ondelete="CASCADE")
@@ -60,7 +67,11 @@ class PhysicalNetworkTrafficType(base.Base, base.IdMixin, base.UuidMixin):
     host bridge each hypervisor names it by."""
 
     __tablename__ = "physical_network_traffic_types"
-    __table_args__ = (UniqueConstraint("physical_network_id", "traffic_type"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "physical_network_id", "traffic_type", name="uq_physical_network_traffic_types"
+        ),
+    )
 
     physical_network_id: Mapped[int] = mapped_column(
         base.BigId, ForeignKey("physical_network.id", ondelete="CASCADE")
@@ -79,7 +90,11 @@ class PhysicalNetworkServiceProvider(base.Base, base.IdMixin, base.UuidMixin, ba
     """A network service provider on a physical network and the services it may provide."""
 
     __tablename__ = "physical_network_service_providers"
-    __table_args__ = (UniqueConstraint("physical_network_id", "provider_name"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "physical_network_id", "provider_name", name="uq_physical_network_service_providers"
+        ),
+    )
 
     physical_network_id: Mapped[int] = mapped_column(
         base.BigId, ForeignKey("physical_network.id", ondelete="CASCADE")

@@ -87,7 +87,7 @@ def upgrade() -> None:
             "network_offering_id",
             "service",
             "provider",
-            name=op.f("uq_ntwk_offering_service_map_network_offering_id_service_provider"),
+            name=op.f("uq_ntwk_offering_service_map"),
         ),
     )
     op.create_table(
@@ -114,7 +114,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "physical_network_id",
             "isolation_method",
-            name=op.f("uq_physical_network_isolation_methods_physical_network_id_isolation_method"),
+            name=op.f("uq_physical_network_isolation_methods"),
         ),
     )
     op.create_table(
@@ -161,7 +161,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "physical_network_id",
             "provider_name",
-            name=op.f("uq_physical_network_service_providers_physical_network_id_provider_name"),
+            name=op.f("uq_physical_network_service_providers"),
         ),
         sa.UniqueConstraint("uuid", name=op.f("uq_physical_network_service_providers_uuid")),
     )
@@ -224,7 +224,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "physical_network_id",
             "traffic_type",
-            name=op.f("uq_physical_network_traffic_types_physical_network_id_traffic_type"),
+            name=op.f("uq_physical_network_traffic_types"),
         ),
         sa.UniqueConstraint("uuid", name=op.f("uq_physical_network_traffic_types_uuid")),
     )
