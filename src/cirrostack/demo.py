@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cirrostack import demo_network
 from cirrostack.accounts import access, bootstrap
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import infrastructure as infra_models
@@ -74,6 +75,7 @@ def ensure(session: Session, fleet: agents.Agents) -> Seeded:
         for url in HOST_URLS
     ]
     _offerings(session, admin)
+    demo_network.ensure(session, admin, zone)
     return Seeded(True, ZONE, [host.name for host in added])
 
 
@@ -107,13 +109,15 @@ def example(url: str) -> str:
     return (
         f"demo cloud: zone {ZONE}, 2 simulated hosts (in this process), offerings "
         f"{', '.join(name for name, *_ in SERVICE_OFFERINGS)} and Custom, primary pools "
-        "demo-primary-cluster and demo-primary-zone, image store demo-secondary and the "
+        "demo-primary-cluster and demo-primary-zone, image store demo-secondary, shared network "
+        f"{demo_network.NETWORK} and the "
         "built-in template (files under the data directory's simulator/). Try:\n"
         '  eval "$(.venv/bin/cirrostack env)"\n'
         "  .venv/bin/cs listZones\n"
         "  .venv/bin/cs listHosts\n"
         "  .venv/bin/cs listServiceOfferings\n"
         "  .venv/bin/cs listStoragePools\n"
+        "  .venv/bin/cs listNetworks\n"
         "  .venv/bin/cs listTemplates templatefilter=featured\n"
         f"(the API is at {url})"
     )

@@ -35,10 +35,15 @@ from cirrostack.api.commands import (
     hosts,
     image_stores,
     instance_groups,
+    ip_ranges,
     jobs,
     keypairs,
     limits,
+    network_offerings,
+    network_rules,
+    networks,
     offerings,
+    physical_networks,
     placement,
     pods,
     roles,
@@ -94,6 +99,11 @@ FAMILIES = (
     security_groups.COMMANDS,
     tags.COMMANDS,
     host_placement.COMMANDS,
+    networks.COMMANDS,
+    network_offerings.COMMANDS,
+    physical_networks.COMMANDS,
+    ip_ranges.COMMANDS,
+    network_rules.COMMANDS,
 )
 
 
