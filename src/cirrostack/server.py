@@ -43,6 +43,7 @@ from cirrostack.api.commands import (
     template_jobs,
     templates,
     users,
+    vms,
     volume_transfer,
     volumes,
     zones,
@@ -82,6 +83,7 @@ FAMILIES = (
     templates.COMMANDS,
     template_jobs.COMMANDS,
     placement.COMMANDS,
+    vms.COMMANDS,
 )
 
 

@@ -45,8 +45,8 @@ State = vms.State
 Event = vms.Event
 
 
-class Wired(volume_create.Wired):
-    """What the composition root wired in (``api.registry.Services``)."""
+#: What the composition root wired in (``api.registry.Services``): the agents.
+Wired = volume_create.Wired
 
 
 @dataclass(frozen=True)

@@ -323,3 +323,42 @@ def reserve_counts(session: Session, vm: models.VmInstance) -> None:
     limits.reserve(session, owner, resources.ResourceType.USER_VM, 1)
     limits.reserve(session, owner, resources.ResourceType.CPU, cpus)
     limits.reserve(session, owner, resources.ResourceType.MEMORY, ram)
+
+
+@dataclass(frozen=True)
+class VmChanges:
+    """updateVirtualMachine: what the caller asked to change (None: unchanged)."""
+
+    display_name: str | None = None
+    name: str | None = None
+    details: Mapping[str, str] | None = None
+    user_data: str | None = None
+
+
+def update(session: Session, vm: models.VmInstance, changes: VmChanges) -> None:
+    """Change the display name, host name (only while Stopped: the guest would not see it),
+    details (replacing the shown ones) or user data."""
+    user_vm = session.get_one(models.UserVm, vm.id)
+    if changes.display_name is not None:
+        user_vm.display_name = changes.display_name
+    if changes.user_data is not None:
+        user_vm.user_data = check_user_data(session, changes.user_data)
+    if changes.name is not None and changes.name != vm.name:
+        if State(vm.state) is not State.Stopped:
+            raise errors.InvalidParameterValue(
+                f"VM {vm.uuid} is {vm.state}: stop it before changing its host name"
+            )
+        name = check_host_name(changes.name)
+        with unique.refusing(session, NAME_KEY, _name_taken(name)):
+            vm.name = name
+    if changes.details is not None:
+        details = check_details(changes.details)
+        detail = models.UserVmDetail
+        session.execute(
+            sa.delete(detail)
+            .where(detail.vm_id == vm.id, detail.display.is_(True))
+            .execution_options(synchronize_session=False)
+        )
+        for key, value in details.items():
+            session.add(models.UserVmDetail(vm_id=vm.id, name=key, value=value))
+    session.flush()
