@@ -178,10 +178,13 @@ class World:
         return self.common / "_shared" / "pool1"
 
     def pool_files(self) -> set[str]:
-        """The volume files on the pool (the template's copy aside)."""
+        """The volume files on the pool (the templates directory aside)."""
         if not self.pool_dir.exists():
             return set()
-        return {path.name for path in self.pool_dir.iterdir() if path.name != self.template}
+        with self.cloud.sessions() as session:
+            copies = set(session.scalars(sa.select(templates.TemplateSpoolRef.install_path)))
+        names = {path.name for path in self.pool_dir.iterdir() if not path.name.startswith(".")}
+        return {name for name in names if name not in copies}
 
     def sim(self, index: int) -> simulator.SimulatedHost:
         with self.cloud.sessions() as session:

@@ -113,7 +113,7 @@ def test_when_every_host_refuses_the_first_deploy_ends_in_error_and_leaves_nothi
     assert job["jobstatus"] == 2
     text = job["jobresult"]["errortext"]
     assert "Unable to start instance 'doomed'" in text and "StartCommand failed" in text
-    assert "sim-1" in text and "sim-2" in text
+    assert text.count("StartCommand failed") == 2  # one attempt per host, then none left
     assert world.vm(vm_id)["state"] == "Error"
     assert world.pool_files() == set()
     assert world.host_used() == {h: (0, 0) for h in world.hosts}
@@ -147,7 +147,7 @@ def test_host_names_are_checked_and_unique_per_account(world: World) -> None:
         templateid=world.template,
         name="1-bad-",
     )
-    assert answer.status == 431 and "Invalid name" in answer.body
+    assert answer.status == 431 and "Invalid name" in str(answer.body)
     world.deploy(name="Same", startvm="false")
     again = world.cloud.call(
         world.cloud.admin.keys,
@@ -157,7 +157,7 @@ def test_host_names_are_checked_and_unique_per_account(world: World) -> None:
         templateid=world.template,
         name="same",
     )
-    assert again.status == 431 and "already exists" in again.body
+    assert again.status == 431 and "already exists" in str(again.body)
 
 
 def test_a_users_vm_is_invisible_to_another_user(world: World) -> None:
@@ -167,7 +167,7 @@ def test_a_users_vm_is_invisible_to_another_user(world: World) -> None:
     assert job["jobstatus"] == 1, job
     assert world.cloud.ok(bob.keys, "listVirtualMachines") == {}
     answer = world.cloud.call(bob.keys, "stopVirtualMachine", id=vm_id)
-    assert answer.status == 431 and "Unable to find virtual machine" in answer.body
+    assert answer.status == 431 and "Unable to find virtual machine" in str(answer.body)
     mine = world.cloud.ok(alice.keys, "listVirtualMachines")["virtualmachine"]
     assert [vm["id"] for vm in mine] == [vm_id] and "hostid" not in mine[0]
 
@@ -181,4 +181,4 @@ def test_bad_user_data_is_refused(world: World) -> None:
         templateid=world.template,
         userdata="not base64!",
     )
-    assert answer.status == 431 and "base64" in answer.body
+    assert answer.status == 431 and "base64" in str(answer.body)
