@@ -92,6 +92,7 @@ class _World:
         self._offerings()
         self._volumes()
         self._templates()
+        self._vms()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
                 self.admin,
@@ -258,6 +259,24 @@ class _World:
                           url=f"http://127.0.0.1/i{index}.iso")  # fmt: skip
         self.places["template"] = template["template"][0]["id"]
         self.places["iso"] = iso["iso"][0]["id"]
+
+    def _vms(self) -> None:
+        zone = self.ok("listZones")["zone"][0]["id"]
+        offering = self.ok("listServiceOfferings")["serviceoffering"][0]["id"]
+        for index in range(COUNT):  # recorded, not started: no host is needed
+            self.cloud.job(
+                self.admin,
+                self.cloud.call(
+                    self.admin,
+                    "deployVirtualMachine",
+                    name=f"vm{index}",
+                    zoneid=zone,
+                    serviceofferingid=offering,
+                    templateid=self.places["template"],
+                    startvm="false",
+                    **{"details[0].team": "blue"},
+                ),
+            )
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
         """The statements one list call ran, and the items it answered."""
