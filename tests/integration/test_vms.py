@@ -10,8 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from cirrostack.agent import qemu_img as qemu
+from cirrostack.api import registry
+from cirrostack.compute import vm_start
 from cirrostack.db.models import compute, events
 from cirrostack.db.models import storage as models
+from cirrostack.jobs import reaper
+from tests import job_seam
 from tests.cloud import Cloud
 from tests.vm_world import GIB, World
 
@@ -182,3 +186,41 @@ def test_bad_user_data_is_refused(world: World) -> None:
         userdata="not base64!",
     )
     assert answer.status == 431 and "base64" in str(answer.body)
+
+
+class _Died(Exception):
+    pass
+
+
+class _DiesAfterPlanning(job_seam.TestJob):
+    """A start job whose worker dies right after its first checkpoint (host claimed, VM
+    Starting committed)."""
+
+    def checkpoint(self) -> None:
+        super().checkpoint()
+        raise _Died
+
+
+def test_the_reaper_puts_a_dead_start_back_to_stopped_with_its_capacity_released(
+    world: World,
+) -> None:
+    vm_id, _ = world.deploy(name="orphan", startvm="false")
+    with world.cloud.sessions() as session:
+        vm = session.scalars(sa.select(compute.VmInstance)).one()
+        with pytest.raises(_Died):
+            vm_start.start(
+                session,
+                world.cloud.sessions,
+                registry.Services(agents=world.cloud.agents),
+                _DiesAfterPlanning(session),
+                vm.id,
+                vm_start.Start(None),
+            )
+    assert world.vm(vm_id)["state"] == "Starting"
+    assert sum(used for used, _ in world.host_used().values()) == 1000
+    swept = reaper.sweep(world.cloud.sessions, max_attempts=3)
+    assert any(vm_id in label for label in swept.recovered), swept
+    shown = world.vm(vm_id)
+    assert shown["state"] == "Stopped" and "hostid" not in shown
+    assert world.host_used() == {h: (0, 0) for h in world.hosts}
+    assert world.run("startVirtualMachine", id=vm_id)["jobstatus"] == 1  # and it starts again
