@@ -30,6 +30,7 @@ from cirrostack.api.commands import (
     domains,
     events,
     guest_os,
+    host_placement,
     hosts,
     image_stores,
     jobs,
@@ -84,6 +85,7 @@ FAMILIES = (
     template_jobs.COMMANDS,
     placement.COMMANDS,
     vms.COMMANDS,
+    host_placement.COMMANDS,
 )
 
 

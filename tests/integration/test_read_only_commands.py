@@ -88,8 +88,11 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
     job = content(cloud.call(cloud.admin.keys, "deleteDomain", id=doomed))["jobid"]
     template = _template(cloud, zone["id"])
     volume, offering = _ready_volume(cloud, zone["id"])
+    compute = cloud.ok(admin, "createServiceOffering", name="so", displaytext="so", cpunumber="1",
+                       cpuspeed="500", memory="256")["serviceoffering"]["id"]  # fmt: skip
     return {
         "explainStoragePlacement": {"zoneid": zone["id"], "diskofferingid": offering},
+        "explainHostPlacement": {"zoneid": zone["id"], "serviceofferingid": compute},
         "findStoragePoolsForMigration": {"id": volume},
         "listTemplates": {"templatefilter": "all"},
         "listTemplatePermissions": {"id": template},

@@ -1,139 +1,205 @@
-"""PROVISIONAL stand-in for the host planner (branch i9-planner owns this module and replaces
-it on merge): the announced API, first fit over the zone's Up, Enabled routing hosts, CPU and
-RAM claimed by one conditional UPDATE per row checked by rowcount.
+"""Which host a VM runs on: ``decide`` (explain, no claim), ``place`` (decide and claim),
+``release`` and ``release_reserved`` (give capacity back). Called by the VM lifecycle
+(deployVirtualMachine, startVirtualMachine, stop, destroy) and ``explainHostPlacement``.
+
+A decision loads the hosts in scope (``host_candidates``), judges each with every filter of
+``host_filters`` (one verdict per host, all its reasons), and orders the suitable ones
+(``host_order``: clusters by free capacity, then ``vm.allocation.algorithm``; the last host
+first when it passes). ``place`` claims on the best host (``compute_claims``); a claim lost to a
+parallel request goes on down the list, as ``pools.place`` does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack import errors
-from cirrostack.db.models import capacity as models
+from cirrostack.allocators import (
+    compute_claims,
+    host_candidates,
+    host_filters,
+    host_order,
+    host_requests,
+    pipeline,
+    verdicts,
+)
 from cirrostack.db.models import infrastructure
 
-_MEMORY, _CPU = 0, 1
-
-
-@dataclass(frozen=True)
-class HostRequest:
-    zone_id: int
-    cpus: int
-    speed: int
-    memory: int
-    account_id: int
-    domain_id: int
-    hypervisor: str | None = None
-    host_tags: str | None = None
-    pod_id: int | None = None
-    cluster_id: int | None = None
-    host_id: int | None = None
-    last_host_id: int | None = None
-    avoid: frozenset[int] = frozenset()
-    vm_id: int | None = None
-    root_admin: bool = False
+HostRequest = host_requests.HostRequest
+Reason = verdicts.Reason
 
 
 @dataclass(frozen=True)
 class HostVerdict:
+    """One host's judgement; ``score`` (1 best .. 0) is None when rejected."""
+
     host_id: int
+    host_uuid: str
     host_name: str
+    cluster_id: int | None
+    pod_id: int | None
     accepted: bool
-    reasons: tuple[str, ...] = ()
+    score: float | None
+    reasons: tuple[Reason, ...] = ()
+    factors: Mapping[str, float] = field(default_factory=dict)
+    from_reservation: bool = False
+
+    def described(self) -> tuple[Reason, ...]:
+        """The reasons with the host's name in front: "host h1: not Up (Disconnected)"."""
+        return tuple(Reason(r.code, f"host {self.host_name}: {r.text}") for r in self.reasons)
 
 
 @dataclass(frozen=True)
 class HostDecision:
+    """The suitable hosts, best first, and the rejected ones with their reasons."""
+
     accepted: tuple[HostVerdict, ...]
     rejected: tuple[HostVerdict, ...]
+    algorithm: str = ""
+    order_clusters_by: str = ""
+
+    @property
+    def verdicts(self) -> tuple[HostVerdict, ...]:
+        return self.accepted + self.rejected
 
     def summary(self) -> str:
-        return "; ".join(f"{v.host_name}: {', '.join(v.reasons)}" for v in self.rejected)
+        """One line: "no suitable host: 3 rejected: 2 cpu, 1 state (host h1: not Up ...)"."""
+        reasons = [verdict.described() for verdict in self.rejected]
+        return verdicts.summarise(len(self.accepted), reasons, noun="host")
 
 
 @dataclass(frozen=True)
 class Placement:
+    """Where the VM goes, with the claim made: the host row, its cluster and pod, and whether
+    the claim moved the VM's reservation on its last host to used."""
+
     host: infrastructure.Host
-    cluster_id: int
-    pod_id: int
-    from_reservation: bool = False
+    cluster_id: int | None
+    pod_id: int | None
+    from_reservation: bool
+    decision: HostDecision
 
 
-def _hosts(session: Session, req: HostRequest) -> list[infrastructure.Host]:
-    host = infrastructure.Host
-    statement = sa.select(host).where(
-        host.type == "Routing",
-        host.removed.is_(None),
-        host.data_center_id == req.zone_id,
+def decide(
+    session: Session, request: HostRequest, *, seed: int | None = None, every_host: bool = False
+) -> HostDecision:
+    """A verdict for every host in scope; reads only, claims nothing.
+
+    ``every_host`` judges every host of the zone (hosts outside the request's pod, cluster
+    or host are rejected for their scope). ``seed`` makes the ``random`` order reproducible.
+    Raises BadStoredValue for a setting that does not parse.
+    """
+    loaded = host_candidates.load(session, request, every_host=every_host)
+    ask = host_filters.Ask(request, loaded.settings, loaded.clusters)
+    good: list[_Judged] = []
+    bad: list[_Judged] = []
+    for group in _groups(host_order.ordered(loaded, seed), request.last_host_id):
+        passed, failed = pipeline.judge(group, ask, host_filters.ORDER, ())
+        good.extend(passed)
+        bad.extend(failed)
+    return _decision(good, bad, ask, loaded)
+
+
+_Judged = pipeline.Judged[host_candidates.HostCandidate]
+
+
+def _groups(
+    ordered: list[host_candidates.HostCandidate], last_host_id: int | None
+) -> list[list[host_candidates.HostCandidate]]:
+    """The hosts in the order they are tried, in groups: the last host alone first, then one
+    group per cluster (``host_order`` keeps a cluster's hosts together)."""
+    groups = [[host for host in ordered if host.id == last_host_id]]
+    previous: object = object()
+    for host in ordered:
+        if host.id == last_host_id:
+            continue
+        if host.cluster_id != previous:
+            groups.append([])
+            previous = host.cluster_id
+        groups[-1].append(host)
+    return [group for group in groups if group]
+
+
+def _decision(
+    good: list[_Judged], bad: list[_Judged], ask: host_filters.Ask, loaded: host_candidates.Loaded
+) -> HostDecision:
+    count = len(good)
+    accepted = tuple(
+        _verdict(judged, ask, loaded, 1.0 - index / count) for index, judged in enumerate(good)
     )
-    if req.host_id is not None:
-        statement = statement.where(host.id == req.host_id)
-    return list(session.scalars(statement.order_by(host.id)))
-
-
-def decide(session: Session, req: HostRequest) -> HostDecision:
-    accepted: list[HostVerdict] = []
-    rejected: list[HostVerdict] = []
-    for host in _hosts(session, req):
-        reasons = []
-        if host.status != "Up" or host.resource_state != "Enabled":
-            reasons.append(f"host is {host.status}/{host.resource_state}")
-        if host.id in req.avoid:
-            reasons.append("in the avoid set")
-        verdict = HostVerdict(host.id, host.name, not reasons, tuple(reasons))
-        (accepted if not reasons else rejected).append(verdict)
-    return HostDecision(tuple(accepted), tuple(rejected))
-
-
-def _claim(session: Session, host_id: int, kind: int, amount: int) -> bool:
-    row = models.HostCapacity
-    done = session.execute(
-        sa.update(row)
-        .where(
-            row.host_id == host_id,
-            row.capacity_type == kind,
-            row.used_capacity + row.reserved_capacity + amount <= row.total_capacity,
-        )
-        .values(used_capacity=row.used_capacity + amount)
-        .execution_options(synchronize_session=False)
+    rejected = tuple(
+        sorted((_verdict(judged, ask, loaded, None) for judged in bad), key=lambda v: v.host_id)
     )
-    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+    settings = loaded.settings
+    return HostDecision(accepted, rejected, settings.algorithm, settings.order_clusters_by)
 
 
-def place(session: Session, req: HostRequest) -> Placement:
-    decision = decide(session, req)
-    rejected = list(decision.rejected)
-    for verdict in decision.accepted:
-        host = session.get_one(infrastructure.Host, verdict.host_id)
-        with session.begin_nested() as nested:
-            if _claim(session, host.id, _CPU, req.cpus * req.speed) and _claim(
-                session, host.id, _MEMORY, req.memory
-            ):
-                return Placement(host, host.cluster_id or 0, host.pod_id or 0)
-            nested.rollback()
-        rejected.append(HostVerdict(host.id, host.name, False, ("not enough capacity",)))
-    text = "; ".join(f"{v.host_name}: {', '.join(v.reasons)}" for v in rejected)
+def _verdict(
+    judged: pipeline.Judged[host_candidates.HostCandidate],
+    ask: host_filters.Ask,
+    loaded: host_candidates.Loaded,
+    score: float | None,
+) -> HostVerdict:
+    host = judged.item
+    factors: dict[str, float] = {
+        "cluster free": float(host_order.cluster_free(loaded, host.cluster_id)),
+        "host free": float(host_order.free_of(loaded, host)),
+    }
+    if loaded.vms_by_host:
+        factors["owner vms"] = float(loaded.vms_by_host.get(host.id, 0))
+    return HostVerdict(
+        host_id=host.id,
+        host_uuid=host.uuid,
+        host_name=host.name,
+        cluster_id=host.cluster_id,
+        pod_id=host.pod_id,
+        accepted=judged.accepted,
+        score=score,
+        reasons=judged.reasons,
+        factors=factors if judged.accepted else {},
+        from_reservation=judged.accepted and ask.from_reservation(host),
+    )
+
+
+def place(session: Session, request: HostRequest, *, seed: int | None = None) -> Placement:
+    """Decide, then claim the VM's CPU and memory on the best host, from its reservation when
+    it is the last host and the reservation covers it; a claim lost to a parallel request tries
+    the next host. Inside the caller's transaction; a failed claim changes nothing.
+
+    Hosts are judged a cluster at a time, in order, until a claim succeeds, so
+    ``Placement.decision`` holds the verdicts of the clusters judged so far (``decide`` judges
+    all). Raises InsufficientCapacity ("Unable to create a deployment for VM[...]: <summary>"
+    over every host) when no host can be claimed; nothing is claimed then.
+    """
+    loaded = host_candidates.load(session, request)
+    ask = host_filters.Ask(request, loaded.settings, loaded.clusters)
+    claimed = compute_claims.Compute.of(request.cpus, request.speed, request.memory)
+    good: list[_Judged] = []
+    bad: list[_Judged] = []
+    lost = 0
+    for group in _groups(host_order.ordered(loaded, seed), request.last_host_id):
+        passed, failed = pipeline.judge(group, ask, host_filters.ORDER, ())
+        bad.extend(failed)
+        for judged in passed:
+            good.append(judged)
+            reserved = ask.from_reservation(judged.item) and compute_claims.claim_reserved(
+                session, judged.item.id, claimed
+            )
+            if reserved or compute_claims.claim(session, judged.item.id, claimed):
+                host = session.get_one(infrastructure.Host, judged.item.id)
+                decision = _decision(good, bad, ask, loaded)
+                return Placement(host, host.cluster_id, host.pod_id, reserved, decision)
+            lost += 1
+    text = _decision(good, bad, ask, loaded).summary()
+    if lost:
+        text += f"; {lost} filled up by parallel requests while claiming"
+    vm = f"VM[{request.vm_id}]" if request.vm_id is not None else "VM"
     raise errors.InsufficientCapacity(
-        f"Unable to create a deployment for the VM: {text or 'no host in the zone'}"
-    )
-
-
-def _move(session: Session, host_id: int, kind: int, used: int, reserved: int) -> None:
-    row = models.HostCapacity
-    session.execute(
-        sa.update(row)
-        .where(row.host_id == host_id, row.capacity_type == kind)
-        .values(
-            used_capacity=sa.func.greatest(row.used_capacity + used, 0)
-            if session.get_bind().dialect.name != "sqlite"
-            else sa.func.max(row.used_capacity + used, 0),
-            reserved_capacity=sa.func.greatest(row.reserved_capacity + reserved, 0)
-            if session.get_bind().dialect.name != "sqlite"
-            else sa.func.max(row.reserved_capacity + reserved, 0),
-        )
-        .execution_options(synchronize_session=False)
+        f"Unable to create a deployment for {vm} ({request.cpus}x{request.speed} MHz, "
+        f"{request.memory // host_filters.MIB} MiB): {text}"
     )
 
 
@@ -146,11 +212,17 @@ def release(
     *,
     to_reserved: bool = False,
 ) -> None:
-    back = 1 if to_reserved else 0
-    _move(session, host_id, _CPU, -cpus * speed, back * cpus * speed)
-    _move(session, host_id, _MEMORY, -memory, back * memory)
+    """Give a VM's capacity on ``host_id`` back: used -= VM; with ``to_reserved`` the released
+    amount stays reserved for the VM on that host (a normal stop; reference 2.6)."""
+    ask = compute_claims.Compute.of(cpus, speed, memory)
+    if to_reserved:
+        compute_claims.release_to_reserved(session, host_id, ask)
+    else:
+        compute_claims.release(session, host_id, ask)
 
 
 def release_reserved(session: Session, host_id: int, cpus: int, speed: int, memory: int) -> None:
-    _move(session, host_id, _CPU, 0, -cpus * speed)
-    _move(session, host_id, _MEMORY, 0, -memory)
+    """Drop a stopped VM's reservation on its last host (destroyed, or started elsewhere)."""
+    compute_claims.release_reserved(
+        session, host_id, compute_claims.Compute.of(cpus, speed, memory)
+    )

@@ -8,7 +8,7 @@ operator reading "no suitable pool" knows what to change (field lessons 1A-1 and
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -52,22 +52,27 @@ class Decision:
         return self.accepted + self.rejected
 
     def summary(self) -> str:
-        """One line for an error or a log: counts of the first reason of each rejection,
-        the detail shown where one pool alone was rejected for that reason."""
-        head = (
-            f"{len(self.accepted)} suitable pool{'s' if len(self.accepted) != 1 else ''}"
-            if self.accepted
-            else "no suitable pool"
-        )
-        if not self.rejected:
-            return head if self.accepted else f"{head}: no candidate pool in scope"
-        firsts = [verdict.reasons[0] for verdict in self.rejected if verdict.reasons]
-        counts = Counter(reason.code for reason in firsts)
-        parts = []
-        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            if count == 1:
-                text = next(reason.text for reason in firsts if reason.code == code)
-                parts.append(f"1 {code} ({text})")
-            else:
-                parts.append(f"{count} {code}")
-        return f"{head}: {len(self.rejected)} rejected: {', '.join(parts)}"
+        """One line for an error or a log (``summarise`` over pools)."""
+        return summarise(len(self.accepted), [verdict.reasons for verdict in self.rejected])
+
+
+def summarise(accepted: int, rejected: Sequence[Sequence[Reason]], noun: str = "pool") -> str:
+    """Counts of the first reason of each rejection, the detail shown where one candidate
+    alone was rejected for that reason; shared by the pool and host allocators."""
+    head = (
+        f"{accepted} suitable {noun}{'s' if accepted != 1 else ''}"
+        if accepted
+        else f"no suitable {noun}"
+    )
+    if not rejected:
+        return head if accepted else f"{head}: no candidate {noun} in scope"
+    firsts = [reasons[0] for reasons in rejected if reasons]
+    counts = Counter(reason.code for reason in firsts)
+    parts = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        if count == 1:
+            text = next(reason.text for reason in firsts if reason.code == code)
+            parts.append(f"1 {code} ({text})")
+        else:
+            parts.append(f"{count} {code}")
+    return f"{head}: {len(rejected)} rejected: {', '.join(parts)}"

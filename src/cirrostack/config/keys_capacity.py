@@ -97,22 +97,24 @@ CLUSTER_CPU_DISABLE_THRESHOLD = _ratio(
     0.85,
     "Fraction of a cluster's CPU allocated above which the planner skips the cluster",
     _CLUSTER,
+    acted_on=True,
 )
 CLUSTER_MEMORY_DISABLE_THRESHOLD = _ratio(
     "cluster.memory.allocated.capacity.disablethreshold",
     0.85,
     "Fraction of a cluster's memory allocated above which the planner skips the cluster",
     _CLUSTER,
+    acted_on=True,
 )
-CLUSTER_THRESHOLD_ENABLED = _stored(
-    ConfigKey(
-        "cluster.threshold.enabled",
-        bool,
-        True,
-        "Whether the cluster CPU and memory disable thresholds are applied",
-        category="Alert",
-        component=_CAPACITY,
-    )
+# Read by the host planner (``allocators.hosts``).
+CLUSTER_THRESHOLD_ENABLED = ConfigKey(
+    "cluster.threshold.enabled",
+    bool,
+    True,
+    "Whether the cluster CPU and memory disable thresholds are applied",
+    category="Alert",
+    component=_CAPACITY,
+    acted_on=True,
 )
 CLUSTER_CPU_NOTIFICATION_THRESHOLD = _ratio(
     "cluster.cpu.allocated.capacity.notificationthreshold",
@@ -157,32 +159,41 @@ POD_PRIVATE_IP_NOTIFICATION_THRESHOLD = _ratio(
     "have no settings of their own: set it for the zone)",
     _ZONE,
 )
-VM_ALLOCATION_ALGORITHM = _stored(
-    ConfigKey(
-        "vm.allocation.algorithm",
-        str,
+# Read by the host planner (``allocators.hosts``).
+VM_ALLOCATION_ALGORITHM = ConfigKey(
+    "vm.allocation.algorithm",
+    str,
+    "random",
+    "Order in which hosts and pools are tried for a new VM",
+    component="DeploymentPlanningManager",
+    choices=(
         "random",
-        "Order in which hosts and pools are tried for a new VM",
-        component="DeploymentPlanningManager",
-        choices=(
-            "random",
-            "firstfit",
-            "userdispersing",
-            "userconcentratedpod_random",
-            "userconcentratedpod_firstfit",
-            "firstfitleastconsumed",
-        ),
-    )
+        "firstfit",
+        "userdispersing",
+        "userconcentratedpod_random",
+        "userconcentratedpod_firstfit",
+        "firstfitleastconsumed",
+    ),
+    acted_on=True,
 )
-HOST_CAPACITY_TYPE_TO_ORDER_CLUSTERS = _stored(
-    ConfigKey(
-        "host.capacityType.to.order.clusters",
-        str,
-        "CPU",
-        "Capacity by which clusters are ordered for a new VM: CPU or RAM",
-        component="DeploymentPlanningManager",
-        choices=("CPU", "RAM"),
-    )
+# Read by the host planner (``allocators.hosts``).
+HOST_CAPACITY_TYPE_TO_ORDER_CLUSTERS = ConfigKey(
+    "host.capacityType.to.order.clusters",
+    str,
+    "CPU",
+    "Capacity by which clusters are ordered for a new VM: CPU or RAM",
+    component="DeploymentPlanningManager",
+    choices=("CPU", "RAM"),
+    acted_on=True,
+)
+ALLOW_ADMIN_VM_ON_DISABLED_RESOURCES = ConfigKey(
+    "allow.admin.vm.on.disabled.resources",
+    bool,
+    False,
+    "Whether a root admin's VM may be placed in a disabled zone, pod or cluster",
+    category="Advanced",
+    component="DeploymentPlanningManager",
+    acted_on=True,
 )
 CAPACITY_CHECK_PERIOD = _stored(
     _whole(

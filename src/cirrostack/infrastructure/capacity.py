@@ -74,6 +74,39 @@ def write(session: Session, host: infrastructure.Host, ratios: clusters.Overcomm
     session.flush()
 
 
+def refresh_totals(session: Session, cluster_id: int | None = None) -> int:
+    """Rewrite the totals of the connected routing hosts of ``cluster_id`` (None: of every
+    cluster) with the over-commit ratios in force now; used and reserved are kept.
+
+    Called when ``cpu.overprovisioning.factor`` or ``mem.overprovisioning.factor`` changes
+    (updateConfiguration, resetConfiguration), so the claims compare with the ratios the
+    operator set, not those of the host's last connect. Returns the number of hosts.
+    """
+    host = infrastructure.Host
+    found = session.scalars(
+        sa.select(host).where(
+            host.removed.is_(None),
+            host.type == "Routing",
+            host.cpus.is_not(None),
+            host.cluster_id.is_not(None) if cluster_id is None else host.cluster_id == cluster_id,
+        )
+    ).all()
+    ratios = clusters.overcommit_of(session, list({row.cluster_id for row in found}))
+    now = base.utcnow()
+    for row in found:
+        for kind, total in totals(row, ratios[row.cluster_id]).items():
+            session.execute(
+                sa.update(models.HostCapacity)
+                .where(
+                    models.HostCapacity.host_id == row.id,
+                    models.HostCapacity.capacity_type == int(kind),
+                )
+                .values(total_capacity=total, update_time=now)
+                .execution_options(synchronize_session=False)
+            )
+    return len(found)
+
+
 def set_state(session: Session, host: infrastructure.Host) -> None:
     """Make the rows' capacity_state follow the host's resource state."""
     session.execute(

@@ -19,6 +19,7 @@ from cirrostack.api.commands.common import P, T
 from cirrostack.api.views import configuration as view
 from cirrostack.config import definitions, service, store
 from cirrostack.db.models import accounts, infrastructure, storage
+from cirrostack.infrastructure import capacity
 
 Scope = definitions.Scope
 
@@ -107,6 +108,18 @@ def _acted_on(call: registry.Call, target: _Target | None) -> None:
         call.acted_on = (target.spec.resource_type, target.place.id, label)
 
 
+#: Settings folded into the hosts' capacity totals (``infrastructure.capacity``).
+_RATIO_KEYS = frozenset({"cpu.overprovisioning.factor", "mem.overprovisioning.factor"})
+
+
+def _refresh_capacity(call: registry.Call, entry: service.Entry, place: store.Place | None) -> None:
+    """A new over-commit ratio acts at once: the totals the claims compare with follow it."""
+    if entry.key is None or entry.key.name not in _RATIO_KEYS:
+        return
+    scoped = place is not None and place.scope is definitions.Scope.CLUSTER
+    capacity.refresh_totals(call.session, place.id if scoped and place is not None else None)
+
+
 def list_configurations(call: registry.Call) -> responses.Reply:
     target = _target(call)
     wanted = service.Filter(
@@ -123,6 +136,7 @@ def update_configuration(call: registry.Call) -> responses.Reply:
     target = _target(call)
     place = None if target is None else target.place
     entry = service.update(call.session, call.get("name"), call.get("value"), place, call.now)
+    _refresh_capacity(call, entry, place)
     _acted_on(call, target)
     return responses.Single("configuration", _item(entry, target))
 
@@ -131,6 +145,7 @@ def reset_configuration(call: registry.Call) -> responses.Reply:
     target = _target(call, _RESET_SCOPE_PARAMS)
     place = None if target is None else target.place
     entry = service.reset(call.session, call.get("name"), place, call.now)
+    _refresh_capacity(call, entry, place)
     _acted_on(call, target)
     return responses.Single("configuration", _item(entry, target))
 
