@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cirrostack import demo_network
 from cirrostack.accounts import access, bootstrap
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import infrastructure as infra_models
@@ -74,6 +75,7 @@ def ensure(session: Session, fleet: agents.Agents) -> Seeded:
         for url in HOST_URLS
     ]
     _offerings(session, admin)
+    demo_network.ensure(session, admin, zone)
     return Seeded(True, ZONE, [host.name for host in added])
 
 

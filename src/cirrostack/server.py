@@ -33,9 +33,14 @@ from cirrostack.api.commands import (
     host_placement,
     hosts,
     image_stores,
+    ip_ranges,
     jobs,
     limits,
+    network_offerings,
+    network_rules,
+    networks,
     offerings,
+    physical_networks,
     placement,
     pods,
     roles,
@@ -86,6 +91,11 @@ FAMILIES = (
     placement.COMMANDS,
     vms.COMMANDS,
     host_placement.COMMANDS,
+    networks.COMMANDS,
+    network_offerings.COMMANDS,
+    physical_networks.COMMANDS,
+    ip_ranges.COMMANDS,
+    network_rules.COMMANDS,
 )
 
 

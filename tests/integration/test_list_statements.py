@@ -42,6 +42,14 @@ FIXED = frozenset(
         "listIsoPermissions",
         "listStorageProviders",
         "listCapacity",
+        "listTrafficTypes",
+        "listSupportedNetworkServices",
+        "listPortForwardingRules",
+        "listIpForwardingRules",
+        "listFirewallRules",
+        "listEgressFirewallRules",
+        "listLoadBalancerRules",
+        "listRouters",
     }
 )
 
@@ -58,6 +66,9 @@ _EXTRA: dict[str, tuple[dict[str, str], ...]] = {
     "listTemplatePermissions": ({"id": "<template>"},),
     "listIsoPermissions": ({"id": "<iso>"},),
     "listStorageProviders": ({"type": "primary"},),
+    "listTrafficTypes": ({"physicalnetworkid": "<physical>"},),
+    "listNetworks": ({"listall": "true"},),
+    "listPublicIpAddresses": ({"allocatedonly": "false"},),
 }
 
 
@@ -92,6 +103,7 @@ class _World:
         self._offerings()
         self._volumes()
         self._templates()
+        self._networks()
         self._vms()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
@@ -277,6 +289,36 @@ class _World:
                     **{"details[0].team": "blue"},
                 ),
             )
+
+    def _networks(self) -> None:
+        """Physical networks, offerings and shared networks with a range each."""
+        zone = self.ok("listZones")["zone"][0]["id"]
+        for index in range(COUNT):
+            physical = self.cloud.job(
+                self.admin,
+                self.cloud.call(self.admin, "createPhysicalNetwork", name=f"phy{index}",
+                                zoneid=zone),
+            )["jobresult"]["physicalnetwork"]["id"]  # fmt: skip
+            self.cloud.job(
+                self.admin,
+                self.cloud.call(self.admin, "addTrafficType", physicalnetworkid=physical,
+                                traffictype="Guest" if index == 0 else "Public"),
+            )  # fmt: skip
+            self.ok("createNetworkOffering", name=f"no{index}", displaytext="no",
+                    guestiptype="Shared", traffictype="GUEST", supportedservices="UserData",
+                    specifyvlan="true", enable="true",
+                    **{"serviceproviderlist[0].service": "UserData",
+                       "serviceproviderlist[0].provider": "ConfigDrive"})  # fmt: skip
+        self.places["physical"] = physical
+        offering = self.ok("listNetworkOfferings", name="DefaultSharedNetworkOffering")
+        for index in range(COUNT):
+            self.ok("createNetwork", name=f"n{index}", zoneid=zone,
+                    networkofferingid=offering["networkoffering"][0]["id"], vlan=str(index + 2),
+                    gateway=f"10.{index}.0.1", netmask="255.255.255.0",
+                    startip=f"10.{index}.0.10", endip=f"10.{index}.0.12")  # fmt: skip
+        self.ok("createVlanIpRange", zoneid=zone, forvirtualnetwork="true", vlan="untagged",
+                gateway="192.0.2.1", netmask="255.255.255.0", startip="192.0.2.10",
+                endip="192.0.2.40")  # fmt: skip
 
     def statements(self, command: str, size: int, extra: dict[str, str]) -> tuple[int, int]:
         """The statements one list call ran, and the items it answered."""

@@ -90,7 +90,11 @@ def _minimal(cloud: Cloud) -> dict[str, dict[str, str]]:
     volume, offering = _ready_volume(cloud, zone["id"])
     compute = cloud.ok(admin, "createServiceOffering", name="so", displaytext="so", cpunumber="1",
                        cpuspeed="500", memory="256")["serviceoffering"]["id"]  # fmt: skip
+    physical = cloud.job(
+        admin, cloud.call(admin, "createPhysicalNetwork", name="phy", zoneid=zone["id"])
+    )["jobresult"]["physicalnetwork"]["id"]
     return {
+        "listTrafficTypes": {"physicalnetworkid": physical},
         "explainStoragePlacement": {"zoneid": zone["id"], "diskofferingid": offering},
         "explainHostPlacement": {"zoneid": zone["id"], "serviceofferingid": compute},
         "findStoragePoolsForMigration": {"id": volume},

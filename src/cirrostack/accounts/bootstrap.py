@@ -18,6 +18,7 @@ from cirrostack.accounts import accounts, keys, passwords, roles, vault
 from cirrostack.compute import guest_os
 from cirrostack.config import seed
 from cirrostack.db.models import accounts as models
+from cirrostack.network import offering_seed
 
 SYSTEM_ACCOUNT_ID = accounts.SYSTEM_ACCOUNT_ID
 ADMIN_ACCOUNT_ID = 2
@@ -45,6 +46,7 @@ def ensure_cloud(session: Session) -> AdminCredentials:
     credentials = _ensure_admin_user(session)
     guest_os.ensure_catalogue(session)
     seed.ensure(session)
+    offering_seed.ensure(session)
     _sequences_after_seed(session)
     return credentials
 

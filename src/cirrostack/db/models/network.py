@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -19,6 +29,9 @@ class NetworkOffering(base.Base, base.Entity):
     """What a network provides; the services and providers live in a separate map."""
 
     __tablename__ = "network_offerings"
+    # cirrostack addition: names are unique among live offerings regardless of case, as
+    # CloudStack's MySQL collation makes them (``unique_name`` alone is case-sensitive).
+    __table_args__ = (Index("uq_network_offerings_live_name", "live_name", unique=True),)
 
     name: Mapped[str | None] = mapped_column(String(64))
     unique_name: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -57,6 +70,7 @@ class NetworkOffering(base.Base, base.Entity):
     supports_vm_autoscaling: Mapped[bool] = mapped_column(Boolean, default=False)
     service_package_id: Mapped[str | None] = mapped_column(String(255))
     sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class Network(base.Base, base.Entity):
@@ -121,6 +135,12 @@ class Nic(base.Base, base.Entity):
     """A VM's interface on a network; ``device_id`` 0 is the first NIC inside the VM."""
 
     __tablename__ = "nics"
+    # cirrostack addition: a MAC and an IPv4 address are each unique among a network's live
+    # NICs (CloudStack has seen duplicates, #7633); removed NICs free theirs.
+    __table_args__ = (
+        Index("uq_nics_network_id_live_mac", "network_id", "live_mac", unique=True),
+        Index("uq_nics_network_id_live_ip4", "network_id", "live_ip4", unique=True),
+    )
 
     instance_id: Mapped[int | None] = mapped_column(
         base.BigId, ForeignKey("vm_instance.id", ondelete="CASCADE"), index=True
@@ -147,6 +167,12 @@ class Nic(base.Base, base.Entity):
     secondary_ip: Mapped[bool] = mapped_column(Boolean, default=False)
     mtu: Mapped[int | None] = mapped_column(Integer)
     update_time: Mapped[datetime.datetime | None] = mapped_column(DateTime())
+    live_mac: Mapped[str | None] = mapped_column(
+        String(17), Computed("CASE WHEN removed IS NULL THEN mac_address END")
+    )
+    live_ip4: Mapped[str | None] = mapped_column(
+        String(40), Computed("CASE WHEN removed IS NULL THEN ip4_address END")
+    )
 
 
 class VmNetworkMap(base.Base, base.IdMixin):
@@ -217,3 +243,45 @@ class UserIpAddress(base.Base, base.Entity):
     forsystemvms: Mapped[bool] = mapped_column(Boolean, default=False)
     vpc_id: Mapped[int | None] = mapped_column(base.BigId)
     rule_state: Mapped[str | None] = mapped_column(String(32))
+
+
+class NetworkOfferingService(base.Base, base.IdMixin, base.CreatedMixin):
+    """A service a network offering provides and the provider giving it."""
+
+    __tablename__ = "ntwk_offering_service_map"
+    __table_args__ = (UniqueConstraint("network_offering_id", "service", "provider"),)
+
+    network_offering_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("network_offerings.id", ondelete="CASCADE")
+    )
+    service: Mapped[str] = mapped_column(String(255))
+    provider: Mapped[str | None] = mapped_column(String(255))
+
+
+class OpNetwork(base.Base):
+    """A network's operational counters; ``mac_address_seq`` numbers its guest MACs."""
+
+    __tablename__ = "op_networks"
+
+    id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("networks.id", ondelete="CASCADE"), primary_key=True
+    )
+    mac_address_seq: Mapped[int] = mapped_column(BigInteger, default=1)
+    nics_count: Mapped[int] = mapped_column(Integer, default=0)
+    gc: Mapped[bool] = mapped_column(Boolean, default=True)
+    check_for_gc: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DomainNetworkRef(base.Base, base.IdMixin):
+    """A Domain-wide network's domain; ``subdomain_access`` opens it to the subdomains too."""
+
+    __tablename__ = "domain_network_ref"
+    __table_args__ = (UniqueConstraint("network_id"),)
+
+    domain_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("domain.id", ondelete="CASCADE"), index=True
+    )
+    network_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("networks.id", ondelete="CASCADE")
+    )
+    subdomain_access: Mapped[bool | None] = mapped_column(Boolean)

@@ -5,7 +5,7 @@ removed, NULL once expunged) and a unique index over (account_id, data_center_id
 so two deploys racing for one name cannot both win (the shape of 0004).
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013 (0011 in the brief; chained after the network slice's 0013 once merged)
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
