@@ -251,3 +251,29 @@ class World:
         listed = self.cloud.ok(keys or self.cloud.admin.keys, "listVirtualMachines", id=vm_id)
         found: dict[str, Any] = listed["virtualmachine"][0]
         return found
+
+
+def shared_network(world: World, first: str = "10.1.0.10", last: str = "10.1.0.11") -> str:
+    """A shared guest network with addresses ``first``..``last`` (for every account)."""
+    cloud, admin = world.cloud, world.cloud.admin.keys
+    physical = cloud.job(
+        admin, cloud.call(admin, "createPhysicalNetwork", name="phy", zoneid=world.zone)
+    )["jobresult"]["physicalnetwork"]["id"]
+    cloud.job(
+        admin,
+        cloud.call(admin, "addTrafficType", physicalnetworkid=physical, traffictype="Guest"),
+    )
+    offering = cloud.ok(admin, "listNetworkOfferings", name="DefaultSharedNetworkOffering")
+    network = cloud.ok(
+        admin,
+        "createNetwork",
+        name="guests",
+        zoneid=world.zone,
+        networkofferingid=offering["networkoffering"][0]["id"],
+        vlan="100",
+        gateway="10.1.0.1",
+        netmask="255.255.255.0",
+        startip=first,
+        endip=last,
+    )
+    return str(network["network"]["id"])

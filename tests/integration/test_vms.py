@@ -15,7 +15,7 @@ from cirrostack.compute import vm_start
 from cirrostack.db.models import compute, events
 from cirrostack.db.models import storage as models
 from cirrostack.jobs import reaper
-from tests import job_seam
+from tests import job_seam, vm_world
 from tests.cloud import Cloud
 from tests.vm_world import GIB, World
 
@@ -224,3 +224,33 @@ def test_the_reaper_puts_a_dead_start_back_to_stopped_with_its_capacity_released
     assert shown["state"] == "Stopped" and "hostid" not in shown
     assert world.host_used() == {h: (0, 0) for h in world.hosts}
     assert world.run("startVirtualMachine", id=vm_id)["jobstatus"] == 1  # and it starts again
+
+
+def test_a_vm_gets_a_nic_on_its_network_and_gives_the_address_back(world: World) -> None:
+    network = vm_world.shared_network(world)
+    vm_id, job = world.deploy(name="netted", networkids=network, ipaddress="10.1.0.11")
+    assert job["jobstatus"] == 1, job
+    (nic,) = world.vm(vm_id)["nic"]
+    assert nic["networkid"] == network and nic["ipaddress"] == "10.1.0.11"
+    assert nic["isdefault"] is True and nic["macaddress"].startswith("02:")
+    assert nic["broadcasturi"] == "vlan://100"
+    other, _ = world.deploy(name="second", networkids=network, startvm="false")
+    assert world.vm(other)["nic"][0]["ipaddress"] == "10.1.0.10"
+    full = world.cloud.call(
+        world.cloud.admin.keys,
+        "deployVirtualMachine",
+        zoneid=world.zone,
+        serviceofferingid=world.offering,
+        templateid=world.template,
+        networkids=network,
+    )
+    assert full.status == 533, full.body  # no address left
+    world.run("destroyVirtualMachine", id=vm_id, expunge="true")
+    again, job = world.deploy(name="third", networkids=network)
+    assert job["jobstatus"] == 1 and world.vm(again)["nic"][0]["ipaddress"] == "10.1.0.11"
+
+
+def test_without_networkids_a_vm_uses_the_zones_shared_network(world: World) -> None:
+    network = vm_world.shared_network(world)
+    vm_id, _ = world.deploy(name="defaulted")
+    assert [nic["networkid"] for nic in world.vm(vm_id)["nic"]] == [network]

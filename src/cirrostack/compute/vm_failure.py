@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cirrostack.accounts import access
-from cirrostack.compute import vm_disks, vms
+from cirrostack.compute import vm_disks, vm_nics, vms
 from cirrostack.db import base
 from cirrostack.db.models import compute as models
 from cirrostack.jobs import context
@@ -40,6 +40,7 @@ def to_error(
         description=reason,
     )
     vms.release_counts(session, vm)
+    vm_nics.release_all(session, vm_id)
     disks = [volume.id for volume in vms.disks_of(session, vm_id)]
     job.checkpoint()
     vm_disks.remove(session, fleet, job, disks, actor, base.utcnow())

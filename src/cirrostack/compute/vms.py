@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import access, limits, locks, resources
-from cirrostack.compute import usage
+from cirrostack.compute import usage, vm_nics
 from cirrostack.config import keys, settings
 from cirrostack.db import unique
 from cirrostack.db.models import accounts as account_models
@@ -66,6 +66,8 @@ class NewVm:
     root_disk_gb: int | None = None
     details: Mapping[str, str] = field(default_factory=dict)
     user_data: str | None = None
+    network_uuids: tuple[str, ...] = ()
+    ip_address: str | None = None
 
 
 def check_host_name(name: str) -> str:
@@ -199,6 +201,7 @@ def create(
     for key, value in details.items():
         session.add(models.UserVmDetail(vm_id=vm.id, name=key, value=value))
     _disks(session, caller, owner, vm, new, root_gb, now)
+    vm_nics.allocate(session, caller, vm, new.network_uuids, new.ip_address)
     usage.of_vm(session, usage.VM_CREATE, vm)
     session.flush()
     return vm

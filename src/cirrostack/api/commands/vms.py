@@ -158,6 +158,8 @@ def allocate(call: registry.Call) -> jobs.Instance:
         root_disk_gb=call.get("rootdisksize"),
         details=_details(call.get("details")),
         user_data=call.get("userdata"),
+        network_uuids=tuple(call.get("networkids") or ()),
+        ip_address=call.get("ipaddress"),
     )
     vm = _acted_on(call, vms.create(call.session, call.who, owner(call), new, call.now))
     return jobs.Instance(RESOURCE_TYPE, vm.id, vm.uuid)

@@ -20,11 +20,13 @@ from cirrostack.accounts import access
 from cirrostack.api import responses
 from cirrostack.api.registry import Field, ObjectSpec
 from cirrostack.api.views import batch
-from cirrostack.compute import vm_nics
+from cirrostack.api.views import networks as network_views
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import compute, guest_os, infrastructure, offerings, templates
 from cirrostack.db.models import jobs as job_models
+from cirrostack.db.models import network as network_models
 from cirrostack.jobs import queue
+from cirrostack.network import nics
 
 _S, _B, _L, _I, _D = "string", "boolean", "long", "integer", "date"
 
@@ -123,9 +125,17 @@ def vm_items(
         users=batch.by_id(session, account_models.User, [v.user_id for v in found]),
         details=_details(session, ids),
         jobs=_pending_jobs(session, ids),
-        nics=vm_nics.items_of(session, ids),
+        nics=_nics(session, ids),
     )
     return [_vm(vm, related, caller) for vm in found]
+
+
+def _nics(session: Session, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The CloudStack ``nic`` objects of each VM, in two queries whatever the count."""
+    found = nics.for_vms(session, ids)
+    every = [nic for listed in found.values() for nic in listed]
+    by_id = batch.by_id(session, network_models.Network, [nic.network_id for nic in every])
+    return {vm_id: network_views.nic_items(listed, by_id) for vm_id, listed in found.items()}
 
 
 def _details(session: Session, ids: Sequence[int]) -> dict[int, dict[str, str]]:
