@@ -275,6 +275,8 @@ class _World:
     def _vms(self) -> None:
         zone = self.ok("listZones")["zone"][0]["id"]
         offering = self.ok("listServiceOfferings")["serviceoffering"][0]["id"]
+        listed = self.ok("listNetworks", listall="true")["network"]
+        nets = [net["id"] for net in listed if str(net.get("name", "")).startswith("n")]
         for index in range(COUNT):  # recorded, not started: no host is needed
             self.cloud.job(
                 self.admin,
@@ -286,6 +288,7 @@ class _World:
                     serviceofferingid=offering,
                     templateid=self.places["template"],
                     startvm="false",
+                    networkids=nets[index % len(nets)],
                     **{"details[0].team": "blue"},
                 ),
             )
