@@ -45,6 +45,11 @@ none): the host's local pools under ``<host>/storage/local/<pool path>``, its mo
 ``<host>/storage/mnt``, SharedMountPoint paths under ``_shared/<path>`` and the stand-in NFS
 servers' exports under ``_nfs/<server>/<export>``, both shared by the fleet's hosts as the real
 ones are by a cluster's (``storage_site``). Attached disks are recorded in ``attached``.
+
+VM commands (``protocol.compute``) run on the host's domains (``sim_vms.Domains``, kept in
+``vms.json`` under its work directory): StartCommand refuses a VM whose disk file is not on
+its pool, StopCommand and RebootCommand act on the running domains, and every PingAnswer
+reports them (``vm_states``).
 """
 
 from __future__ import annotations
