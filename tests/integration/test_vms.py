@@ -14,7 +14,9 @@ from cirrostack.api import registry
 from cirrostack.compute import vm_start
 from cirrostack.db.models import compute, events
 from cirrostack.db.models import storage as models
+from cirrostack.infrastructure import monitor
 from cirrostack.jobs import reaper
+from cirrostack.protocol import compute as protocol
 from tests import job_seam, vm_world
 from tests.cloud import Cloud
 from tests.vm_world import GIB, World
@@ -254,3 +256,22 @@ def test_without_networkids_a_vm_uses_the_zones_shared_network(world: World) -> 
     network = vm_world.shared_network(world)
     vm_id, _ = world.deploy(name="defaulted")
     assert [nic["networkid"] for nic in world.vm(vm_id)["nic"]] == [network]
+
+
+def _power(world: World) -> tuple[str, int | None]:
+    with world.cloud.sessions() as session:
+        row = session.scalars(sa.select(compute.VmInstance)).one()
+        return row.power_state, row.power_host
+
+
+def test_the_hosts_pings_report_which_vms_are_powered_on(world: World) -> None:
+    vm_id, _ = world.deploy(name="watched")
+    name = world.vm(vm_id)["instancename"]
+    monitor.sweep(world.cloud.sessions, world.cloud.agents, monitor.Timings())
+    state, host = _power(world)
+    assert state == "PowerOn" and host is not None
+    for index in range(2):  # the domain goes away behind the server's back
+        world.sim(index).domains.stop(protocol.StopCommand(vm_name=name))
+    monitor.sweep(world.cloud.sessions, world.cloud.agents, monitor.Timings())
+    assert _power(world)[0] == "PowerOff"
+    assert world.vm(vm_id)["state"] == "Running"  # reports are recorded, not acted on yet
