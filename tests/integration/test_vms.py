@@ -275,3 +275,38 @@ def test_the_hosts_pings_report_which_vms_are_powered_on(world: World) -> None:
     monitor.sweep(world.cloud.sessions, world.cloud.agents, monitor.Timings())
     assert _power(world)[0] == "PowerOff"
     assert world.vm(vm_id)["state"] == "Running"  # reports are recorded, not acted on yet
+
+
+def test_update_renames_only_a_stopped_vm_and_keeps_names_unique(world: World) -> None:
+    vm_id, _ = world.deploy(name="first")
+    world.deploy(name="taken", startvm="false")
+    answer = world.cloud.call(world.cloud.admin.keys, "updateVirtualMachine", id=vm_id, name="x")
+    assert answer.status == 431 and "stop it" in str(answer.body)
+    world.run("stopVirtualMachine", id=vm_id)
+    clash = world.cloud.call(world.cloud.admin.keys, "updateVirtualMachine", id=vm_id, name="TAKEN")
+    assert clash.status == 431 and "already exists" in str(clash.body)
+    renamed = world.cloud.ok(
+        world.cloud.admin.keys, "updateVirtualMachine", id=vm_id, name="second", displayname="Two"
+    )["virtualmachine"]
+    assert (renamed["name"], renamed["displayname"]) == ("second", "Two")
+
+
+def test_hostid_pins_the_host_and_destroy_deletes_the_listed_data_disk(world: World) -> None:
+    vm_id, job = world.deploy(hostid=world.hosts[1], diskofferingid=world.disk_offering)
+    assert job["jobstatus"] == 1 and world.vm(vm_id)["hostid"] == world.hosts[1]
+    disks = world.cloud.ok(world.cloud.admin.keys, "listVolumes", virtualmachineid=vm_id)
+    data = next(v["id"] for v in disks["volume"] if v["type"] == "DATADISK")
+    assert len(world.pool_files()) == 2
+    world.run("destroyVirtualMachine", id=vm_id, volumeids=data)
+    assert world.cloud.ok(world.cloud.admin.keys, "listVolumes", id=data) == {}
+    assert len(world.pool_files()) == 1  # the ROOT stays until the VM is expunged
+
+
+def test_a_user_may_not_expunge_unless_the_setting_allows_it(world: World) -> None:
+    alice = world.cloud.member("alice", world.cloud.root_id)
+    vm_id, _ = world.deploy(alice.keys, name="hers", startvm="false")
+    answer = world.cloud.call(alice.keys, "destroyVirtualMachine", id=vm_id, expunge="true")
+    assert answer.status != 200 and "Admin only" in str(answer.body), answer.body
+    assert world.run("destroyVirtualMachine", alice.keys, id=vm_id)["jobstatus"] == 1
+    refused = world.cloud.call(alice.keys, "recoverVirtualMachine", id=vm_id)
+    assert "allow.user.expunge.recover.vm" in str(refused.body)
