@@ -425,3 +425,30 @@ def test_a_frozen_agent_process_times_out_on_inactivity(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGCONT)
         agent_processes.stop(process)
+
+
+def test_an_agent_process_reports_its_running_vms_after_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "agent"
+
+    def transport() -> http.HttpTransport:
+        written = agent_processes.identity(data_dir)
+        return http.HttpTransport(
+            _Remotes(http.Remote(written["url"], written["secret"])), lambda: INACTIVITY
+        )
+
+    process = agent_processes.start(data_dir)
+    try:
+        first = transport()
+        base.exchange(first, TO, _startup(), answers.StartupRoutingAnswer)
+        start = compute.StartCommand(vm=_vm("i-2-44-VM"))
+        base.exchange(first, TO, start, compute.StartAnswer)
+    finally:
+        agent_processes.stop(process)
+    process = agent_processes.start(data_dir)
+    try:
+        again = transport()
+        base.exchange(again, TO, _startup(), answers.StartupRoutingAnswer)
+        ping = base.exchange(again, TO, commands.PingCommand(host_id=1), answers.PingAnswer)
+        assert ping.vm_states == {"i-2-44-VM": "PowerOn"}
+    finally:
+        agent_processes.stop(process)
