@@ -58,6 +58,14 @@ def test_explain_needs_figures_for_a_custom_offering_and_an_admin(cloud: Cloud) 
         cloud.admin.keys, "explainHostPlacement", zoneid=zone, serviceofferingid=custom
     )
     assert answer.status == 431 and "give cpunumber" in str(answer.body)
+    with cloud.sessions() as session:
+        elsewhere = world(session, "9").cluster.uuid
+        session.commit()
+    outside = cloud.call(
+        cloud.admin.keys, "explainHostPlacement", zoneid=zone, serviceofferingid=custom,
+        clusterid=elsewhere, cpunumber="1", cpuspeed="100", memory="128",
+    )  # fmt: skip
+    assert outside.status == 431 and "clusterid given is not in zone" in str(outside.body)
     user = cloud.member("planner-user", cloud.root_id)
     refused = cloud.call(user.keys, "explainHostPlacement", zoneid=zone, serviceofferingid=custom)
     assert refused.status != 200

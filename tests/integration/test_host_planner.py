@@ -31,11 +31,11 @@ class World:
     other: infrastructure.Cluster
 
 
-def world(session: Session) -> World:
-    zone, pod, cluster = rows.zone_pod_cluster(session)
+def world(session: Session, suffix: str = "1") -> World:
+    zone, pod, cluster = rows.zone_pod_cluster(session, suffix)
     cluster.hypervisor_type = "KVM"
     other = infrastructure.Cluster(
-        name="c2", pod_id=pod.id, data_center_id=zone.id, hypervisor_type="KVM"
+        name=f"c2-{suffix}", pod_id=pod.id, data_center_id=zone.id, hypervisor_type="KVM"
     )
     session.add(other)
     session.flush()

@@ -63,6 +63,8 @@ def test_a_healthy_host_passes_and_each_fault_names_its_dimension() -> None:
     assert codes(candidate(speed=900), ask()) == ["cpu capability"]
     assert codes(candidate(hypervisor="VMware"), ask(hypervisor="KVM")) == ["hypervisor"]
     assert codes(candidate(), ask(avoid=frozenset({1}))) == ["avoid"]
+    never = candidate(cpu=Amount(0, 0, 0), memory=Amount(0, 0, 0))
+    assert codes(never, ask()) == ["capacity"]
 
 
 def test_the_reservation_on_the_last_host_counts_as_room() -> None:

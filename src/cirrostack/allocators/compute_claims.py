@@ -4,12 +4,13 @@ A routing host has three ``op_host_capacity`` rows (``infrastructure.capacity``)
 (type 0, bytes), CPU (type 1, MHz = cores x speed) and CPU_CORE (type 90, cores), one per
 (host, type) (migration 0009). Their totals already carry the cluster's over-commit ratios
 (written at connect, rewritten by ``infrastructure.capacity.refresh_totals`` when a ratio
-changes), so a claim compares
-``used + reserved + ask`` with ``total`` and nothing else.
+changes), so a claim compares ``used + reserved + ask`` with ``total`` and nothing else.
 
 A claim is ONE conditional UPDATE per row, checked by its row count, in the caller's
 transaction, memory first, then CPU, then cores (every function here touches the rows in that
-order, so two transactions never wait on each other's rows in opposite orders)::
+order, so two transactions never wait on each other's rows of one host in opposite orders;
+across hosts a MariaDB deadlock is possible and is run again by the transaction owner, see
+docs/allocators.md)::
 
     UPDATE op_host_capacity SET used_capacity = used_capacity + :ask
      WHERE host_id = :host AND capacity_type = 0
@@ -19,8 +20,8 @@ When a later row refuses (CPU full while memory fitted), the rows already raised
 again by the same amount before ``claim`` answers False. That is exact: our UPDATE holds those
 rows' locks until the caller's transaction ends, so nobody moved them in between. A failed
 claim therefore leaves the rows as they were and the caller need not roll back (it may).
-The cores row is counted, never limited: CloudStack checks cores per VM against the host's
-cores (the CPU capability filter), not their sum.
+The cores row is counted, never limited (nor required): CloudStack checks cores per VM against
+the host's cores (the CPU capability filter), not their sum.
 
 From a reservation (the VM's last host kept its capacity while it was stopped): used += ask,
 reserved -= ask in the same UPDATE, only when reserved covers the ask. The release rules
@@ -82,8 +83,8 @@ def _all_or_nothing(session: Session, host_id: int, ask: Compute, *, from_reserv
     amounts = ask.by_type()
     raised: list[int] = []
     for kind in _ORDER:
-        if _raise(session, host_id, kind, amounts[kind], from_reserved):
-            raised.append(kind)
+        if _raise(session, host_id, kind, amounts[kind], from_reserved) or kind == CPU_CORE:
+            raised.append(kind)  # a host without a cores row is still claimable
             continue
         for done in raised:
             _lower(session, host_id, done, amounts[done], to_reserved=from_reserved)

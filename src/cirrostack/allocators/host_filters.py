@@ -118,6 +118,8 @@ def cpu_capability(host: Host, ask: Ask) -> Reason | None:
 
 
 def cpu(host: Host, ask: Ask) -> Reason | None:
+    if host.cpu.total == 0 and host.memory.total == 0:
+        return Reason("capacity", "no capacity rows (the host has not connected yet)")
     if ask.from_reservation(host):
         return None
     request = ask.request
@@ -131,6 +133,8 @@ def cpu(host: Host, ask: Ask) -> Reason | None:
 
 
 def memory(host: Host, ask: Ask) -> Reason | None:
+    if host.memory.total == 0 and host.cpu.total == 0:
+        return None  # said once, by ``cpu``
     if ask.from_reservation(host):
         return None
     request = ask.request

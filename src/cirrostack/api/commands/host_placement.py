@@ -46,19 +46,28 @@ def _hypervisor(session: Session, uuid: str | None) -> str | None:
     return None if found[1] in (None, "", "None", "Any") else str(found[1])
 
 
+def _in_zone(ident: int, zone_id: int, zone: infrastructure.DataCenter, parameter: str) -> int:
+    if zone_id != zone.id:
+        raise errors.InvalidParameterValue(f"The {parameter} given is not in zone {zone.uuid}")
+    return ident
+
+
 def _request(call: registry.Call) -> hosts.HostRequest:
     session = call.session
     zone = zones.by_uuid(session, call.get("zoneid"), "zoneid")
     offering = service_offerings.by_uuid(
         session, call.get("serviceofferingid"), parameter="serviceofferingid"
     )
-    pod_id = pods.by_uuid(session, call.get("podid"), "podid").id if call.get("podid") else None
-    cluster_id = None
+    pod_id = cluster_id = host_id = None
+    if call.get("podid"):
+        pod = pods.by_uuid(session, call.get("podid"), "podid")
+        pod_id = _in_zone(pod.id, pod.data_center_id, zone, "podid")
     if call.get("clusterid"):
-        cluster_id = clusters.by_uuid(session, call.get("clusterid"), "clusterid").id
-    host_id = None
+        cluster = clusters.by_uuid(session, call.get("clusterid"), "clusterid")
+        cluster_id = _in_zone(cluster.id, cluster.data_center_id, zone, "clusterid")
     if call.get("hostid"):
-        host_id = host_rows.by_uuid(session, call.get("hostid"), "hostid").id
+        host = host_rows.by_uuid(session, call.get("hostid"), "hostid")
+        host_id = _in_zone(host.id, host.data_center_id, zone, "hostid")
     return hosts.HostRequest(
         zone_id=zone.id,
         cpus=_figure(call, offering.cpu, "cpunumber"),
