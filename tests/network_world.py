@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cirrostack.db.models import accounts as account_models
-from cirrostack.db.models import compute, guest_os, offerings
-from tests.cloud import Cloud, content
+from cirrostack.db.models import compute, guest_os, infrastructure, offerings
+from tests.cloud import Cloud
 
 _VMS = itertools.count(1)
 
@@ -86,8 +86,6 @@ def shared_network(
 
 def vm_rows(session: Session, zone_uuid: str, account_id: int, count: int) -> list[int]:
     """``count`` bare Stopped VM rows of ``account_id`` in the zone (for NIC tests)."""
-    from cirrostack.db.models import infrastructure
-
     zone = session.scalars(
         sa.select(infrastructure.DataCenter).where(infrastructure.DataCenter.uuid == zone_uuid)
     ).one()
@@ -120,6 +118,3 @@ def service_offering(cloud: Cloud) -> None:
         cloud.admin.keys, "createServiceOffering", name="small", displaytext="small",
         cpunumber="1", cpuspeed="500", memory="512",
     )  # fmt: skip
-
-
-__all__ = ["content"]

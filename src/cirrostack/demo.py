@@ -109,13 +109,15 @@ def example(url: str) -> str:
     return (
         f"demo cloud: zone {ZONE}, 2 simulated hosts (in this process), offerings "
         f"{', '.join(name for name, *_ in SERVICE_OFFERINGS)} and Custom, primary pools "
-        "demo-primary-cluster and demo-primary-zone, image store demo-secondary and the "
+        "demo-primary-cluster and demo-primary-zone, image store demo-secondary, shared network "
+        f"{demo_network.NETWORK} and the "
         "built-in template (files under the data directory's simulator/). Try:\n"
         '  eval "$(.venv/bin/cirrostack env)"\n'
         "  .venv/bin/cs listZones\n"
         "  .venv/bin/cs listHosts\n"
         "  .venv/bin/cs listServiceOfferings\n"
         "  .venv/bin/cs listStoragePools\n"
+        "  .venv/bin/cs listNetworks\n"
         "  .venv/bin/cs listTemplates templatefilter=featured\n"
         f"(the API is at {url})"
     )

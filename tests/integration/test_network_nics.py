@@ -15,7 +15,9 @@ from cirrostack.api.views import batch
 from cirrostack.api.views import networks as network_views
 from cirrostack.db.models import accounts as account_models
 from cirrostack.db.models import network as models
-from cirrostack.network import nics
+from cirrostack.db.models import physical_network
+from cirrostack.network import implement, nics
+from cirrostack.states import gate
 from tests import network_world as world
 from tests.cloud import Cloud
 
@@ -184,3 +186,35 @@ def test_default_network_is_the_domain_shared_one_for_an_account_without_network
     listed = cloud.ok(user.keys, "listNetworks")
     assert [item["id"] for item in listed["network"]] == [network["id"]]
     assert "broadcasturi" not in listed["network"][0]
+
+
+def test_implement_gives_an_isolated_network_a_vlan_and_delete_releases_it(
+    cloud: Cloud,
+) -> None:
+    zone = world.zone(cloud)
+    world.guest_physical_network(cloud, zone, vlan="700-701")
+    made = [
+        cloud.ok(cloud.admin.keys, "createNetwork", name=f"iso{n}", zoneid=zone,
+                 networkofferingid=world.offering_id(cloud, SOURCE_NAT))["network"]["id"]
+        for n in range(3)
+    ]  # fmt: skip
+    with cloud.sessions() as session:
+        rows = [_network(session, uuid) for uuid in made]
+        implement.implement(session, rows[0], gate.SYSTEM)
+        implement.implement(session, rows[1], gate.SYSTEM)
+        assert [r.state for r in rows[:2]] == ["Implemented", "Implemented"]
+        assert {r.broadcast_uri for r in rows[:2]} == {"vlan://700", "vlan://701"}
+        with pytest.raises(errors.InsufficientCapacity, match="no free guest VLAN"):
+            implement.implement(session, rows[2], gate.SYSTEM)
+        session.rollback()
+    with cloud.sessions() as session:
+        first = _network(session, made[0])
+        implement.implement(session, first, gate.SYSTEM)
+        session.commit()
+        vlan = first.broadcast_uri
+    world.finished(cloud, "deleteNetwork", id=made[0])
+    with cloud.sessions() as session:
+        left = session.scalars(sa.select(physical_network.VnetAllocation.vnet)).all()
+        assert left == []
+        assert _network(session, made[0]).state == "Destroy"
+    assert vlan == "vlan://700"

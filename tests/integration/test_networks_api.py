@@ -246,3 +246,31 @@ def test_public_range_and_public_addresses(cloud: Cloud) -> None:
 )  # fmt: skip
 def test_router_rule_listings_are_empty(cloud: Cloud, command: str) -> None:
     assert cloud.ok(cloud.admin.keys, command) == {}
+
+
+def test_list_networks_filters_and_domain_access(cloud: Cloud) -> None:
+    zone = world.zone(cloud)
+    world.guest_physical_network(cloud, zone)
+    admin = cloud.admin.keys
+    parent = cloud.domain("P")
+    child = cloud.domain("C", parent)
+    closed = cloud.ok(
+        admin, "createNetwork", name="Closed-Net", zoneid=zone, vlan="20", domainid=parent,
+        subdomainaccess="false",
+        networkofferingid=world.offering_id(cloud, "QuickCloudNoServices"),
+    )["network"]  # fmt: skip
+    assert closed["subdomainaccess"] is False and closed["domainid"] == parent
+    plain = world.offering_id(cloud, "DefaultL2NetworkOffering")
+    l2 = cloud.ok(admin, "createNetwork", name="plain", zoneid=zone, networkofferingid=plain)
+    in_parent, in_child = cloud.member("p1", parent), cloud.member("c1", child)
+    assert [n["id"] for n in cloud.ok(in_parent.keys, "listNetworks")["network"]] == [closed["id"]]
+    assert cloud.ok(in_child.keys, "listNetworks") == {}
+    code, _text = _error(cloud, in_child.keys, "listNetworkOfferings", networkid=closed["id"])
+    assert code == 431
+    by_name = cloud.ok(admin, "listNetworks", name="closed-net", listall="true")["network"]
+    assert [n["id"] for n in by_name] == [closed["id"]]
+    shared = cloud.ok(admin, "listNetworks", type="shared", listall="true")["network"]
+    assert [n["id"] for n in shared] == [closed["id"]]
+    keyword = cloud.ok(admin, "listNetworks", keyword="PLA", listall="true")["network"]
+    assert [n["id"] for n in keyword] == [l2["network"]["id"]]
+    assert cloud.ok(admin, "listNetworks", issystem="true", listall="true") == {}

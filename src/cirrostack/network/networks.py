@@ -32,7 +32,7 @@ from cirrostack.db.models import infrastructure
 from cirrostack.db.models import network as models
 from cirrostack.db.models import physical_network as physical_models
 from cirrostack.infrastructure import addresses, rows
-from cirrostack.network import ipv4, physical, ranges, vlans
+from cirrostack.network import implement, ipv4, physical, ranges, vlans
 from cirrostack.states import gate
 from cirrostack.states.machines import network as machine
 
@@ -427,14 +427,20 @@ def lock(session: Session, network: models.Network) -> models.Network:
 def delete(session: Session, network: models.Network, actor: gate.ActorLike) -> None:
     """Destroy a network without NICs: its ranges and addresses go, the row is removed."""
     network = lock(session, network)
-    nics = rows.count_live(session, models.Nic, models.Nic.network_id == network.id)
+    # A locking read: MariaDB's plain reads would see the transaction's first snapshot and
+    # miss a NIC committed while this waited for the lock.
+    nics = len(
+        session.scalars(
+            sa.select(models.Nic.id)
+            .where(models.Nic.network_id == network.id, models.Nic.removed.is_(None))
+            .with_for_update(read=True)
+        ).all()
+    )
     if nics:
         raise errors.ResourceInUse(
             f"Unable to delete network {network.uuid}: it has {nics} NIC(s); remove the VMs first"
         )
-    if network.state in (machine.NetworkState.Implemented.value,):
-        gate.transition(session, network, machine.NetworkEvent.DestroyNetwork, actor=actor)
-        gate.transition(session, network, machine.NetworkEvent.OperationSucceeded, actor=actor)
+    implement.shutdown(session, network, actor)
     if network.state != machine.NetworkState.Destroy.value:
         gate.transition(session, network, machine.NetworkEvent.DestroyNetwork, actor=actor)
     ranges.remove_all(session, network)

@@ -45,7 +45,15 @@ def allocate(
     default: bool,
     requested_ip: str | None = None,
 ) -> models.Nic:
-    """Insert the NIC of VM ``vm_id`` on ``network`` (and the vm_network_map row)."""
+    """Insert the NIC of VM ``vm_id`` on ``network`` (and the vm_network_map row).
+
+    The network row is locked first: allocations on one network take turns, and deleteNetwork
+    (which locks it too) either sees the new NIC or has removed the network, which is then
+    refused here as unknown.
+    """
+    network = networks.lock(session, network)
+    if network.state == "Destroy":
+        raise networks.unknown(network.uuid, "networkid")
     mac = macs.next_mac(session, network)
     kind = network.guest_type
     if kind == networks.GuestType.L2.value:
@@ -162,10 +170,10 @@ def _claim(
 
 
 def _free_cidr_address(session: Session, network: models.Network, requested: str | None) -> str:
-    """The lowest address of the CIDR no live NIC holds, read under the network's lock."""
+    """The lowest address of the CIDR no live NIC holds, read (with a locking read: the latest
+    committed rows on every backend) under the network's lock, which ``allocate`` holds."""
     if network.cidr is None:
         raise _exhausted(network)
-    networks.lock(session, network)
     used = set(
         session.scalars(
             sa.select(models.Nic.ip4_address)
@@ -190,7 +198,9 @@ def _free_cidr_address(session: Session, network: models.Network, requested: str
 
 
 def release(session: Session, nic: models.Nic) -> None:
-    """Free the NIC's address (a Shared network's row goes back to Free) and remove the NIC."""
+    """Free the NIC's address (a Shared network's row goes back to Free) and remove the NIC,
+    under the network row's lock as allocations are."""
+    networks.lock(session, session.get_one(models.Network, nic.network_id))
     addr = models.UserIpAddress
     if nic.ip4_address is not None:
         session.execute(

@@ -7,7 +7,9 @@ with the physical network, each with a state an admin may change.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cirrostack.db import base
@@ -97,3 +99,21 @@ class PhysicalNetworkServiceProvider(base.Base, base.IdMixin, base.UuidMixin, ba
     user_data_service_provided: Mapped[bool] = mapped_column(Boolean, default=False)
     security_group_service_provided: Mapped[bool] = mapped_column(Boolean, default=False)
     networkacl_service_provided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VnetAllocation(base.Base, base.IdMixin):
+    """A guest VLAN of a physical network's range taken by a network (CloudStack's
+    ``op_dc_vnet_alloc``); a row exists only while the VLAN is taken, and the unique key
+    settles two networks reaching for one VLAN."""
+
+    __tablename__ = "op_dc_vnet_alloc"
+    __table_args__ = (UniqueConstraint("vnet", "physical_network_id", "data_center_id"),)
+
+    vnet: Mapped[str] = mapped_column(String(18))
+    physical_network_id: Mapped[int] = mapped_column(
+        base.BigId, ForeignKey("physical_network.id", ondelete="CASCADE")
+    )
+    data_center_id: Mapped[int] = mapped_column(base.BigId, ForeignKey("data_center.id"))
+    reservation_id: Mapped[str | None] = mapped_column(String(40))
+    account_id: Mapped[int | None] = mapped_column(base.BigId)
+    taken: Mapped[datetime.datetime | None] = mapped_column(DateTime())

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 revision = "0013"
 down_revision = "0011"
 branch_labels = None
@@ -273,6 +275,34 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_op_networks")),
     )
+    op.create_table(
+        "op_dc_vnet_alloc",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("vnet", sa.String(length=18), nullable=False),
+        sa.Column("physical_network_id", BigId, nullable=False),
+        sa.Column("data_center_id", BigId, nullable=False),
+        sa.Column("reservation_id", sa.String(length=40), nullable=True),
+        sa.Column("account_id", BigId, nullable=True),
+        sa.Column("taken", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["physical_network_id"],
+            ["physical_network.id"],
+            name=op.f("fk_op_dc_vnet_alloc_physical_network_id_physical_network"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["data_center_id"],
+            ["data_center.id"],
+            name=op.f("fk_op_dc_vnet_alloc_data_center_id_data_center"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_op_dc_vnet_alloc")),
+        sa.UniqueConstraint(
+            "vnet",
+            "physical_network_id",
+            "data_center_id",
+            name=op.f("uq_op_dc_vnet_alloc_vnet_physical_network_id_data_center_id"),
+        ),
+    )
     stored = True if op.get_bind().dialect.name == "postgresql" else None
     op.add_column(
         "network_offerings",
@@ -314,6 +344,7 @@ def downgrade() -> None:
         batch.drop_column("live_name")
     # Tables alone: their indexes go with them (MariaDB keeps an index a foreign key needs).
     for table in (
+        "op_dc_vnet_alloc",
         "op_networks",
         "domain_network_ref",
         "physical_network_traffic_types",
