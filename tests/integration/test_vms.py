@@ -55,6 +55,9 @@ def test_deploy_runs_the_vm_on_a_host_with_its_root_disk_on_the_pool(world: Worl
     assert world.pool_files() == {root[0]["path"]}
     assert world.host_used()[shown["hostid"]] == (1000, 0)
     assert _usage(world) == ["VOLUME.CREATE", "VM.CREATE", "VM.START"]
+    with world.cloud.sessions() as session:
+        kinds = set(session.scalars(sa.select(events.Event.type)))
+    assert {"VM.CREATE", "VM.STATE", "VOLUME.STATE"} <= kinds
 
 
 def test_stop_start_reboot_and_destroy_with_expunge(world: World) -> None:
