@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from cirrostack.agent.backends import simulator
-from cirrostack.protocol import answers, codec, commands, messages
+from cirrostack.protocol import answers, codec, commands, compute, messages
+from cirrostack.protocol import storage as storage_protocol
 from cirrostack.transport import base, endpoint, http, inprocess
 from cirrostack.transport import errors as transport_errors
 from tests import agent_processes
@@ -197,6 +198,86 @@ def test_failure_answers_are_typed_agent_failures(rig: Rig) -> None:
         base.exchange(rig.transport, rig.to, commands.PingCommand(host_id=1), answers.ReadyAnswer)
 
 
+def _vm(name: str, disks: tuple[storage_protocol.DiskTO, ...] = ()) -> compute.VirtualMachineTO:
+    return compute.VirtualMachineTO(
+        id=7,
+        name=name,
+        uuid=f"uuid-{name}",
+        type="User",
+        cpus=1,
+        speed=500,
+        min_speed=250,
+        max_speed=500,
+        min_ram=256 * 1024**2,
+        max_ram=512 * 1024**2,
+        host_name="web-1",
+        os="Ubuntu 22.04",
+        vnc_password="vnc",
+        disks=disks,
+        nics=(compute.NicTO(uuid="n-1", device_id=0, mac="02:00:00:00:00:01", default_nic=True),),
+    )
+
+
+def _ping(rig: Rig) -> dict[str, str]:
+    ping = commands.PingCommand(host_id=1)
+    return base.exchange(rig.transport, rig.to, ping, answers.PingAnswer).vm_states
+
+
+def test_start_reboot_stop_and_the_power_report_in_pings(rig: Rig) -> None:
+    base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    vm = _vm("i-2-41-VM")
+    started = base.exchange(rig.transport, rig.to, compute.StartCommand(vm=vm), compute.StartAnswer)
+    assert started.vm == vm
+    assert _ping(rig)["i-2-41-VM"] == "PowerOn"
+    reboot = compute.RebootCommand(vm_name="i-2-41-VM")
+    assert base.exchange(rig.transport, rig.to, reboot, compute.RebootAnswer).vm_name == vm.name
+    stop = compute.StopCommand(vm_name="i-2-41-VM", forced=True)
+    assert base.exchange(rig.transport, rig.to, stop, compute.StopAnswer).vm_name == vm.name
+    assert "i-2-41-VM" not in _ping(rig)
+    with pytest.raises(transport_errors.AgentFailed, match="not running"):
+        base.exchange(rig.transport, rig.to, reboot, compute.RebootAnswer)
+
+
+def test_a_start_with_a_missing_disk_is_refused(rig: Rig) -> None:
+    base.exchange(rig.transport, rig.to, _startup(), answers.StartupRoutingAnswer)
+    pool = storage_protocol.PrimaryDataStoreTO(
+        uuid="p-1",
+        id=1,
+        name="p1",
+        pool_type=storage_protocol.StoragePoolType.SHARED_MOUNT_POINT,
+        host="localhost",
+        path="/contract-pool",
+    )
+    volume = storage_protocol.VolumeObjectTO(
+        uuid="v-1",
+        id=1,
+        name="ROOT-41",
+        volume_type=storage_protocol.VolumeType.ROOT,
+        data_store=pool,
+        size=1024,
+        path="v-1",
+    )
+    disk = storage_protocol.DiskTO(data=volume, disk_seq=0, type="ROOT")
+    start = compute.StartCommand(vm=_vm("i-2-42-VM", (disk,)))
+    with pytest.raises(transport_errors.AgentFailed, match="Failed to connect physical disks"):
+        base.exchange(rig.transport, rig.to, start, compute.StartAnswer)
+    assert "i-2-42-VM" not in _ping(rig)
+
+
+def test_running_vms_survive_an_agent_restart(tmp_path: Path) -> None:
+    fleet = simulator.Fleet(tmp_path)
+    fleet.boot(simulator.Spec(GUID, TO.name, "10.0.0.5"))
+    transport = inprocess.InProcessTransport(fleet, lambda: INACTIVITY)
+    base.exchange(transport, TO, compute.StartCommand(vm=_vm("i-2-43-VM")), compute.StartAnswer)
+    again = simulator.Fleet(tmp_path)
+    again.boot(simulator.Spec(GUID, TO.name, "10.0.0.5"))
+    ping = commands.PingCommand(host_id=1)
+    after = base.exchange(
+        inprocess.InProcessTransport(again, lambda: INACTIVITY), TO, ping, answers.PingAnswer
+    )
+    assert after.vm_states == {"i-2-43-VM": "PowerOn"}
+
+
 def test_a_version_the_agent_does_not_speak_is_a_protocol_error(rig: Rig) -> None:
     with pytest.raises(transport_errors.ProtocolMismatch, match="version 2 is not spoken"):
         base.exchange(
@@ -343,4 +424,31 @@ def test_a_frozen_agent_process_times_out_on_inactivity(tmp_path: Path) -> None:
         assert base.exchange(transport, TO, commands.PingCommand(host_id=1), answers.PingAnswer)
     finally:
         process.send_signal(signal.SIGCONT)
+        agent_processes.stop(process)
+
+
+def test_an_agent_process_reports_its_running_vms_after_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "agent"
+
+    def transport() -> http.HttpTransport:
+        written = agent_processes.identity(data_dir)
+        return http.HttpTransport(
+            _Remotes(http.Remote(written["url"], written["secret"])), lambda: INACTIVITY
+        )
+
+    process = agent_processes.start(data_dir)
+    try:
+        first = transport()
+        base.exchange(first, TO, _startup(), answers.StartupRoutingAnswer)
+        start = compute.StartCommand(vm=_vm("i-2-44-VM"))
+        base.exchange(first, TO, start, compute.StartAnswer)
+    finally:
+        agent_processes.stop(process)
+    process = agent_processes.start(data_dir)
+    try:
+        again = transport()
+        base.exchange(again, TO, _startup(), answers.StartupRoutingAnswer)
+        ping = base.exchange(again, TO, commands.PingCommand(host_id=1), answers.PingAnswer)
+        assert ping.vm_states == {"i-2-44-VM": "PowerOn"}
+    finally:
         agent_processes.stop(process)

@@ -108,6 +108,7 @@ class _World:
         self._templates()
         self._attachments()
         self._networks()
+        self._vms()
         for _ in range(COUNT):  # async jobs (and their events)
             self.cloud.job(
                 self.admin,
@@ -305,6 +306,27 @@ class _World:
                 self.admin, "createTags", resourcetype=kind, resourceids=ids,
                 **{"tags[0].key": "env", "tags[0].value": "test"},
             ))  # fmt: skip
+
+    def _vms(self) -> None:
+        zone = self.ok("listZones")["zone"][0]["id"]
+        offering = self.ok("listServiceOfferings")["serviceoffering"][0]["id"]
+        listed = self.ok("listNetworks", listall="true")["network"]
+        nets = [net["id"] for net in listed if str(net.get("name", "")).startswith("n")]
+        for index in range(COUNT):  # recorded, not started: no host is needed
+            self.cloud.job(
+                self.admin,
+                self.cloud.call(
+                    self.admin,
+                    "deployVirtualMachine",
+                    name=f"vm{index}",
+                    zoneid=zone,
+                    serviceofferingid=offering,
+                    templateid=self.places["template"],
+                    startvm="false",
+                    networkids=nets[index % len(nets)],
+                    **{"details[0].team": "blue"},
+                ),
+            )
 
     def _networks(self) -> None:
         """Physical networks, offerings and shared networks with a range each."""

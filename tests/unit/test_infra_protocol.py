@@ -9,9 +9,34 @@ from typing import Any
 import pytest
 
 from cirrostack.agent.backends import simulator
-from cirrostack.protocol import answers, codec, commands, errors, messages, storage
+from cirrostack.protocol import answers, codec, commands, compute, errors, messages, storage
 from cirrostack.transport import base, endpoint, inprocess
 from cirrostack.transport import errors as transport_errors
+
+_POOL = storage.PrimaryDataStoreTO(
+    uuid="p", id=1, name="p1", pool_type=storage.StoragePoolType.FILESYSTEM, host="h", path="/p"
+)
+_ROOT = storage.VolumeObjectTO(
+    uuid="v", id=3, name="ROOT-10", volume_type=storage.VolumeType.ROOT, data_store=_POOL, size=9
+)
+_VM = compute.VirtualMachineTO(
+    id=10,
+    name="i-2-10-VM",
+    uuid="u-10",
+    type="User",
+    cpus=2,
+    speed=1000,
+    min_speed=500,
+    max_speed=1000,
+    min_ram=2**29,
+    max_ram=2**30,
+    host_name="web",
+    os="Ubuntu",
+    vnc_password="x",
+    disks=(storage.DiskTO(data=_ROOT, disk_seq=0, type="ROOT"),),
+    nics=(compute.NicTO(uuid="n", device_id=0, mac="02:00:00:00:00:01", broadcast_uri="vlan://5"),),
+    params={"rootdisksize": "9"},
+)
 
 EXAMPLES: list[messages.Message] = [
     commands.StartupRoutingCommand(host_id=7, host_uuid="u-7", wait=30),
@@ -53,6 +78,13 @@ EXAMPLES: list[messages.Message] = [
     answers.VersionRefused(details="no", spoken=(1, 2)),
     messages.Answer(result=False, details="failed"),
     messages.Progress(command_id="c-1", done=5, total=10, phase="copying"),
+    answers.PingAnswer(guid="g", vm_states={"i-2-10-VM": "PowerOn"}),
+    compute.StartCommand(vm=_VM, host_guid="g"),
+    compute.StartAnswer(vm=_VM),
+    compute.StopCommand(vm_name="i-2-10-VM", forced=True),
+    compute.StopAnswer(vm_name="i-2-10-VM", platform="pc"),
+    compute.RebootCommand(vm_name="i-2-10-VM"),
+    compute.RebootAnswer(vm_name="i-2-10-VM"),
 ]
 
 
@@ -67,6 +99,7 @@ def test_every_message_round_trips_through_json(message: messages.Message) -> No
 def test_every_declared_message_type_is_known_to_the_codec() -> None:
     declared = {kind.__name__ for kind in (*commands.ALL, *answers.ALL)}
     storage_kinds = {kind.__name__ for kind in (*storage.COMMANDS, *storage.ANSWERS)}
+    declared |= {kind.__name__ for kind in (*compute.COMMANDS, *compute.ANSWERS)}
     assert declared | storage_kinds | {"Answer", "Progress"} == set(codec.KNOWN)
     assert {type(message).__name__ for message in EXAMPLES} == set(codec.KNOWN) - storage_kinds
 
@@ -81,7 +114,7 @@ def _ping(**body: Any) -> str:
         ("{not json", "not JSON"),
         ("[1, 2]", "expected"),
         ('{"type": "PingCommand"}', "expected"),
-        ('{"type": "RebootCommand", "body": {}}', "unknown message type"),
+        ('{"type": "MigrateCommand", "body": {}}', "unknown message type"),
         ('{"type": 5, "body": {}}', "unknown message type"),
         ('{"type": "Message", "body": {}}', "unknown message type"),
         (_ping(), "missing field host_id"),

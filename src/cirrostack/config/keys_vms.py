@@ -35,6 +35,18 @@ ALLOW_USER_EXPUNGE_RECOVER_VM = ConfigKey(
     component=_VMS,
     scopes=(_ACCOUNT,),
 )
+VM_USERDATA_MAX_LENGTH = _whole(
+    "vm.userdata.max.length",
+    32768,
+    "Longest base64 user data (characters) deployVirtualMachine and updateVirtualMachine take",
+    _VMS,
+)
+START_RETRY = _whole(
+    "start.retry",
+    10,
+    "Hosts a VM start tries (each failed host avoided) before the start fails",
+    _VMS,
+)
 NETWORK_GC_INTERVAL = _stored(
     _whole(
         "network.gc.interval",

@@ -287,9 +287,10 @@ def connect(session: Session, agents: Agents, host: models.Host) -> None:
     record_startup(session, agents, host, start(agents, target_of(session, host)))
 
 
-def probe(agents: Agents, target: Target) -> None:
-    """One PingCommand, with no database; raises AgentUnavailable or BadAnswer when the agent
-    does not answer properly (deciding what silence means is the monitor's job)."""
+def probe(agents: Agents, target: Target) -> dict[str, str]:
+    """One PingCommand, with no database; the host's power report (instance name -> power
+    state of each running VM). Raises AgentUnavailable or BadAnswer when the agent does not
+    answer properly (deciding what silence means is the monitor's job)."""
     if target.remote is not None:
         agents.route(target.guid, target.remote)
     to = target.endpoint
@@ -298,6 +299,7 @@ def probe(agents: Agents, target: Target) -> None:
     )
     if answer.guid != target.guid:
         raise errors.BadAnswer(f"{to} answered a ping as {answer.guid}")
+    return dict(answer.vm_states)
 
 
 def record_ping(session: Session, agents: Agents, host: models.Host) -> None:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cirrostack.compute import power_reports
 from cirrostack.config import keys, settings
 from cirrostack.db import base, engine, outage, transactions
 from cirrostack.db.models import infrastructure as models
@@ -78,7 +79,16 @@ class Timings:
 PARALLEL = 16
 
 #: An exchange's outcome: an answered ping (None), a startup, or how the agent failed.
-Outcome = agents_module.Startup | transport_errors.TransportError | None
+
+
+@dataclass(frozen=True)
+class Pinged:
+    """An answered ping: the host's power report (instance name -> power state)."""
+
+    vm_states: dict[str, str]
+
+
+Outcome = agents_module.Startup | transport_errors.TransportError | Pinged | None
 
 
 @dataclass(frozen=True)
@@ -133,8 +143,7 @@ def _exchange(agents: agents_module.Agents, watched: _Watched) -> Outcome:
     """Ping a connected host, else try its startup; no database (runs in a pool thread)."""
     try:
         if watched.connected:
-            agents_module.probe(agents, watched.target)
-            return None
+            return Pinged(agents_module.probe(agents, watched.target))
         return agents_module.start(agents, watched.target)
     except transport_errors.TransportError as exc:
         return exc
@@ -173,8 +182,10 @@ def record(
     """Write one host's outcome and move its status as silence demands (no commit)."""
     assert host.guid is not None
     if connected:
-        if outcome is None:
+        if outcome is None or isinstance(outcome, Pinged):
             agents_module.record_ping(session, agents, host)
+            if isinstance(outcome, Pinged):
+                power_reports.record(session, host.id, outcome.vm_states)
         elif agents.silent_for(host.guid) >= timings.timeout:
             _lose(session, agents, host, _EVENT.PingTimeout, str(outcome))
         return

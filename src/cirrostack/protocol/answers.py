@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cirrostack.protocol import messages
 
@@ -40,9 +40,15 @@ class ReadyAnswer(messages.Answer):
 
 @dataclass(frozen=True, kw_only=True)
 class PingAnswer(messages.Answer):
-    """Alive; ``guid`` lets the server notice a different agent answering at the address."""
+    """Alive; ``guid`` lets the server notice a different agent answering at the address.
+
+    ``vm_states`` is the host's power-state report (CloudStack's PingRoutingCommand
+    ``hostVmStateReport``): the domains it runs, by instance name, with their power state
+    (``compute.PowerState`` values). Only powered-on domains are listed, as KVM does.
+    """
 
     guid: str
+    vm_states: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

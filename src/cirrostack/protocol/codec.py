@@ -25,7 +25,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from cirrostack.protocol import answers, commands, errors, messages, storage
+from cirrostack.protocol import answers, commands, compute, errors, messages, storage
 
 #: Every message type a transport may carry, by its wire name.
 KNOWN: Mapping[str, type[messages.Message]] = {
@@ -33,9 +33,11 @@ KNOWN: Mapping[str, type[messages.Message]] = {
     for kind in (
         *commands.ALL,
         *storage.COMMANDS,
+        *compute.COMMANDS,
         messages.Answer,
         *answers.ALL,
         *storage.ANSWERS,
+        *compute.ANSWERS,
         messages.Progress,
     )
 }

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cirrostack.compute import stranded as compute_stranded
 from cirrostack.states import bindings, machines
 from cirrostack.storage import stranded
 
@@ -83,6 +84,7 @@ RECOVERIES = (
             _VM.Restoring: _VME.RestoringFailed,
         },
         {_VM.Expunging: "expunging is retried by the expunge collector until it succeeds"},
+        undo={_VM.Starting: compute_stranded.vm_start},
     ),
     Recovery(
         bindings.VOLUME,

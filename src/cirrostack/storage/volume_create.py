@@ -52,6 +52,15 @@ class Wired(Protocol):
 
 
 @dataclass(frozen=True)
+class Near:
+    """Where the volume's user runs (a VM's host): the allocator looks only at pools there."""
+
+    pod_id: int | None
+    cluster_id: int | None
+    host_id: int | None = None
+
+
+@dataclass(frozen=True)
 class _Planned:
     volume_id: int
     pool_id: int
@@ -79,10 +88,19 @@ def request_of(volume: models.Volume, offering: offerings.DiskOffering) -> pools
 
 
 def _place(
-    session: Session, volume: models.Volume, offering: offerings.DiskOffering
+    session: Session,
+    volume: models.Volume,
+    offering: offerings.DiskOffering,
+    near: Near | None = None,
 ) -> models.StoragePool:
-    """The allocator's choice, claimed (``allocators.pools.place``)."""
-    pool, _decision = pools.place(session, request_of(volume, offering))
+    """The allocator's choice, claimed (``allocators.pools.place``), among the pools ``near``
+    reaches when given."""
+    request = request_of(volume, offering)
+    if near is not None:
+        request = dataclasses.replace(
+            request, pod_id=near.pod_id, cluster_id=near.cluster_id, host_id=near.host_id
+        )
+    pool, _decision = pools.place(session, request)
     # Serialise with deleteStoragePool (which holds this lock while it looks for volumes). The
     # claim came first here, so a delete racing it may deadlock with this run: the run is then
     # retried and finds the pool gone.
@@ -110,10 +128,12 @@ def check_pool(session: Session, volume: models.Volume, pool: models.StoragePool
         )
 
 
-def _claim(session: Session, volume: models.Volume, pool: models.StoragePool | None) -> Any:
+def _claim(
+    session: Session, volume: models.Volume, pool: models.StoragePool | None, near: Near | None
+) -> Any:
     offering = session.get_one(offerings.DiskOffering, volume.disk_offering_id)
     if pool is None:
-        return _place(session, volume, offering)
+        return _place(session, volume, offering, near)
     pool = pool_rows.lock(session, pool.id)  # no volume lands on a pool being deleted
     if not claims.claim_on(session, pool, volume.size or 0):
         raise errors.ResourceUnavailable(
@@ -123,12 +143,14 @@ def _claim(session: Session, volume: models.Volume, pool: models.StoragePool | N
     return pool
 
 
-def _plan(session: Session, volume: models.Volume, pool: models.StoragePool | None) -> _Planned:
+def _plan(
+    session: Session, volume: models.Volume, pool: models.StoragePool | None, near: Near | None
+) -> _Planned:
     if State(volume.state) is not State.Allocated:
         raise errors.ResourceUnavailable(
             f"Volume {volume.uuid} is {volume.state}: only an Allocated volume is created on a pool"
         )
-    chosen: models.StoragePool = _claim(session, volume, pool)
+    chosen: models.StoragePool = _claim(session, volume, pool, near)
     target = pool_targets.target_for(session, chosen)
     gate.transition(
         session,
@@ -161,12 +183,14 @@ def create_on_pool(
     job: context.Job,
     volume: models.Volume,
     pool: models.StoragePool | None = None,
+    near: Near | None = None,
 ) -> models.Volume:
-    """Create the Allocated ``volume`` on ``pool`` (None: the allocator's choice); Ready.
+    """Create the Allocated ``volume`` on ``pool`` (None: the allocator's choice, among the
+    pools reached from ``near`` when given: a VM's host); Ready.
 
     ``session`` is the job's, ``job`` its context. Raises ResourceUnavailable with the
     agent's reason (nothing left on the pool, the volume Allocated on no pool again)."""
-    plan = _plan(session, volume, pool)
+    plan = _plan(session, volume, pool, near)
     job.checkpoint()
     fleet = services.need_agents()
     try:

@@ -45,6 +45,11 @@ none): the host's local pools under ``<host>/storage/local/<pool path>``, its mo
 ``<host>/storage/mnt``, SharedMountPoint paths under ``_shared/<path>`` and the stand-in NFS
 servers' exports under ``_nfs/<server>/<export>``, both shared by the fleet's hosts as the real
 ones are by a cluster's (``storage_site``). Attached disks are recorded in ``attached``.
+
+VM commands (``protocol.compute``) run on the host's domains (``sim_vms.Domains``, kept in
+``vms.json`` under its work directory): StartCommand refuses a VM whose disk file is not on
+its pool, StopCommand and RebootCommand act on the running domains, and every PingAnswer
+reports them (``vm_states``).
 """
 
 from __future__ import annotations
@@ -58,12 +63,15 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
 
 from cirrostack import __version__, plugins
 from cirrostack.agent import errors, qemu_img, work
-from cirrostack.agent.storage import drivers, processor, sandbox
+from cirrostack.agent.backends import sim_vms
+from cirrostack.agent.storage import drivers, naming, processor, sandbox
+from cirrostack.agent.storage import errors as storage_errors
 from cirrostack.plugins import HostUrl
-from cirrostack.protocol import answers, commands, messages, storage
+from cirrostack.protocol import answers, commands, compute, messages, storage
 
 GIB = 1024**3
 HYPERVISOR = "Simulator"
@@ -202,6 +210,8 @@ class SimulatedHost(work.Agent):
         self.stored: dict[str, int] = {}
         #: The disks AttachCommand gave this host's VMs (``attached.disks``).
         self.attached = sandbox.Attachments()
+        #: The domains this host runs (``sim_vms``), kept in ``workdir`` across restarts.
+        self.domains = sim_vms.Domains(workdir)
         self.muted = threading.Event()
         #: Command name -> failures left (None: until told otherwise).
         self._failing: dict[str, int | None] = {}
@@ -211,10 +221,30 @@ class SimulatedHost(work.Agent):
         ] = {
             commands.StartupRoutingCommand: lambda c, _w: self._startup(c),
             commands.ReadyCommand: lambda _c, _w: answers.ReadyAnswer(),
-            commands.PingCommand: lambda _c, _w: answers.PingAnswer(guid=self.spec.guid),
+            commands.PingCommand: lambda _c, _w: answers.PingAnswer(
+                guid=self.spec.guid, vm_states=self.domains.running()
+            ),
             commands.MaintainCommand: lambda _c, w: self._maintain(w),
             commands.SimulatedCopyCommand: self._copy,
+            compute.StartCommand: lambda c, _w: self.domains.start(
+                _is(c, compute.StartCommand), self._disk_missing
+            ),
+            compute.StopCommand: lambda c, _w: self.domains.stop(_is(c, compute.StopCommand)),
+            compute.RebootCommand: lambda c, _w: self.domains.reboot(_is(c, compute.RebootCommand)),
         }
+
+    def _disk_missing(self, disk: storage.DiskTO) -> str | None:
+        """Why ``disk``'s file is not on its pool (None: it is there)."""
+        data = disk.data
+        if not isinstance(data, storage.VolumeObjectTO) or not data.path:
+            return f"disk {disk.disk_seq} names no volume file"
+        try:
+            file = self.storage_processor().files(naming.store_of(data)).file(data.path)
+        except (storage_errors.StorageError, errors.UnknownHost, qemu_img.QemuImgError) as exc:
+            return f"pool of volume {data.uuid} is not usable here: {exc}"
+        if not file.is_file():
+            return f"volume {data.uuid} has no file {data.path} on its pool"
+        return None
 
     def _maintain(self, job: work.Work) -> messages.Answer:
         if self.spec.knobs.maintain_ms:
@@ -485,5 +515,13 @@ class SimulatorBackend:
 
 
 _MACHINE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+
+_C = TypeVar("_C", bound=messages.Command)
+
+
+def _is(command: messages.Command, kind: type[_C]) -> _C:
+    assert isinstance(command, kind)
+    return command
+
 
 BACKEND = SimulatorBackend()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +34,15 @@ class VmInstance(base.Base, base.Entity):
     """
 
     __tablename__ = "vm_instance"
+    __table_args__ = (
+        Index(
+            "uq_vm_instance_account_id_data_center_id_live_name",
+            "account_id",
+            "data_center_id",
+            "live_name",
+            unique=True,
+        ),
+    )
 
     name: Mapped[str] = mapped_column(String(255))
     instance_name: Mapped[str] = mapped_column(String(255), index=True)
@@ -79,6 +88,8 @@ class VmInstance(base.Base, base.Entity):
     backup_offering_id: Mapped[int | None] = mapped_column(base.BigId)
     backup_external_id: Mapped[str | None] = mapped_column(String(255))
     backup_volumes: Mapped[str | None] = mapped_column(Text)
+    #: The host name while the VM is not expunged: unique per account and zone (0014).
+    live_name: Mapped[str | None] = base.live_name("name")
 
 
 class UserVm(base.Base):
