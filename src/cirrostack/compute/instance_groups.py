@@ -104,6 +104,18 @@ def assign(session: Session, vm_id: int, account_id: int, group_name: str) -> mo
     return group
 
 
+def leave(session: Session, vm_id: int) -> None:
+    """VM ``vm_id`` leaves its group, if it is in one (expunge, as CloudStack's).
+
+    Read first, then delete by key: a DELETE of an absent row would take InnoDB gap locks."""
+    member = session.scalars(
+        sa.select(models.InstanceGroupVm).where(models.InstanceGroupVm.instance_id == vm_id)
+    ).first()
+    if member is not None:
+        session.delete(member)
+        session.flush()
+
+
 def _create_or_join(session: Session, account_id: int, name: str) -> models.InstanceGroup:
     owner = session.get_one(account_models.Account, account_id)
     try:

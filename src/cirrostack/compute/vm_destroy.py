@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from cirrostack import errors
 from cirrostack.accounts import access
-from cirrostack.compute import usage, vm_capacity, vm_disks, vm_nics, vm_stop, vms
+from cirrostack.compute import instance_groups, usage, vm_capacity, vm_disks, vm_nics, vm_stop, vms
 from cirrostack.db import base
 from cirrostack.db.models import compute as models
 from cirrostack.jobs import context
@@ -116,6 +116,7 @@ def _expunge(
     job.checkpoint()
     vm_disks.remove(session, fleet, job, disks, caller, base.utcnow())
     vm_nics.release_all(session, vm_id)
+    instance_groups.leave(session, vm_id)
     vm = session.get_one(models.VmInstance, vm_id)
     now: datetime.datetime = base.utcnow()
     vm.removed = now

@@ -20,7 +20,15 @@ from cirrostack.api import jobs, paging, registry, responses
 from cirrostack.api.commands.common import ISRECURSIVE, LISTALL, P, T, domain_arg
 from cirrostack.api.commands.volumes import owner
 from cirrostack.api.views import vms as views
-from cirrostack.compute import vm_destroy, vm_search, vm_start, vm_stop, vms
+from cirrostack.compute import (
+    instance_groups,
+    vm_destroy,
+    vm_keys,
+    vm_search,
+    vm_start,
+    vm_stop,
+    vms,
+)
 from cirrostack.config import keys, settings
 from cirrostack.db.models import compute as models
 from cirrostack.db.models import infrastructure, templates
@@ -132,9 +140,6 @@ def _host_arg(call: registry.Call) -> infrastructure.Host | None:
 
 def _unsupported(call: registry.Call) -> None:
     for name, what in (
-        ("keypair", "SSH key pairs"),
-        ("keypairs", "SSH key pairs"),
-        ("group", "instance groups"),
         ("affinitygroupids", "affinity groups"),
         ("securitygroupids", "security groups"),
     ):
@@ -162,6 +167,9 @@ def allocate(call: registry.Call) -> jobs.Instance:
         ip_address=call.get("ipaddress"),
     )
     vm = _acted_on(call, vms.create(call.session, call.who, owner(call), new, call.now))
+    vm_keys.give(call.session, vm, vm_keys.names_of(call.get("keypair"), call.get("keypairs")))
+    if call.get("group"):
+        instance_groups.assign(call.session, vm.id, vm.account_id, call.get("group"))
     return jobs.Instance(RESOURCE_TYPE, vm.id, vm.uuid)
 
 
@@ -402,9 +410,13 @@ COMMANDS = (
                 "an optional domainId for the virtual machine",
                 related=("listDomains",),
             ),
-            P("keypair", T.STRING, "name of the ssh key pair (not supported yet)"),
-            P("keypairs", T.LIST, "names of the ssh key pairs (not supported yet)"),
-            P("group", T.STRING, "an optional group for the virtual machine (not supported yet)"),
+            P(
+                "keypair",
+                T.STRING,
+                "name of the ssh key pair (recorded on the VM; not yet handed to the guest)",
+            ),
+            P("keypairs", T.LIST, "names of the ssh key pairs (recorded, as keypair)"),
+            P("group", T.STRING, "an optional group for the virtual machine"),
             P("affinitygroupids", T.LIST, "affinity groups (not supported yet)"),
             P("securitygroupids", T.LIST, "security groups (not supported yet)"),
         ),

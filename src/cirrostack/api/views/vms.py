@@ -21,12 +21,21 @@ from cirrostack.api import responses
 from cirrostack.api.registry import Field, ObjectSpec
 from cirrostack.api.views import batch
 from cirrostack.api.views import networks as network_views
+from cirrostack.compute import instance_groups, vm_keys
 from cirrostack.db.models import accounts as account_models
-from cirrostack.db.models import compute, guest_os, infrastructure, offerings, templates
+from cirrostack.db.models import (
+    attachments,
+    compute,
+    guest_os,
+    infrastructure,
+    offerings,
+    templates,
+)
 from cirrostack.db.models import jobs as job_models
 from cirrostack.db.models import network as network_models
 from cirrostack.jobs import queue
 from cirrostack.network import nics
+from cirrostack.tagging import tags
 
 _S, _B, _L, _I, _D = "string", "boolean", "long", "integer", "date"
 
@@ -74,6 +83,9 @@ VIRTUAL_MACHINE = ObjectSpec(
         Field("details", "map", "Vm details in key/value pairs."),
         Field("nic", "set", "the list of nics associated with vm"),
         Field("tags", "set", "the list of resource tags associated"),
+        Field("group", _S, "the group name of the virtual machine"),
+        Field("groupid", _S, "the group ID of the virtual machine"),
+        Field("keypairs", _S, "the names of the SSH key pairs of the virtual machine"),
         Field(
             "affinitygroup", "set", "list of affinity groups associated with the virtual machine"
         ),
@@ -100,6 +112,9 @@ class _Related:
     details: dict[int, dict[str, str]]
     jobs: dict[int, str]
     nics: dict[int, list[dict[str, Any]]]
+    tags: dict[int, list[dict[str, Any]]]
+    groups: dict[int, attachments.InstanceGroup]
+    keypairs: dict[int, str]
 
 
 def vm_item(session: Session, caller: access.Caller, vm: compute.VmInstance) -> dict[str, Any]:
@@ -126,6 +141,9 @@ def vm_items(
         details=_details(session, ids),
         jobs=_pending_jobs(session, ids),
         nics=_nics(session, ids),
+        tags=tags.tags_for(session, "UserVm", ids),
+        groups=instance_groups.of_vms(session, ids),
+        keypairs=_keypairs(session, ids),
     )
     return [_vm(vm, related, caller) for vm in found]
 
@@ -147,6 +165,19 @@ def _details(session: Session, ids: Sequence[int]) -> dict[int, dict[str, str]]:
     for row in rows:
         found.setdefault(row.vm_id, {})[row.name] = row.value
     return found
+
+
+def _keypairs(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """The key pair names each VM was given (a hidden detail, as CloudStack keeps them)."""
+    if not ids:
+        return {}
+    detail = compute.UserVmDetail
+    rows = session.execute(
+        sa.select(detail.vm_id, detail.value).where(
+            detail.vm_id.in_(ids), detail.name == vm_keys.NAMES_DETAIL
+        )
+    )
+    return {int(vm_id): str(value) for vm_id, value in rows}
 
 
 def _pending_jobs(session: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -177,6 +208,7 @@ def _vm(vm: compute.VmInstance, related: _Related, caller: access.Caller) -> dic
     domain = related.domains[vm.domain_id]
     user = related.users.get(vm.user_id) if vm.user_id else None
     details = related.details.get(vm.id, {})
+    group = related.groups.get(vm.id)
     item: dict[str, Any] = {
         "id": vm.uuid,
         "name": vm.name,
@@ -209,7 +241,10 @@ def _vm(vm: compute.VmInstance, related: _Related, caller: access.Caller) -> dic
         "displayvm": vm.display_vm,
         "details": details,
         "nic": related.nics.get(vm.id, []),
-        "tags": [],
+        "tags": related.tags.get(vm.id, []),
+        "group": group.name if group else None,
+        "groupid": group.uuid if group else None,
+        "keypairs": related.keypairs.get(vm.id),
         "affinitygroup": [],
         "securitygroup": [],
     }
